@@ -1,0 +1,21 @@
+import { loadConfig } from '../src/config.ts';
+import { createDb } from '../src/db/create-db.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
+import { seedSampleData, SAMPLE_ORGANISATION } from './seed.ts';
+
+const config = loadConfig();
+const { db, mode } = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+try {
+  await migrateToLatest(db);
+  const seeded = await seedSampleData(db);
+  console.log(
+    seeded
+      ? `Loaded the sample incidents into the ${mode} database, under the organisation "${SAMPLE_ORGANISATION}".`
+      : `The ${mode} database already has the organisation "${SAMPLE_ORGANISATION}"; nothing loaded.`,
+  );
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+} finally {
+  await db.destroy();
+}

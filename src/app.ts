@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import { apiKeyRoutes } from './auth/api-key.routes.ts';
+import { authenticate } from './auth/authenticate.ts';
+import type { Config } from './config.ts';
+import type { Db } from './db/create-db.ts';
+import { healthRoutes } from './health/health.routes.ts';
+import { notFoundHandler, problemHandler } from './http/problem-handler.ts';
+import { rateLimiter } from './http/rate-limit.ts';
+import { incidentRoutes } from './incidents/incident.routes.ts';
+import type { Logger } from './logger.ts';
+import { openApiRoutes } from './openapi/openapi.routes.ts';
+import { organisationRoutes } from './organisations/organisation.routes.ts';
+
+export interface AppDependencies {
+  db: Db;
+  config: Config;
+  logger: Logger;
+}
+
+export function createApp({ db, config, logger }: AppDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.set('query parser', 'simple'); // no nested objects from ?a[b]=c: every parameter is a string
+
+  app.use(
+    pinoHttp({
+      logger,
+      // Honour a caller's request id (from a proxy) so one id follows a request end to end.
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      serializers: {
+        req: (req) => ({ id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress }),
+        res: (res) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    }),
+  );
+  // Probes and the API docs come before the rate limiter: load balancers poll them constantly.
+  app.use(healthRoutes(db));
+  app.use(helmet());
+  app.use(openApiRoutes());
+  app.use(express.json({ limit: config.BODY_LIMIT }));
+  app.use(authenticate(db));
+  app.use(rateLimiter(config));
+
+  app.use('/v1/incidents', incidentRoutes(db));
+  app.use('/v1/organisations', organisationRoutes(db));
+  app.use('/v1/keys', apiKeyRoutes(db));
+
+  app.use(notFoundHandler);
+  app.use(problemHandler);
+  return app;
+}

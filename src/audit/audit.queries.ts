@@ -1,0 +1,59 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { KeyActor } from '../auth/actor.ts';
+import type { Database } from '../db/database.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Who made a write and under which request; every service write takes one. */
+export interface WriteContext {
+  actor: KeyActor;
+  requestId: string;
+}
+
+export interface AuditEntry {
+  action: string;
+  entityType: 'incident' | 'organisation' | 'api_key';
+  entityId: string;
+  organisationId: string | null;
+  before: unknown;
+  after: unknown;
+}
+
+/** Call inside the write's own transaction: the audit row commits or rolls back with it. */
+export async function appendAudit(trx: Transaction<Database>, context: WriteContext, entry: AuditEntry) {
+  await trx
+    .insertInto('audit_log')
+    .values({
+      action: entry.action,
+      entity_type: entry.entityType,
+      entity_id: entry.entityId,
+      organisation_id: entry.organisationId,
+      actor_key_id: context.actor.keyId,
+      actor_role: context.actor.role,
+      request_id: context.requestId,
+      before: entry.before === undefined || entry.before === null ? null : JSON.stringify(entry.before),
+      after: entry.after === undefined || entry.after === null ? null : JSON.stringify(entry.after),
+    })
+    .execute();
+}
+
+export async function listAuditForEntity(db: Db, entityType: string, entityId: string) {
+  return db
+    .selectFrom('audit_log')
+    .leftJoin('api_keys', 'api_keys.id', 'audit_log.actor_key_id')
+    .select([
+      'audit_log.id',
+      'audit_log.occurred_at',
+      'audit_log.action',
+      'audit_log.actor_key_id',
+      'api_keys.name as actor_key_name',
+      'audit_log.actor_role',
+      'audit_log.request_id',
+      'audit_log.before',
+      'audit_log.after',
+    ])
+    .where('audit_log.entity_type', '=', entityType)
+    .where('audit_log.entity_id', '=', entityId)
+    .orderBy('audit_log.id')
+    .execute();
+}

@@ -1,0 +1,25 @@
+import type { RequestHandler } from 'express';
+import type { Db } from '../db/create-db.ts';
+import { UnauthenticatedError } from '../errors.ts';
+import { PUBLIC_ACTOR } from './actor.ts';
+import { findActiveKeyByToken } from './api-key.queries.ts';
+
+/**
+ * Sets req.actor. No Authorization header means public access; a header with a bad or revoked
+ * key is an error rather than a silent downgrade, so a misconfigured client notices at once.
+ */
+export function authenticate(db: Db): RequestHandler {
+  return async (req, _res, next) => {
+    const header = req.get('authorization');
+    if (!header) {
+      req.actor = PUBLIC_ACTOR;
+      return next();
+    }
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    if (!token) throw new UnauthenticatedError('Send the key as "Authorization: Bearer <key>".');
+    const key = await findActiveKeyByToken(db, token);
+    if (!key) throw new UnauthenticatedError('This API key is unknown or has been revoked.');
+    req.actor = { kind: 'key', keyId: key.id, organisationId: key.organisation_id, role: key.role };
+    next();
+  };
+}

@@ -1,0 +1,65 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { lockDataDir } from './data-dir-lock.ts';
+import type { Database } from './database.ts';
+import { PGlitePool } from './pglite-pool.ts';
+
+/**
+ * Both modes hand rows back in the same shapes, so no code (and no test) needs to know which
+ * one it runs on: bigint counts as numbers, `date` columns as 'YYYY-MM-DD' strings (a JS Date
+ * would shift them by the server's time zone), timestamps as Date, json parsed.
+ */
+const OID = { int8: 20, date: 1082 } as const;
+const asNumber = (value: string) => Number(value);
+const asIs = (value: string) => value;
+
+export type Db = Kysely<Database>;
+
+export interface DbHandle {
+  db: Db;
+  mode: 'postgres' | 'embedded';
+  /** The raw PGlite instance in embedded mode (tests dump it as a template). */
+  pglite?: PGlite;
+}
+
+export interface DbOptions {
+  databaseUrl?: string | undefined;
+  dataDir?: string | undefined;
+  poolMax?: number | undefined;
+  /** In-memory embedded database restored from a data-dir dump (tests). */
+  loadDataDir?: Blob | File | undefined;
+}
+
+export async function createDb(options: DbOptions): Promise<DbHandle> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolMax ?? 10,
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+          if (oid === OID.int8) return asNumber;
+          if (oid === OID.date) return asIs;
+          return pg.types.getTypeParser(oid, format);
+        }) as typeof pg.types.getTypeParser,
+      },
+    });
+    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), mode: 'postgres' };
+  }
+
+  let unlock = () => {};
+  if (options.dataDir && !options.loadDataDir) {
+    await mkdir(options.dataDir, { recursive: true });
+    unlock = lockDataDir(options.dataDir);
+  }
+  const pglite = await PGlite.create({
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : { dataDir: options.dataDir }),
+    parsers: { [OID.int8]: asNumber, [OID.date]: asIs },
+  }).catch((error: unknown) => {
+    unlock();
+    throw error;
+  });
+  const dialect = new PostgresDialect({ pool: new PGlitePool(pglite, unlock) });
+  return { db: new Kysely<Database>({ dialect }), mode: 'embedded', pglite };
+}

@@ -1,0 +1,140 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/**
+ * Row types for Kysely, matching migrations/. Column value types follow the parsers set in
+ * create-db.ts: `date` columns are 'YYYY-MM-DD' strings, bigint is a number.
+ */
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Json = ColumnType<unknown, string | null, string | null>;
+
+export interface OrganisationsTable {
+  id: Generated<string>;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface ApiKeysTable {
+  id: Generated<string>;
+  organisation_id: string;
+  name: string;
+  role: 'admin' | 'editor' | 'reviewer' | 'researcher';
+  prefix: string;
+  key_hash: string;
+  created_at: CreatedAt;
+  revoked_at: NullableTimestamp;
+}
+
+export interface IncidentsTable {
+  id: Generated<string>;
+  organisation_id: string;
+  title: string;
+  description: string | null;
+  internal_notes: string | null;
+  date_start: string;
+  date_end: string;
+  date_precision: string;
+  country: string;
+  region: string | null;
+  city: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  coordinate_precision: string | null;
+  attack_types: string[];
+  verification_status: Generated<string>;
+  motive: string | null;
+  judicial_outcome: string | null;
+  visibility: Generated<string>;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  published_at: NullableTimestamp;
+  deleted_at: NullableTimestamp;
+  deleted_reason: string | null;
+}
+
+export interface VictimsTable {
+  id: Generated<string>;
+  incident_id: string;
+  position: number;
+  name: string | null;
+  name_original: string | null;
+  aliases: string[];
+  role: string | null;
+  gender: string | null;
+  nationality: string | null;
+  outlet: string | null;
+  locality: string | null;
+  employment: string | null;
+  outcome: string | null;
+  protected: boolean;
+}
+
+export interface PerpetratorClaimsTable {
+  id: Generated<string>;
+  incident_id: string;
+  position: number;
+  actor_name: string;
+  actor_type: string;
+  attribution: string;
+  attributed_by: string | null;
+  statement: string | null;
+}
+
+export interface SourcesTable {
+  id: Generated<string>;
+  incident_id: string;
+  position: number;
+  url: string | null;
+  publisher: string | null;
+  title: string | null;
+  published_on: string | null;
+  kind: string;
+  public: boolean;
+}
+
+export interface VerificationChangesTable {
+  id: Generated<string>;
+  incident_id: string;
+  from_status: string;
+  to_status: string;
+  note: string;
+  changed_by: string | null;
+  changed_at: CreatedAt;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  occurred_at: CreatedAt;
+  action: string;
+  entity_type: string;
+  entity_id: string;
+  organisation_id: string | null;
+  actor_key_id: string | null;
+  actor_role: string | null;
+  request_id: string | null;
+  before: Json;
+  after: Json;
+}
+
+export interface AppMetaTable {
+  key: string;
+  value: Json;
+}
+
+export interface Database {
+  organisations: OrganisationsTable;
+  api_keys: ApiKeysTable;
+  incidents: IncidentsTable;
+  victims: VictimsTable;
+  perpetrator_claims: PerpetratorClaimsTable;
+  sources: SourcesTable;
+  verification_changes: VerificationChangesTable;
+  audit_log: AuditLogTable;
+  app_meta: AppMetaTable;
+}
+
+export type IncidentRow = Selectable<IncidentsTable>;
+export type NewIncidentRow = Insertable<IncidentsTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;

@@ -1,0 +1,8 @@
+import type { Actor } from '../auth/actor.ts';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Set by the authenticate middleware on every request. */
+    actor: Actor;
+  }
+}

@@ -1,0 +1,125 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import {
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  NotFoundError,
+  PreconditionRequiredError,
+  UnauthenticatedError,
+  ValidationError,
+} from '../errors.ts';
+
+/**
+ * RFC 9457 problem details. Every error leaves the API through sendProblem, so clients parse
+ * one shape: type, title, status, detail, instance plus requestId and, for bad input, errors[].
+ */
+export interface Problem {
+  status: number;
+  slug: string;
+  title: string;
+  detail?: string | undefined;
+  [extra: string]: unknown;
+}
+
+const byDomainError = new Map<Function, { status: number; slug: string; title: string }>([
+  [ValidationError, { status: 400, slug: 'validation-failed', title: 'Your request is not valid' }],
+  [UnauthenticatedError, { status: 401, slug: 'unauthenticated', title: 'Authentication required' }],
+  [ForbiddenError, { status: 403, slug: 'forbidden', title: 'Your role may not do this' }],
+  [NotFoundError, { status: 404, slug: 'not-found', title: 'Not found' }],
+  [ConflictError, { status: 409, slug: 'conflict', title: 'The resource has changed' }],
+  [PreconditionRequiredError, { status: 428, slug: 'precondition-required', title: 'Version required' }],
+]);
+
+/** Errors raised by express.json() before a handler runs, keyed by their `type`. */
+const byBodyParserType: Record<string, { status: number; slug: string; title: string; detail: string }> = {
+  'entity.too.large': {
+    status: 413,
+    slug: 'payload-too-large',
+    title: 'The request body is too large',
+    detail: 'Send a smaller body; the limit is set by BODY_LIMIT.',
+  },
+  'entity.parse.failed': {
+    status: 400,
+    slug: 'malformed-json',
+    title: 'The request body is not valid JSON',
+    detail: 'Check the JSON syntax of the request body.',
+  },
+  'encoding.unsupported': {
+    status: 415,
+    slug: 'unsupported-encoding',
+    title: 'Unsupported content encoding',
+    detail: 'Send the body as UTF-8.',
+  },
+};
+
+/** PostgreSQL errors that mean "bad input" rather than "server broken", by SQLSTATE. */
+const byPostgresCode: Record<string, { status: number; slug: string; title: string }> = {
+  '23505': { status: 409, slug: 'conflict', title: 'This already exists' },
+  '23514': { status: 400, slug: 'validation-failed', title: 'A value is outside the allowed set' },
+  '22P02': { status: 400, slug: 'validation-failed', title: 'A value has the wrong format' },
+  '22007': { status: 400, slug: 'validation-failed', title: 'A date is not valid' },
+  '22008': { status: 400, slug: 'validation-failed', title: 'A date is out of range' },
+};
+
+export function sendProblem(res: Parameters<RequestHandler>[1], problem: Problem): void {
+  const { status, slug, title, detail, ...extras } = problem;
+  const req = res.req;
+  res
+    .status(status)
+    .type('application/problem+json')
+    .json({
+      type: `/problems/${slug}`,
+      title,
+      status,
+      ...(detail ? { detail } : {}),
+      instance: req.originalUrl,
+      requestId: req.id,
+      ...extras,
+    });
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  sendProblem(res, {
+    status: 404,
+    slug: 'not-found',
+    title: 'Not found',
+    detail: `There is no route ${req.method} ${req.path}. The API is described at /openapi.json.`,
+  });
+};
+
+export const problemHandler: ErrorRequestHandler = (error, req, res, _next) => {
+  if (res.headersSent) {
+    req.log.error({ err: error }, 'error after the response started');
+    res.destroy();
+    return;
+  }
+
+  if (error instanceof DomainError) {
+    const mapping = byDomainError.get(error.constructor) ?? { status: 500, slug: 'internal', title: 'Internal error' };
+    const errors = error instanceof ValidationError ? { errors: error.errors } : {};
+    sendProblem(res, { ...mapping, detail: error.message, ...error.details, ...errors });
+    return;
+  }
+
+  const bodyError = typeof error?.type === 'string' ? byBodyParserType[error.type] : undefined;
+  if (bodyError) {
+    sendProblem(res, bodyError);
+    return;
+  }
+
+  const pgError = typeof error?.code === 'string' ? byPostgresCode[error.code] : undefined;
+  if (pgError) {
+    req.log.warn({ err: error }, 'database rejected input that passed validation');
+    sendProblem(res, { ...pgError, detail: 'The database rejected a value. Check the request against /openapi.json.' });
+    return;
+  }
+
+  // Anything else is our fault: log it in full, tell the client only the request id.
+  req.log.error({ err: error }, 'unhandled error');
+  sendProblem(res, {
+    status: 500,
+    slug: 'internal',
+    title: 'Internal server error',
+    detail: 'Something went wrong on our side. Quote the requestId when reporting it.',
+  });
+};

@@ -1,0 +1,92 @@
+import { type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import type { Actor } from '../auth/actor.ts';
+import type { Database } from '../db/database.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/**
+ * Which incidents an actor may read, as part of the WHERE clause: deleted incidents are gone
+ * for everyone; drafts are seen by researchers and by the owning organisation only.
+ */
+export function visibleTo(actor: Actor) {
+  return (eb: ExpressionBuilder<Database, 'incidents'>) => {
+    const live = eb('incidents.deleted_at', 'is', null);
+    if (actor.kind === 'key' && actor.role === 'researcher') return live;
+    const published = eb('incidents.visibility', '=', 'published');
+    if (actor.kind === 'key' && (actor.role === 'editor' || actor.role === 'reviewer')) {
+      return eb.and([live, eb.or([published, eb('incidents.organisation_id', '=', actor.organisationId)])]);
+    }
+    return eb.and([live, published]);
+  };
+}
+
+/** An incident with its organisation and child rows, in one round trip. */
+function selectIncidentTree(db: Db) {
+  return db
+    .selectFrom('incidents')
+    .innerJoin('organisations', 'organisations.id', 'incidents.organisation_id')
+    .selectAll('incidents')
+    .select((eb) => [
+      'organisations.name as organisation_name',
+      jsonArrayFrom(
+        eb.selectFrom('victims').selectAll().whereRef('victims.incident_id', '=', 'incidents.id').orderBy('position'),
+      ).as('victims'),
+      jsonArrayFrom(
+        eb
+          .selectFrom('perpetrator_claims')
+          .selectAll()
+          .whereRef('perpetrator_claims.incident_id', '=', 'incidents.id')
+          .orderBy('position'),
+      ).as('perpetrator_claims'),
+      jsonArrayFrom(
+        eb.selectFrom('sources').selectAll().whereRef('sources.incident_id', '=', 'incidents.id').orderBy('position'),
+      ).as('sources'),
+    ]);
+}
+
+export type IncidentTreeRow = Awaited<ReturnType<typeof findIncidentTree>> & {};
+
+export async function findIncidentTree(db: Db, id: string, actor?: Actor) {
+  let query = selectIncidentTree(db).where('incidents.id', '=', id);
+  query = actor ? query.where(visibleTo(actor)) : query.where('incidents.deleted_at', 'is', null);
+  return query.executeTakeFirst();
+}
+
+/** Keyset pagination on (date_start desc, id desc): stable under concurrent inserts. */
+export async function listIncidentTrees(
+  db: Db,
+  actor: Actor,
+  page: { limit: number; after?: { dateStart: string; id: string } | undefined },
+) {
+  let query = selectIncidentTree(db)
+    .where(visibleTo(actor))
+    .orderBy('incidents.date_start', 'desc')
+    .orderBy('incidents.id', 'desc')
+    .limit(page.limit + 1);
+  if (page.after) {
+    const { dateStart, id } = page.after;
+    query = query.where(
+      (eb) => eb(eb.refTuple('incidents.date_start', 'incidents.id'), '<', eb.tuple(dateStart, id)),
+    );
+  }
+  const rows = await query.execute();
+  return { rows: rows.slice(0, page.limit), hasMore: rows.length > page.limit };
+}
+
+/** Locks the incident row for a read-modify-write; only the owning organisation's live incidents. */
+export async function lockOwnIncident(trx: Transaction<Database>, id: string, organisationId: string) {
+  return trx
+    .selectFrom('incidents')
+    .select(['id', 'version', 'verification_status', 'visibility', 'organisation_id'])
+    .where('id', '=', id)
+    .where('organisation_id', '=', organisationId)
+    .where('deleted_at', 'is', null)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function childIds(trx: Transaction<Database>, table: 'victims' | 'perpetrator_claims' | 'sources', incidentId: string) {
+  const rows = await trx.selectFrom(table).select('id').where('incident_id', '=', incidentId).execute();
+  return new Set(rows.map((row) => row.id));
+}

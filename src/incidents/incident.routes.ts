@@ -1,0 +1,131 @@
+import { Router, type Request } from 'express';
+import { requireRole, type Actor } from '../auth/actor.ts';
+import { listAuditForEntity } from '../audit/audit.queries.ts';
+import type { WriteContext } from '../audit/audit.queries.ts';
+import type { Db } from '../db/create-db.ts';
+import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors.ts';
+import { parseInput } from '../http/validate.ts';
+import { etagFor, expectedVersion } from '../http/versioning.ts';
+import { shapeIncident, viewFor, type IncidentView } from './incident-shapes.ts';
+import { findIncidentTree, listIncidentTrees } from './incident.queries.ts';
+import {
+  createIncidentSchema,
+  deleteIncidentSchema,
+  incidentIdParamsSchema,
+  listIncidentsQuerySchema,
+  updateIncidentSchema,
+  verificationChangeSchema,
+  versionOnlySchema,
+} from './incident.schemas.ts';
+import { changeVerification, createIncident, deleteIncident, setVisibility, updateIncident } from './incident.service.ts';
+import { listVerificationChanges } from './verification.queries.ts';
+
+function writeContext(req: Request): WriteContext {
+  return { actor: requireRole(req.actor, 'editor', 'reviewer'), requestId: String(req.id) };
+}
+
+export function incidentRoutes(db: Db): Router {
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    const query = parseInput(listIncidentsQuerySchema, req.query, 'query');
+    const { rows, hasMore } = await listIncidentTrees(db, req.actor, { limit: query.limit, after: decodeCursor(query.cursor) });
+    const last = rows.at(-1);
+    res.json({
+      data: rows.map((row) => shapeIncident(row, viewFor(req.actor, row.organisation_id))),
+      nextCursor: hasMore && last ? encodeCursor(last.date_start, last.id) : null,
+    });
+  });
+
+  router.post('/', async (req, res) => {
+    const context = writeContext(req);
+    const input = parseInput(createIncidentSchema, req.body, 'body');
+    const incident = await createIncident(db, context, input);
+    res.status(201).location(`${req.baseUrl}/${incident.id}`).set('ETag', etagFor(incident.version)).json(incident);
+  });
+
+  router.get('/:id', async (req, res) => {
+    const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
+    const row = await findIncidentTree(db, id, req.actor);
+    if (!row) throw new NotFoundError('Incident not found.');
+    res.set('ETag', etagFor(row.version)).json(shapeIncident(row, viewFor(req.actor, row.organisation_id)));
+  });
+
+  router.patch('/:id', async (req, res) => {
+    const context = writeContext(req);
+    const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
+    const input = parseInput(updateIncidentSchema, req.body, 'body');
+    const incident = await updateIncident(db, context, id, input, expectedVersion(req, input.version));
+    res.set('ETag', etagFor(incident.version)).json(incident);
+  });
+
+  router.delete('/:id', async (req, res) => {
+    const context = writeContext(req);
+    const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
+    const input = parseInput(deleteIncidentSchema, req.body, 'body');
+    await deleteIncident(db, context, id, input.reason, expectedVersion(req, input.version));
+    res.status(204).end();
+  });
+
+  router.post('/:id/verification', async (req, res) => {
+    const context = writeContext(req);
+    const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
+    const input = parseInput(verificationChangeSchema, req.body, 'body');
+    const incident = await changeVerification(db, context, id, input, expectedVersion(req, input.version));
+    res.set('ETag', etagFor(incident.version)).json(incident);
+  });
+
+  for (const [path, visibility] of [['publish', 'published'], ['unpublish', 'draft']] as const) {
+    router.post(`/:id/${path}`, async (req, res) => {
+      const context = writeContext(req);
+      const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
+      const input = parseInput(versionOnlySchema, req.body, 'body');
+      const incident = await setVisibility(db, context, id, visibility, expectedVersion(req, input.version));
+      res.set('ETag', etagFor(incident.version)).json(incident);
+    });
+  }
+
+  router.get('/:id/history', async (req, res) => {
+    const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
+    const row = await findIncidentTree(db, id, req.actor);
+    if (!row) throw new NotFoundError('Incident not found.');
+    requireView(req.actor, viewFor(req.actor, row.organisation_id), ['full', 'research'], 'verification history');
+    res.json({ data: await listVerificationChanges(db, id) });
+  });
+
+  router.get('/:id/audit', async (req, res) => {
+    const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
+    const row = await findIncidentTree(db, id, req.actor);
+    if (!row) throw new NotFoundError('Incident not found.');
+    requireView(req.actor, viewFor(req.actor, row.organisation_id), ['full'], 'audit trail');
+    res.json({ data: await listAuditForEntity(db, 'incident', id) });
+  });
+
+  return router;
+}
+
+/** History and audit are for the owning organisation (and, for history, researchers). */
+function requireView(actor: Actor, view: IncidentView, allowed: IncidentView[], what: string) {
+  if (allowed.includes(view)) return;
+  if (actor.kind === 'public') throw new UnauthenticatedError(`The ${what} needs an API key.`);
+  throw new ForbiddenError(`The ${what} of another organisation's incident is not shown to your role.`);
+}
+
+function encodeCursor(dateStart: string, id: string): string {
+  return Buffer.from(JSON.stringify([dateStart, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined) {
+  if (cursor === undefined) return undefined;
+  try {
+    const [dateStart, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof dateStart === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(dateStart) && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) {
+      return { dateStart, id };
+    }
+  } catch {
+    // fall through to the validation error below
+  }
+  throw new ValidationError('The request has invalid parameters.', [
+    { parameter: 'cursor', detail: 'use the nextCursor value from the previous page' },
+  ]);
+}

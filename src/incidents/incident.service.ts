@@ -1,0 +1,180 @@
+import type { Transaction } from 'kysely';
+import { requireRole } from '../auth/actor.ts';
+import { appendAudit, type WriteContext } from '../audit/audit.queries.ts';
+import type { Db } from '../db/create-db.ts';
+import type { Database } from '../db/database.ts';
+import { ConflictError, NotFoundError, PreconditionRequiredError, ValidationError, type FieldError } from '../errors.ts';
+import { shapeIncident } from './incident-shapes.ts';
+import { childIds, findIncidentTree, lockOwnIncident } from './incident.queries.ts';
+import type { CreateIncidentInput, Incident, UpdateIncidentInput } from './incident.schemas.ts';
+import {
+  incidentColumns,
+  insertIncident,
+  replacePerpetratorClaims,
+  replaceSources,
+  replaceVictims,
+  updateIncidentColumns,
+} from './incident-writes.queries.ts';
+
+/**
+ * Every write: check the role, lock the incident, check the version, write, then append an
+ * audit record with the whole incident before and after, all in one transaction.
+ */
+type Trx = Transaction<Database>;
+
+async function loadFull(trx: Trx, id: string): Promise<Incident> {
+  const row = await findIncidentTree(trx, id);
+  if (!row) throw new NotFoundError('Incident not found.');
+  return shapeIncident(row, 'full') as Incident;
+}
+
+/** Locks an incident of the caller's organisation and checks the version the caller read. */
+async function lockForWrite(trx: Trx, context: WriteContext, id: string, expectedVersion: number | undefined, required: boolean) {
+  const locked = await lockOwnIncident(trx, id, context.actor.organisationId);
+  // Another organisation's incident answers exactly like a missing one, so existence does not leak.
+  if (!locked) throw new NotFoundError('Incident not found.');
+  if (expectedVersion === undefined && required) {
+    throw new PreconditionRequiredError(
+      'Send the version you are editing, as an If-Match: "<version>" header or a "version" field, so a concurrent edit is not overwritten.',
+      { currentVersion: locked.version },
+    );
+  }
+  if (expectedVersion !== undefined && expectedVersion !== locked.version) {
+    throw new ConflictError(
+      `The incident was changed since you read it (you sent version ${expectedVersion}, it is now ${locked.version}). Fetch it again and reapply your change.`,
+      { currentVersion: locked.version },
+    );
+  }
+  return locked;
+}
+
+export async function createIncident(db: Db, context: WriteContext, input: CreateIncidentInput) {
+  requireRole(context.actor, 'editor');
+  rejectChildIds(input);
+  return db.transaction().execute(async (trx) => {
+    const id = await insertIncident(trx, context.actor.organisationId, input);
+    await replaceVictims(trx, id, input.victims);
+    await replacePerpetratorClaims(trx, id, input.perpetratorClaims);
+    await replaceSources(trx, id, input.sources);
+    const after = await loadFull(trx, id);
+    await appendAudit(trx, context, {
+      action: 'incident.create', entityType: 'incident', entityId: id, organisationId: context.actor.organisationId, before: null, after,
+    });
+    return after;
+  });
+}
+
+export async function updateIncident(db: Db, context: WriteContext, id: string, input: UpdateIncidentInput, version: number | undefined) {
+  requireRole(context.actor, 'editor');
+  const { version: _bodyVersion, victims, perpetratorClaims, sources, ...fields } = input;
+  return db.transaction().execute(async (trx) => {
+    await lockForWrite(trx, context, id, version, true);
+    await checkChildIds(trx, id, input);
+    const before = await loadFull(trx, id);
+    await updateIncidentColumns(trx, id, incidentColumns(fields));
+    if (victims) await replaceVictims(trx, id, victims);
+    if (perpetratorClaims) await replacePerpetratorClaims(trx, id, perpetratorClaims);
+    if (sources) await replaceSources(trx, id, sources);
+    const after = await loadFull(trx, id);
+    await appendAudit(trx, context, {
+      action: 'incident.update', entityType: 'incident', entityId: id, organisationId: context.actor.organisationId, before, after,
+    });
+    return after;
+  });
+}
+
+export async function deleteIncident(db: Db, context: WriteContext, id: string, reason: string, version: number | undefined) {
+  requireRole(context.actor, 'editor');
+  await db.transaction().execute(async (trx) => {
+    await lockForWrite(trx, context, id, version, false);
+    const before = await loadFull(trx, id);
+    const deletedAt = new Date();
+    await trx
+      .updateTable('incidents')
+      .set((eb) => ({ deleted_at: deletedAt, deleted_reason: reason, version: eb('version', '+', 1), updated_at: deletedAt }))
+      .where('id', '=', id)
+      .execute();
+    await appendAudit(trx, context, {
+      action: 'incident.delete', entityType: 'incident', entityId: id, organisationId: context.actor.organisationId,
+      before, after: { deletedAt: deletedAt.toISOString(), deletedReason: reason },
+    });
+  });
+}
+
+export async function changeVerification(
+  db: Db, context: WriteContext, id: string, change: { status: string; note: string }, version: number | undefined,
+) {
+  requireRole(context.actor, 'reviewer');
+  return db.transaction().execute(async (trx) => {
+    const locked = await lockForWrite(trx, context, id, version, false);
+    if (locked.verification_status === change.status) {
+      throw new ConflictError(`The incident is already "${change.status}".`, { currentVersion: locked.version });
+    }
+    const before = await loadFull(trx, id);
+    await trx
+      .insertInto('verification_changes')
+      .values({ incident_id: id, from_status: locked.verification_status, to_status: change.status, note: change.note, changed_by: context.actor.keyId })
+      .execute();
+    await updateIncidentColumns(trx, id, { verification_status: change.status });
+    const after = await loadFull(trx, id);
+    await appendAudit(trx, context, {
+      action: 'incident.verification', entityType: 'incident', entityId: id, organisationId: context.actor.organisationId, before, after,
+    });
+    return after;
+  });
+}
+
+export async function setVisibility(db: Db, context: WriteContext, id: string, visibility: 'draft' | 'published', version: number | undefined) {
+  requireRole(context.actor, 'reviewer');
+  return db.transaction().execute(async (trx) => {
+    const locked = await lockForWrite(trx, context, id, version, false);
+    // Publishing a published incident changes nothing, so it writes nothing either.
+    if (locked.visibility === visibility) return loadFull(trx, id);
+    const before = await loadFull(trx, id);
+    await updateIncidentColumns(trx, id, {
+      visibility,
+      ...(visibility === 'published' ? { published_at: new Date() } : { published_at: null }),
+    });
+    const after = await loadFull(trx, id);
+    await appendAudit(trx, context, {
+      action: visibility === 'published' ? 'incident.publish' : 'incident.unpublish',
+      entityType: 'incident', entityId: id, organisationId: context.actor.organisationId, before, after,
+    });
+    return after;
+  });
+}
+
+const CHILD_LISTS = [
+  ['victims', 'victims'],
+  ['perpetratorClaims', 'perpetrator_claims'],
+  ['sources', 'sources'],
+] as const;
+
+/** A new incident has no children yet, so any id sent with one is a client mistake. */
+function rejectChildIds(input: CreateIncidentInput) {
+  const errors: FieldError[] = [];
+  for (const [field] of CHILD_LISTS) {
+    input[field].forEach((item, index) => {
+      if (item.id) errors.push({ pointer: `/${field}/${index}/id`, detail: 'a new incident has no existing items; omit the id' });
+    });
+  }
+  if (errors.length) throw new ValidationError('The request body is not valid.', errors);
+}
+
+/** Ids in a replaced list must name items of this incident, each at most once. */
+async function checkChildIds(trx: Trx, incidentId: string, input: UpdateIncidentInput) {
+  const errors: FieldError[] = [];
+  for (const [field, table] of CHILD_LISTS) {
+    const items = input[field];
+    if (!items?.some((item) => item.id)) continue;
+    const existing = await childIds(trx, table, incidentId);
+    const seen = new Set<string>();
+    items.forEach((item, index) => {
+      if (!item.id) return;
+      if (!existing.has(item.id)) errors.push({ pointer: `/${field}/${index}/id`, detail: 'no such item on this incident' });
+      else if (seen.has(item.id)) errors.push({ pointer: `/${field}/${index}/id`, detail: 'this id appears twice' });
+      seen.add(item.id);
+    });
+  }
+  if (errors.length) throw new ValidationError('The request body is not valid.', errors);
+}

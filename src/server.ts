@@ -1,0 +1,73 @@
+import closeWithGrace from 'close-with-grace';
+import { sql } from 'kysely';
+import { seedSampleData } from '../seeds/seed.ts';
+import { createApp } from './app.ts';
+import { ensureAdminKey } from './auth/bootstrap-admin.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createDb, type Db } from './db/create-db.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { createLogger, type Logger } from './logger.ts';
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+const logger = createLogger(config.LOG_LEVEL);
+const { db, mode } = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DB_POOL_MAX });
+logger.info({ mode, dataDir: mode === 'embedded' ? config.DATA_DIR : undefined }, 'database opened');
+
+try {
+  const applied = await migrateToLatest(db);
+  if (applied.length) logger.info({ migrations: applied.map((result) => result.migrationName) }, 'migrations applied');
+  if (mode === 'embedded') await firstStart(db, config, logger);
+} catch (error) {
+  logger.fatal({ err: error }, 'could not prepare the database');
+  await db.destroy();
+  process.exit(1);
+}
+
+const server = createApp({ db, config, logger }).listen(config.PORT, config.HOST, () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  logger.info({ port, docs: `http://localhost:${port}/docs` }, `Dateline is listening on port ${port}`);
+});
+
+// On SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish, then close the pool.
+closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
+  if (err) logger.error({ err }, 'shutting down after an error');
+  else logger.info({ signal }, 'shutting down');
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+  await db.destroy();
+  logger.info('stopped');
+});
+
+/**
+ * The embedded database is for trying Dateline out, so its first start loads the sample
+ * incidents and prints an admin key. With PostgreSQL, both are explicit steps
+ * (`npm run db:seed`, `npm run keys -- create ...`) and no secret is ever written to the logs.
+ */
+async function firstStart(db: Db, config: Config, logger: Logger) {
+  const started = await db.selectFrom('app_meta').select('value').where('key', '=', 'first_start').executeTakeFirst();
+  if (started) return;
+  if (config.SEED_ON_FIRST_START && (await seedSampleData(db))) logger.info('loaded the sample incidents');
+  const adminKey = await ensureAdminKey(db);
+  if (adminKey) {
+    logger.warn(
+      { adminKey },
+      'Created the first admin key; it is shown only this once. Use it as "Authorization: Bearer <key>" to create organisations and keys.',
+    );
+  }
+  await db
+    .insertInto('app_meta')
+    .values({ key: 'first_start', value: JSON.stringify(new Date().toISOString()) })
+    .execute();
+  await sql`checkpoint`.execute(db);
+}

@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { sql } from 'kysely';
+import { inject } from 'vitest';
+import { createDb, type DbHandle } from '../../src/db/create-db.ts';
+import { withDatabase } from './global-setup.ts';
+
+/** A private, migrated database for one test file, in whichever mode the run uses. */
+export async function createTestDatabase(): Promise<DbHandle & { drop: () => Promise<void> }> {
+  const template = inject('postgresTemplate');
+  const databaseUrl = process.env.DATABASE_URL;
+  if (template && databaseUrl) {
+    const name = `dateline_test_${randomBytes(6).toString('hex')}`;
+    const { db: admin } = await createDb({ databaseUrl });
+    await cloneTemplate(admin, name, template);
+    const handle = await createDb({ databaseUrl: withDatabase(databaseUrl, name), poolMax: 5 });
+    return {
+      ...handle,
+      drop: async () => {
+        await handle.db.destroy();
+        await sql`drop database if exists ${sql.id(name)} with (force)`.execute(admin);
+        await admin.destroy();
+      },
+    };
+  }
+  const dump = await readFile(inject('pgliteTemplatePath')!);
+  const handle = await createDb({ loadDataDir: new Blob([dump]) });
+  return { ...handle, drop: () => handle.db.destroy() };
+}
+
+/** PostgreSQL refuses to copy a template another CREATE DATABASE is copying; wait and retry. */
+async function cloneTemplate(admin: DbHandle['db'], name: string, template: string) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await sql`create database ${sql.id(name)} template ${sql.id(template)}`.execute(admin);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '55006' || attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
+}
