@@ -18,7 +18,12 @@ try {
 }
 
 const logger = createLogger(config.LOG_LEVEL);
-const { db, mode } = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DB_POOL_MAX });
+const { db, mode } = await createDb({
+  databaseUrl: config.DATABASE_URL,
+  dataDir: config.DATA_DIR,
+  poolMax: config.DB_POOL_MAX,
+  onPoolError: (error) => logger.warn({ err: error }, 'an idle database connection failed; the pool will replace it'),
+});
 logger.info({ mode, dataDir: mode === 'embedded' ? config.DATA_DIR : undefined }, 'database opened');
 
 try {

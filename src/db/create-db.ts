@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { lockDataDir } from './data-dir-lock.ts';
@@ -28,6 +29,8 @@ export interface DbOptions {
   databaseUrl?: string | undefined;
   dataDir?: string | undefined;
   poolMax?: number | undefined;
+  /** Called when an idle PostgreSQL connection fails (server restart, network); the pool replaces it. */
+  onPoolError?: ((error: Error) => void) | undefined;
   /** In-memory embedded database restored from a data-dir dump (tests). */
   loadDataDir?: Blob | File | undefined;
 }
@@ -45,6 +48,8 @@ export async function createDb(options: DbOptions): Promise<DbHandle> {
         }) as typeof pg.types.getTypeParser,
       },
     });
+    // Without a listener, one dropped idle connection would crash the process.
+    pool.on('error', options.onPoolError ?? ((error) => console.error('PostgreSQL connection error:', error.message)));
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), mode: 'postgres' };
   }
 
@@ -56,6 +61,7 @@ export async function createDb(options: DbOptions): Promise<DbHandle> {
   const pglite = await PGlite.create({
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : { dataDir: options.dataDir }),
     parsers: { [OID.int8]: asNumber, [OID.date]: asIs },
+    extensions: { pg_trgm },
   }).catch((error: unknown) => {
     unlock();
     throw error;

@@ -52,6 +52,7 @@ export interface IncidentsTable {
   published_at: NullableTimestamp;
   deleted_at: NullableTimestamp;
   deleted_reason: string | null;
+  search_text: Generated<string>;
 }
 
 export interface VictimsTable {
@@ -118,6 +119,12 @@ export interface AuditLogTable {
   after: Json;
 }
 
+export interface DataVersionTable {
+  id: Generated<boolean>;
+  version: number;
+  changed_at: Date;
+}
+
 export interface AppMetaTable {
   key: string;
   value: Json;
@@ -133,6 +140,7 @@ export interface Database {
   verification_changes: VerificationChangesTable;
   audit_log: AuditLogTable;
   app_meta: AppMetaTable;
+  data_version: DataVersionTable;
 }
 
 export type IncidentRow = Selectable<IncidentsTable>;

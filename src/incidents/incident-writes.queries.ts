@@ -1,4 +1,4 @@
-import type { Transaction, Updateable } from 'kysely';
+import type { Insertable, Transaction, Updateable } from 'kysely';
 import type { Database, IncidentsTable } from '../db/database.ts';
 import { toStoredDate } from './incident-date.ts';
 import type {
@@ -37,6 +37,8 @@ export function incidentColumns(input: UpdateIncidentInput): Updateable<Incident
 
 export async function insertIncident(trx: Trx, organisationId: string, input: CreateIncidentInput) {
   const columns = incidentColumns(input);
+  // Timestamps come from JS (millisecond precision) so cursors built from them round-trip exactly.
+  const now = new Date();
   const { id } = await trx
     .insertInto('incidents')
     .values({
@@ -45,6 +47,8 @@ export async function insertIncident(trx: Trx, organisationId: string, input: Cr
       date_end: columns.date_end as string,
       date_precision: columns.date_precision as string,
       organisation_id: organisationId,
+      created_at: now,
+      updated_at: now,
     })
     .returning('id')
     .executeTakeFirstOrThrow();
@@ -59,73 +63,82 @@ export async function updateIncidentColumns(trx: Trx, id: string, columns: Updat
     .execute();
 }
 
+type ChildTable = 'victims' | 'perpetrator_claims' | 'sources';
+
 /**
  * Child lists are replaced as a whole: delete the old rows, insert the new ones in order.
  * Items that carry an id keep it, so links to a victim or source survive an edit.
  */
-export async function replaceVictims(trx: Trx, incidentId: string, victims: VictimInput[]) {
-  await trx.deleteFrom('victims').where('incident_id', '=', incidentId).execute();
-  if (victims.length === 0) return;
-  await trx
-    .insertInto('victims')
-    .values(
-      victims.map((victim, position) => ({
-        ...(victim.id ? { id: victim.id } : {}),
-        incident_id: incidentId,
-        position,
-        name: victim.name ?? null,
-        name_original: victim.nameOriginal ?? null,
-        aliases: victim.aliases,
-        role: victim.role ?? null,
-        gender: victim.gender ?? null,
-        nationality: victim.nationality ?? null,
-        outlet: victim.outlet ?? null,
-        locality: victim.locality ?? null,
-        employment: victim.employment ?? null,
-        outcome: victim.outcome ?? null,
-        protected: victim.protected,
-      })),
-    )
-    .execute();
+async function replaceChildren<T extends ChildTable>(
+  trx: Trx,
+  table: T,
+  incidentId: string,
+  rows: Array<Omit<Insertable<Database[T]>, 'incident_id' | 'position'>>,
+) {
+  // Every child table has incident_id; the cast only spares Kysely resolving a generic table name.
+  await trx.deleteFrom(table as ChildTable as 'victims').where('incident_id', '=', incidentId).execute();
+  if (rows.length === 0) return;
+  const values = rows.map((row, position) => ({ ...row, incident_id: incidentId, position }));
+  await trx.insertInto(table).values(values as Insertable<Database[T]>[]).execute();
 }
 
-export async function replacePerpetratorClaims(trx: Trx, incidentId: string, claims: PerpetratorClaimInput[]) {
-  await trx.deleteFrom('perpetrator_claims').where('incident_id', '=', incidentId).execute();
-  if (claims.length === 0) return;
-  await trx
-    .insertInto('perpetrator_claims')
-    .values(
-      claims.map((claim, position) => ({
-        ...(claim.id ? { id: claim.id } : {}),
-        incident_id: incidentId,
-        position,
-        actor_name: claim.actorName,
-        actor_type: claim.actorType,
-        attribution: claim.attribution,
-        attributed_by: claim.attributedBy ?? null,
-        statement: claim.statement ?? null,
-      })),
-    )
-    .execute();
+const keepId = (item: { id?: string | undefined }) => (item.id ? { id: item.id } : {});
+
+export function replaceVictims(trx: Trx, incidentId: string, victims: VictimInput[]) {
+  return replaceChildren(
+    trx,
+    'victims',
+    incidentId,
+    victims.map((victim) => ({
+      ...keepId(victim),
+      name: victim.name ?? null,
+      name_original: victim.nameOriginal ?? null,
+      aliases: victim.aliases,
+      role: victim.role ?? null,
+      gender: victim.gender ?? null,
+      nationality: victim.nationality ?? null,
+      outlet: victim.outlet ?? null,
+      locality: victim.locality ?? null,
+      employment: victim.employment ?? null,
+      outcome: victim.outcome ?? null,
+      protected: victim.protected,
+    })),
+  );
 }
 
-export async function replaceSources(trx: Trx, incidentId: string, sources: SourceInput[]) {
-  await trx.deleteFrom('sources').where('incident_id', '=', incidentId).execute();
-  if (sources.length === 0) return;
-  await trx
-    .insertInto('sources')
-    .values(
-      sources.map((source, position) => ({
-        ...(source.id ? { id: source.id } : {}),
-        incident_id: incidentId,
-        position,
-        url: source.url ?? null,
-        publisher: source.publisher ?? null,
-        title: source.title ?? null,
-        published_on: source.publishedOn ?? null,
-        kind: source.kind,
-        public: source.public,
-      })),
-    )
-    .execute();
+export function replacePerpetratorClaims(trx: Trx, incidentId: string, claims: PerpetratorClaimInput[]) {
+  return replaceChildren(
+    trx,
+    'perpetrator_claims',
+    incidentId,
+    claims.map((claim) => ({
+      ...keepId(claim),
+      actor_name: claim.actorName,
+      actor_type: claim.actorType,
+      attribution: claim.attribution,
+      attributed_by: claim.attributedBy ?? null,
+      statement: claim.statement ?? null,
+    })),
+  );
+}
+
+export function replaceSources(trx: Trx, incidentId: string, sources: SourceInput[]) {
+  return replaceChildren(
+    trx,
+    'sources',
+    incidentId,
+    sources.map((source) => ({
+      ...keepId(source),
+      url: source.url ?? null,
+      publisher: source.publisher ?? null,
+      title: source.title ?? null,
+      published_on: source.publishedOn ?? null,
+      kind: source.kind,
+      public: source.public,
+    })),
+  );
+}
+
+export async function setSearchText(trx: Trx, id: string, searchText: string) {
+  await trx.updateTable('incidents').set({ search_text: searchText }).where('id', '=', id).execute();
 }

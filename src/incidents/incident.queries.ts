@@ -22,7 +22,7 @@ export function visibleTo(actor: Actor) {
 }
 
 /** An incident with its organisation and child rows, in one round trip. */
-function selectIncidentTree(db: Db) {
+export function selectIncidentTree(db: Db) {
   return db
     .selectFrom('incidents')
     .innerJoin('organisations', 'organisations.id', 'incidents.organisation_id')
@@ -51,27 +51,6 @@ export async function findIncidentTree(db: Db, id: string, actor?: Actor) {
   let query = selectIncidentTree(db).where('incidents.id', '=', id);
   query = actor ? query.where(visibleTo(actor)) : query.where('incidents.deleted_at', 'is', null);
   return query.executeTakeFirst();
-}
-
-/** Keyset pagination on (date_start desc, id desc): stable under concurrent inserts. */
-export async function listIncidentTrees(
-  db: Db,
-  actor: Actor,
-  page: { limit: number; after?: { dateStart: string; id: string } | undefined },
-) {
-  let query = selectIncidentTree(db)
-    .where(visibleTo(actor))
-    .orderBy('incidents.date_start', 'desc')
-    .orderBy('incidents.id', 'desc')
-    .limit(page.limit + 1);
-  if (page.after) {
-    const { dateStart, id } = page.after;
-    query = query.where(
-      (eb) => eb(eb.refTuple('incidents.date_start', 'incidents.id'), '<', eb.tuple(dateStart, id)),
-    );
-  }
-  const rows = await query.execute();
-  return { rows: rows.slice(0, page.limit), hasMore: rows.length > page.limit };
 }
 
 /** Locks the incident row for a read-modify-write; only the owning organisation's live incidents. */

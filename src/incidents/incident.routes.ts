@@ -7,12 +7,16 @@ import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } 
 import { parseInput } from '../http/validate.ts';
 import { etagFor, expectedVersion } from '../http/versioning.ts';
 import { shapeIncident, viewFor, type IncidentView } from './incident-shapes.ts';
-import { findIncidentTree, listIncidentTrees } from './incident.queries.ts';
+import { findIncidentTree } from './incident.queries.ts';
+import { assertFiltersAllowed, type IncidentFilters } from './incident-filters.ts';
+import { countIncidents, listIncidentPage, type IncidentSort, type PageCursor } from './incident-list.queries.ts';
+import { answerIfUnchanged } from '../http/conditional.ts';
 import {
   createIncidentSchema,
   deleteIncidentSchema,
   incidentIdParamsSchema,
   listIncidentsQuerySchema,
+  type ListIncidentsQuery,
   updateIncidentSchema,
   verificationChangeSchema,
   versionOnlySchema,
@@ -29,11 +33,23 @@ export function incidentRoutes(db: Db): Router {
 
   router.get('/', async (req, res) => {
     const query = parseInput(listIncidentsQuerySchema, req.query, 'query');
-    const { rows, hasMore } = await listIncidentTrees(db, req.actor, { limit: query.limit, after: decodeCursor(query.cursor) });
-    const last = rows.at(-1);
+    if (query.sort === 'relevance' && !query.q) {
+      throw new ValidationError('The request has invalid parameters.', [{ parameter: 'sort', detail: 'sort=relevance needs a search (q)' }]);
+    }
+    const filters = withoutPaging(query);
+    assertFiltersAllowed(filters, req.actor);
+    const after = decodeCursor(query.cursor, query.sort);
+    const version = await answerIfUnchanged(db, req, res);
+    if (!version) return;
+    const [{ rows, next }, total] = await Promise.all([
+      listIncidentPage(db, req.actor, { filters, sort: query.sort, limit: query.limit, after }),
+      query.includeTotal ? countIncidents(db, req.actor, filters) : undefined,
+    ]);
     res.json({
       data: rows.map((row) => shapeIncident(row, viewFor(req.actor, row.organisation_id))),
-      nextCursor: hasMore && last ? encodeCursor(last.date_start, last.id) : null,
+      nextCursor: next ? encodeCursor(next) : null,
+      ...(total === undefined ? {} : { total }),
+      meta: version,
     });
   });
 
@@ -111,21 +127,26 @@ function requireView(actor: Actor, view: IncidentView, allowed: IncidentView[], 
   throw new ForbiddenError(`The ${what} of another organisation's incident is not shown to your role.`);
 }
 
-function encodeCursor(dateStart: string, id: string): string {
-  return Buffer.from(JSON.stringify([dateStart, id])).toString('base64url');
+function withoutPaging(query: ListIncidentsQuery): IncidentFilters {
+  const { sort: _sort, limit: _limit, cursor: _cursor, includeTotal: _includeTotal, ...filters } = query;
+  return filters;
 }
 
-function decodeCursor(cursor: string | undefined) {
+function encodeCursor(cursor: PageCursor): string {
+  return Buffer.from(JSON.stringify([cursor.sort, cursor.key, cursor.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined, sort: IncidentSort): PageCursor | undefined {
   if (cursor === undefined) return undefined;
   try {
-    const [dateStart, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof dateStart === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(dateStart) && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) {
-      return { dateStart, id };
+    const [cursorSort, key, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (cursorSort === sort && (typeof key === 'string' || typeof key === 'number') && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) {
+      return { sort, key, id };
     }
   } catch {
     // fall through to the validation error below
   }
   throw new ValidationError('The request has invalid parameters.', [
-    { parameter: 'cursor', detail: 'use the nextCursor value from the previous page' },
+    { parameter: 'cursor', detail: 'use the nextCursor value from the previous page, with the same sort' },
   ]);
 }

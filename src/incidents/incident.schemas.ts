@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { countryCodeSchema } from './country.ts';
+import { incidentFilterShape } from './incident-filters.ts';
 import { incidentDateInputSchema, incidentDateSchema } from './incident-date.ts';
 import {
   actorTypes,
@@ -138,9 +139,15 @@ export const versionOnlySchema = z.strictObject({ version: z.int().min(1).option
 export const incidentIdParamsSchema = z.object({ id: z.uuid('not an incident id') });
 
 export const listIncidentsQuerySchema = z.strictObject({
+  ...incidentFilterShape,
+  sort: z.enum(['-date', 'date', '-updated', 'updated', 'relevance']).default('-date')
+    .describe('-date (default): newest first by the earliest possible date. relevance needs q.'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional().describe('nextCursor from the previous page.'),
+  cursor: z.string().max(500).optional().describe('nextCursor from the previous page.'),
+  includeTotal: z.enum(['true', 'false']).transform((value) => value === 'true').default(false)
+    .describe('Also count all matching incidents (costs one more query).'),
 });
+export type ListIncidentsQuery = z.infer<typeof listIncidentsQuerySchema>;
 
 export type CreateIncidentInput = z.infer<typeof createIncidentSchema>;
 export type UpdateIncidentInput = z.infer<typeof updateIncidentSchema>;
@@ -233,23 +240,25 @@ export const publicVictimSchema = z.union([
   withheldVictimSchema,
 ]);
 
-export const publicIncidentSchema = z
-  .object({
-    id: z.uuid(),
+export const publicIncidentSchema = incidentSchema
+  .pick({
+    id: true,
+    title: true,
+    description: true,
+    date: true,
+    location: true,
+    attackTypes: true,
+    verificationStatus: true,
+    motive: true,
+    judicialOutcome: true,
+    publishedAt: true,
+    updatedAt: true,
+  })
+  .extend({
     organisation: z.object({ name: z.string() }),
-    title: z.string(),
-    description: nullable(z.string()),
-    date: incidentDateSchema,
-    location: locationSchema,
-    attackTypes: z.array(enumOf(attackTypes)),
-    verificationStatus: enumOf(verificationStatuses),
-    motive: nullable(enumOf(motives)),
-    judicialOutcome: nullable(enumOf(judicialOutcomes)),
     victims: z.array(publicVictimSchema),
     perpetratorClaims: z.array(perpetratorClaimSchema.omit({ id: true })),
     sources: z.array(sourceSchema.omit({ id: true, public: true })),
-    publishedAt: nullable(z.iso.datetime()),
-    updatedAt: z.iso.datetime(),
   })
   .meta({ id: 'PublicIncident', description: 'Published incident with confidential details removed.' });
 

@@ -13,8 +13,10 @@ import {
   replacePerpetratorClaims,
   replaceSources,
   replaceVictims,
+  setSearchText,
   updateIncidentColumns,
 } from './incident-writes.queries.ts';
+import { publicSearchText } from './search-text.ts';
 
 /**
  * Every write: check the role, lock the incident, check the version, write, then append an
@@ -57,6 +59,7 @@ export async function createIncident(db: Db, context: WriteContext, input: Creat
     await replacePerpetratorClaims(trx, id, input.perpetratorClaims);
     await replaceSources(trx, id, input.sources);
     const after = await loadFull(trx, id);
+    await setSearchText(trx, id, publicSearchText(after));
     await appendAudit(trx, context, {
       action: 'incident.create', entityType: 'incident', entityId: id, organisationId: context.actor.organisationId, before: null, after,
     });
@@ -76,6 +79,7 @@ export async function updateIncident(db: Db, context: WriteContext, id: string, 
     if (perpetratorClaims) await replacePerpetratorClaims(trx, id, perpetratorClaims);
     if (sources) await replaceSources(trx, id, sources);
     const after = await loadFull(trx, id);
+    await setSearchText(trx, id, publicSearchText(after));
     await appendAudit(trx, context, {
       action: 'incident.update', entityType: 'incident', entityId: id, organisationId: context.actor.organisationId, before, after,
     });

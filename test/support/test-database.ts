@@ -18,7 +18,7 @@ export async function createTestDatabase(): Promise<DbHandle & { drop: () => Pro
       ...handle,
       drop: async () => {
         await handle.db.destroy();
-        await sql`drop database if exists ${sql.id(name)} with (force)`.execute(admin);
+        await retryWhileInUse(() => sql`drop database if exists ${sql.id(name)}`.execute(admin));
         await admin.destroy();
       },
     };
@@ -29,10 +29,18 @@ export async function createTestDatabase(): Promise<DbHandle & { drop: () => Pro
 }
 
 /** PostgreSQL refuses to copy a template another CREATE DATABASE is copying; wait and retry. */
-async function cloneTemplate(admin: DbHandle['db'], name: string, template: string) {
+function cloneTemplate(admin: DbHandle['db'], name: string, template: string) {
+  return retryWhileInUse(() => sql`create database ${sql.id(name)} template ${sql.id(template)}`.execute(admin));
+}
+
+/**
+ * 55006 "object in use": a template being copied, or a database whose last connections are
+ * still closing. Waiting beats `WITH (FORCE)`, which kills sockets pg is already closing.
+ */
+async function retryWhileInUse(statement: () => Promise<unknown>) {
   for (let attempt = 1; ; attempt++) {
     try {
-      await sql`create database ${sql.id(name)} template ${sql.id(template)}`.execute(admin);
+      await statement();
       return;
     } catch (error) {
       if ((error as { code?: string }).code !== '55006' || attempt >= 50) throw error;
