@@ -13,6 +13,7 @@ import { incidentRoutes } from './incidents/incident.routes.ts';
 import type { Logger } from './logger.ts';
 import { openApiRoutes } from './openapi/openapi.routes.ts';
 import { organisationRoutes } from './organisations/organisation.routes.ts';
+import { statisticsRoutes } from './statistics/statistics.routes.ts';
 
 export interface AppDependencies {
   db: Db;
@@ -52,6 +53,7 @@ export function createApp({ db, config, logger }: AppDependencies): Express {
   app.use(rateLimiter(config));
 
   app.use('/v1/incidents', incidentRoutes(db));
+  app.use('/v1/stats', statisticsRoutes(db));
   app.use('/v1/organisations', organisationRoutes(db));
   app.use('/v1/keys', apiKeyRoutes(db));
 

@@ -65,10 +65,10 @@ async function firstStart(db: Db, config: Config, logger: Logger) {
   if (config.SEED_ON_FIRST_START && (await seedSampleData(db))) logger.info('loaded the sample incidents');
   const adminKey = await ensureAdminKey(db);
   if (adminKey) {
-    logger.warn(
-      { adminKey },
-      'Created the first admin key; it is shown only this once. Use it as "Authorization: Bearer <key>" to create organisations and keys.',
-    );
+    const message = 'Created the first admin key; it is shown only this once. Use it as "Authorization: Bearer <key>" to create organisations and keys.';
+    // Shown even when LOG_LEVEL hides warnings: losing it would leave the instance without an admin.
+    if (logger.isLevelEnabled('warn')) logger.warn({ adminKey }, message);
+    else console.error(`${message}\n${adminKey}`);
   }
   await db
     .insertInto('app_meta')

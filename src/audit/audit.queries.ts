@@ -10,6 +10,12 @@ export interface WriteContext {
   requestId: string;
 }
 
+/** Writes made outside the API, such as `npm run keys`, name their tool instead of a key. */
+export interface SystemContext {
+  actor: { kind: 'system'; tool: string };
+  requestId: null;
+}
+
 export interface AuditEntry {
   action: string;
   entityType: 'incident' | 'organisation' | 'api_key';
@@ -20,7 +26,7 @@ export interface AuditEntry {
 }
 
 /** Call inside the write's own transaction: the audit row commits or rolls back with it. */
-export async function appendAudit(trx: Transaction<Database>, context: WriteContext, entry: AuditEntry) {
+export async function appendAudit(trx: Transaction<Database>, context: WriteContext | SystemContext, entry: AuditEntry) {
   await trx
     .insertInto('audit_log')
     .values({
@@ -28,8 +34,8 @@ export async function appendAudit(trx: Transaction<Database>, context: WriteCont
       entity_type: entry.entityType,
       entity_id: entry.entityId,
       organisation_id: entry.organisationId,
-      actor_key_id: context.actor.keyId,
-      actor_role: context.actor.role,
+      actor_key_id: context.actor.kind === 'system' ? null : context.actor.keyId,
+      actor_role: context.actor.kind === 'system' ? `system:${context.actor.tool}` : context.actor.role,
       request_id: context.requestId,
       before: entry.before === undefined || entry.before === null ? null : JSON.stringify(entry.before),
       after: entry.after === undefined || entry.after === null ? null : JSON.stringify(entry.after),
@@ -38,7 +44,7 @@ export async function appendAudit(trx: Transaction<Database>, context: WriteCont
 }
 
 export async function listAuditForEntity(db: Db, entityType: string, entityId: string) {
-  return db
+  const rows = await db
     .selectFrom('audit_log')
     .leftJoin('api_keys', 'api_keys.id', 'audit_log.actor_key_id')
     .select([
@@ -56,4 +62,13 @@ export async function listAuditForEntity(db: Db, entityType: string, entityId: s
     .where('audit_log.entity_id', '=', entityId)
     .orderBy('audit_log.id')
     .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    occurredAt: row.occurred_at.toISOString(),
+    action: row.action,
+    actor: { keyId: row.actor_key_id, keyName: row.actor_key_name, role: row.actor_role },
+    requestId: row.request_id,
+    before: row.before,
+    after: row.after,
+  }));
 }

@@ -1,6 +1,8 @@
 import type { Db } from '../db/create-db.ts';
 import { findOrganisationByName, insertOrganisation } from '../organisations/organisation.queries.ts';
+import { appendAudit } from '../audit/audit.queries.ts';
 import { insertApiKey } from './api-key.queries.ts';
+import { toApiKey } from './api-key.schemas.ts';
 
 export const OPERATORS_ORGANISATION = 'Instance operators';
 
@@ -19,7 +21,10 @@ export async function ensureAdminKey(db: Db): Promise<string | undefined> {
     if (active) return undefined;
     const organisation =
       (await findOrganisationByName(trx, OPERATORS_ORGANISATION)) ?? (await insertOrganisation(trx, OPERATORS_ORGANISATION));
-    const { key } = await insertApiKey(trx, { organisationId: organisation.id, name: 'first admin (created on first start)', role: 'admin' });
+    const { key, ...row } = await insertApiKey(trx, { organisationId: organisation.id, name: 'first admin (created on first start)', role: 'admin' });
+    await appendAudit(trx, { actor: { kind: 'system', tool: 'first-start' }, requestId: null }, {
+      action: 'api_key.create', entityType: 'api_key', entityId: row.id, organisationId: organisation.id, before: null, after: toApiKey(row),
+    });
     return key;
   });
 }

@@ -28,7 +28,7 @@ function toFieldErrors(issue: z.core.$ZodIssue, location: Location): FieldError[
   const detail = issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message;
   return paths.map((segments) =>
     location === 'body'
-      ? { pointer: `/${segments.map(escapePointer).join('/')}`, detail }
+      ? { pointer: segments.map((segment) => `/${escapePointer(segment)}`).join(''), detail } // RFC 6901: '' is the whole body
       : { parameter: segments.join('.') || '(all)', detail },
   );
 }

@@ -18,6 +18,6 @@ export function countryName(code: string): string | undefined {
 
 export const countryCodeSchema = z
   .string()
-  .regex(/^[A-Z]{2}$/, 'use an upper-case ISO 3166-1 alpha-2 code such as "TR"')
+  .regex(/^[A-Z]{2}$/, { message: 'use an upper-case ISO 3166-1 alpha-2 code such as "TR"', abort: true })
   .refine((code) => countryName(code) !== undefined, 'not an ISO 3166-1 country code')
   .meta({ description: 'ISO 3166-1 alpha-2 country code', example: 'TR' });

@@ -53,6 +53,12 @@ export async function findIncidentTree(db: Db, id: string, actor?: Actor) {
   return query.executeTakeFirst();
 }
 
+/** Owner and deletion state, whoever asks: callers decide what the asker may learn from it. */
+export async function findIncidentOwner(db: Db, id: string) {
+  const row = await db.selectFrom('incidents').select(['organisation_id', 'deleted_at']).where('id', '=', id).executeTakeFirst();
+  return row && { organisationId: row.organisation_id, deleted: row.deleted_at !== null };
+}
+
 /** Locks the incident row for a read-modify-write; only the owning organisation's live incidents. */
 export async function lockOwnIncident(trx: Transaction<Database>, id: string, organisationId: string) {
   return trx

@@ -7,7 +7,7 @@ import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } 
 import { parseInput } from '../http/validate.ts';
 import { etagFor, expectedVersion } from '../http/versioning.ts';
 import { shapeIncident, viewFor, type IncidentView } from './incident-shapes.ts';
-import { findIncidentTree } from './incident.queries.ts';
+import { findIncidentOwner, findIncidentTree } from './incident.queries.ts';
 import { assertFiltersAllowed, type IncidentFilters } from './incident-filters.ts';
 import { countIncidents, listIncidentPage, type IncidentSort, type PageCursor } from './incident-list.queries.ts';
 import { answerIfUnchanged } from '../http/conditional.ts';
@@ -24,8 +24,9 @@ import {
 import { changeVerification, createIncident, deleteIncident, setVisibility, updateIncident } from './incident.service.ts';
 import { listVerificationChanges } from './verification.queries.ts';
 
-function writeContext(req: Request): WriteContext {
-  return { actor: requireRole(req.actor, 'editor', 'reviewer'), requestId: String(req.id) };
+/** The role check comes first, so a caller without the right role learns that before any validation detail. */
+function writeContext(req: Request, role: 'editor' | 'reviewer'): WriteContext {
+  return { actor: requireRole(req.actor, role), requestId: String(req.id) };
 }
 
 export function incidentRoutes(db: Db): Router {
@@ -54,7 +55,7 @@ export function incidentRoutes(db: Db): Router {
   });
 
   router.post('/', async (req, res) => {
-    const context = writeContext(req);
+    const context = writeContext(req, 'editor');
     const input = parseInput(createIncidentSchema, req.body, 'body');
     const incident = await createIncident(db, context, input);
     res.status(201).location(`${req.baseUrl}/${incident.id}`).set('ETag', etagFor(incident.version)).json(incident);
@@ -64,19 +65,25 @@ export function incidentRoutes(db: Db): Router {
     const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
     const row = await findIncidentTree(db, id, req.actor);
     if (!row) throw new NotFoundError('Incident not found.');
-    res.set('ETag', etagFor(row.version)).json(shapeIncident(row, viewFor(req.actor, row.organisation_id)));
+    const view = viewFor(req.actor, row.organisation_id);
+    // The version is for editing: only the owning organisation gets it as an ETag.
+    if (view === 'full') res.set('ETag', etagFor(row.version));
+    res.json(shapeIncident(row, view));
   });
 
   router.patch('/:id', async (req, res) => {
-    const context = writeContext(req);
+    const context = writeContext(req, 'editor');
     const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
     const input = parseInput(updateIncidentSchema, req.body, 'body');
+    if (!Object.keys(input).some((key) => key !== 'version')) {
+      throw new ValidationError('The request body is not valid.', [{ pointer: '', detail: 'send at least one field to change' }]);
+    }
     const incident = await updateIncident(db, context, id, input, expectedVersion(req, input.version));
     res.set('ETag', etagFor(incident.version)).json(incident);
   });
 
   router.delete('/:id', async (req, res) => {
-    const context = writeContext(req);
+    const context = writeContext(req, 'editor');
     const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
     const input = parseInput(deleteIncidentSchema, req.body, 'body');
     await deleteIncident(db, context, id, input.reason, expectedVersion(req, input.version));
@@ -84,7 +91,7 @@ export function incidentRoutes(db: Db): Router {
   });
 
   router.post('/:id/verification', async (req, res) => {
-    const context = writeContext(req);
+    const context = writeContext(req, 'reviewer');
     const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
     const input = parseInput(verificationChangeSchema, req.body, 'body');
     const incident = await changeVerification(db, context, id, input, expectedVersion(req, input.version));
@@ -93,7 +100,7 @@ export function incidentRoutes(db: Db): Router {
 
   for (const [path, visibility] of [['publish', 'published'], ['unpublish', 'draft']] as const) {
     router.post(`/:id/${path}`, async (req, res) => {
-      const context = writeContext(req);
+      const context = writeContext(req, 'reviewer');
       const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
       const input = parseInput(versionOnlySchema, req.body, 'body');
       const incident = await setVisibility(db, context, id, visibility, expectedVersion(req, input.version));
@@ -105,15 +112,20 @@ export function incidentRoutes(db: Db): Router {
     const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
     const row = await findIncidentTree(db, id, req.actor);
     if (!row) throw new NotFoundError('Incident not found.');
-    requireView(req.actor, viewFor(req.actor, row.organisation_id), ['full', 'research'], 'verification history');
-    res.json({ data: await listVerificationChanges(db, id) });
+    const view = viewFor(req.actor, row.organisation_id);
+    requireView(req.actor, view, ['full', 'research'], 'verification history');
+    const changes = await listVerificationChanges(db, id);
+    // Reviewers' notes and key names are internal, like internal notes: researchers see the changes only.
+    res.json({ data: view === 'full' ? changes : changes.map(({ note: _note, changedBy: _by, ...change }) => change) });
   });
 
   router.get('/:id/audit', async (req, res) => {
     const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
-    const row = await findIncidentTree(db, id, req.actor);
-    if (!row) throw new NotFoundError('Incident not found.');
-    requireView(req.actor, viewFor(req.actor, row.organisation_id), ['full'], 'audit trail');
+    // A deleted incident's trail stays readable by its organisation: it holds the reason.
+    const owner = await findIncidentOwner(db, id);
+    const row = owner?.deleted ? undefined : await findIncidentTree(db, id, req.actor);
+    if (!owner || (!row && viewFor(req.actor, owner.organisationId) !== 'full')) throw new NotFoundError('Incident not found.');
+    requireView(req.actor, viewFor(req.actor, owner.organisationId), ['full'], 'audit trail');
     res.json({ data: await listAuditForEntity(db, 'incident', id) });
   });
 

@@ -11,7 +11,9 @@ import {
   researchIncidentSchema,
   updateIncidentSchema,
   verificationChangeSchema,
+  versionOnlySchema,
 } from '../incidents/incident.schemas.ts';
+import { auditEntrySchema, verificationHistoryEntrySchema } from '../audit/audit.schemas.ts';
 import { createOrganisationSchema, organisationSchema } from '../organisations/organisation.schemas.ts';
 
 /**
@@ -31,6 +33,10 @@ const problemSchema = z
       .optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });
+
+const dataVersionSchema = z
+  .object({ dataVersion: z.int(), dataAsOf: z.iso.datetime() })
+  .meta({ id: 'DataVersion', description: 'Cite these with any figure: the data changes version on every write.' });
 
 const anyIncident = z.union([incidentSchema, researchIncidentSchema, publicIncidentSchema]);
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -62,7 +68,14 @@ function buildRegistry(): OpenAPIRegistry {
     method: 'get', path: '/v1/incidents', tags: ['incidents'], security: secured,
     summary: 'List incidents visible to you, newest first',
     request: { query: listIncidentsQuerySchema },
-    responses: { 200: json(z.object({ data: z.array(anyIncident), nextCursor: z.string().nullable() }), 'A page of incidents, each in the shape your role may see.'), ...errors },
+    responses: {
+      200: json(
+        z.object({ data: z.array(anyIncident), nextCursor: z.string().nullable(), total: z.int().optional(), meta: dataVersionSchema }),
+        'A page of incidents, each in the shape your role may see. Weak ETag; send If-None-Match for 304.',
+      ),
+      304: { description: 'Unchanged since the ETag you sent.' },
+      ...errors,
+    },
   });
   registry.registerPath({
     method: 'post', path: '/v1/incidents', tags: ['incidents'], security: [{ apiKey: [] }],
@@ -93,19 +106,19 @@ function buildRegistry(): OpenAPIRegistry {
   for (const action of ['publish', 'unpublish']) {
     registry.registerPath({
       method: 'post', path: `/v1/incidents/{id}/${action}`, tags: ['incidents'], security: [{ apiKey: [] }],
-      summary: `${action === 'publish' ? 'Publish' : 'Withdraw to draft'} (reviewer)`, request: { ...incident, headers: ifMatch },
+      summary: `${action === 'publish' ? 'Publish' : 'Withdraw to draft'} (reviewer)`, request: { ...incident, headers: ifMatch, ...body(versionOnlySchema) },
       responses: { 200: json(incidentSchema, 'Done.'), ...writeErrors },
     });
   }
   registry.registerPath({
     method: 'get', path: '/v1/incidents/{id}/history', tags: ['incidents'], security: [{ apiKey: [] }],
     summary: 'Verification history (owning organisation, researchers)', request: incident,
-    responses: { 200: { description: 'Every status change with who, when and why.' }, ...errors },
+    responses: { 200: json(z.object({ data: z.array(verificationHistoryEntrySchema) }), 'Every status change with who, when and why.'), ...errors },
   });
   registry.registerPath({
     method: 'get', path: '/v1/incidents/{id}/audit', tags: ['incidents'], security: [{ apiKey: [] }],
     summary: 'Audit trail (owning organisation)', request: incident,
-    responses: { 200: { description: 'Every write with the incident before and after.' }, ...errors },
+    responses: { 200: json(z.object({ data: z.array(auditEntrySchema) }), 'Every write with the incident before and after; deleted incidents included.'), ...errors },
   });
 
   registry.registerPath({
