@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import cors from 'cors';
 import express, { type Express } from 'express';
+import type { Store } from 'express-rate-limit';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { apiKeyRoutes } from './auth/api-key.routes.ts';
@@ -19,9 +21,20 @@ export interface AppDependencies {
   db: Db;
   config: Config;
   logger: Logger;
+  /** Shared rate-limit counters (Redis); in memory when absent. */
+  rateLimitStore?: Store | undefined;
 }
 
-export function createApp({ db, config, logger }: AppDependencies): Express {
+/** Browsers on any site may read the API; writes stay same-origin (no CORS for them). */
+const readOnlyCors = cors({
+  origin: '*',
+  methods: ['GET', 'HEAD'],
+  allowedHeaders: ['Authorization', 'If-None-Match', 'X-Request-Id'],
+  exposedHeaders: ['ETag', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'X-Request-Id', 'X-Data-Version', 'Content-Disposition'],
+  maxAge: 600,
+});
+
+export function createApp({ db, config, logger, rateLimitStore }: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY);
@@ -47,10 +60,11 @@ export function createApp({ db, config, logger }: AppDependencies): Express {
   // Probes and the API docs come before the rate limiter: load balancers poll them constantly.
   app.use(healthRoutes(db));
   app.use(helmet());
+  app.use((req, res, next) => (['GET', 'HEAD', 'OPTIONS'].includes(req.method) ? readOnlyCors(req, res, next) : next()));
   app.use(openApiRoutes());
   app.use(express.json({ limit: config.BODY_LIMIT }));
   app.use(authenticate(db));
-  app.use(rateLimiter(config));
+  app.use(rateLimiter(config, rateLimitStore));
 
   app.use('/v1/incidents', incidentRoutes(db));
   app.use('/v1/stats', statisticsRoutes(db));

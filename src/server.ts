@@ -5,6 +5,7 @@ import { createApp } from './app.ts';
 import { ensureAdminKey } from './auth/bootstrap-admin.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createDb, type Db } from './db/create-db.ts';
+import { createRateLimitStore } from './http/rate-limit-store.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createLogger, type Logger } from './logger.ts';
 
@@ -36,7 +37,13 @@ try {
   process.exit(1);
 }
 
-const server = createApp({ db, config, logger }).listen(config.PORT, config.HOST, () => {
+const rateLimits = await createRateLimitStore(config.REDIS_URL, logger).catch(async (error: unknown) => {
+  logger.fatal({ err: error }, 'could not connect to Redis (REDIS_URL) for rate limits');
+  await db.destroy();
+  process.exit(1);
+});
+
+const server = createApp({ db, config, logger, rateLimitStore: rateLimits.store }).listen(config.PORT, config.HOST, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   logger.info({ port, docs: `http://localhost:${port}/docs` }, `Dateline is listening on port ${port}`);
@@ -50,6 +57,7 @@ closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err
     server.close(() => resolve());
     server.closeIdleConnections();
   });
+  await rateLimits.close();
   await db.destroy();
   logger.info('stopped');
 });

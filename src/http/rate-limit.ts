@@ -16,6 +16,8 @@ export function rateLimiter(config: Config, store?: Store): RequestHandler {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     ...(store ? { store } : {}),
+    // If Redis is unreachable, serve rather than refuse everyone: this is a read-mostly public API.
+    passOnStoreError: true,
     handler: (req, res) => {
       sendProblem(res, {
         status: 429,

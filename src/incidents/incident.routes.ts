@@ -68,6 +68,8 @@ export function incidentRoutes(db: Db): Router {
     const view = viewFor(req.actor, row.organisation_id);
     // The version is for editing: only the owning organisation gets it as an ETag.
     if (view === 'full') res.set('ETag', etagFor(row.version));
+    res.vary('Authorization');
+    res.set('Cache-Control', req.actor.kind === 'public' ? 'public, max-age=60' : 'private, no-cache');
     res.json(shapeIncident(row, view));
   });
 

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import type { Store } from 'express-rate-limit';
 import { createApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { Db } from '../../src/db/create-db.ts';
@@ -13,7 +14,7 @@ export interface TestApp {
 }
 
 /** The real app on a real port over the file's own database. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: { rateLimitStore?: Store } = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const config: Config = loadConfig({
     LOG_LEVEL: 'silent',
@@ -21,7 +22,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     RATE_LIMIT_AUTHENTICATED: '100000',
     ...env,
   });
-  const app = createApp({ db: database.db, config, logger: createLogger(config.LOG_LEVEL) });
+  const app = createApp({ db: database.db, config, logger: createLogger(config.LOG_LEVEL), rateLimitStore: options.rateLimitStore });
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
