@@ -32,6 +32,8 @@ export const configSchema = z.object({
     .optional()
     .describe('Shared rate-limit counters for several API processes; in memory when unset.'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000)
+    .describe('PostgreSQL cancels any single statement that runs longer, so one heavy request cannot hold the pool.'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: trustProxyFromEnv.default(false),
   BODY_LIMIT: z

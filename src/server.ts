@@ -23,6 +23,7 @@ const { db, mode } = await createDb({
   databaseUrl: config.DATABASE_URL,
   dataDir: config.DATA_DIR,
   poolMax: config.DB_POOL_MAX,
+  statementTimeoutMs: config.STATEMENT_TIMEOUT_MS,
   onPoolError: (error) => logger.warn({ err: error }, 'an idle database connection failed; the pool will replace it'),
 });
 logger.info({ mode, dataDir: mode === 'embedded' ? config.DATA_DIR : undefined }, 'database opened');

@@ -29,6 +29,8 @@ export interface DbOptions {
   databaseUrl?: string | undefined;
   dataDir?: string | undefined;
   poolMax?: number | undefined;
+  /** PostgreSQL only: cancel statements running longer than this. */
+  statementTimeoutMs?: number | undefined;
   /** Called when an idle PostgreSQL connection fails (server restart, network); the pool replaces it. */
   onPoolError?: ((error: Error) => void) | undefined;
   /** In-memory embedded database restored from a data-dir dump (tests). */
@@ -40,6 +42,9 @@ export async function createDb(options: DbOptions): Promise<DbHandle> {
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.poolMax ?? 10,
+      // Fail fast while the database is unreachable instead of queueing requests forever.
+      connectionTimeoutMillis: 5_000,
+      ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
           if (oid === OID.int8) return asNumber;

@@ -61,6 +61,22 @@ const byPostgresCode: Record<string, { status: number; slug: string; title: stri
   '22008': { status: 400, slug: 'validation-failed', title: 'A date is out of range' },
 };
 
+/** The database is unreachable or gave up: the client may retry, so 503 rather than 500. */
+const unavailable: Record<string, { slug: string; title: string; detail: string }> = {
+  '57014': {
+    slug: 'query-timeout',
+    title: 'The request took too long',
+    detail: 'The database stopped this query after STATEMENT_TIMEOUT_MS. Narrow the filters or group by fewer dimensions.',
+  },
+  ...Object.fromEntries(
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006'].map((code) => [
+      code,
+      { slug: 'database-unavailable', title: 'Database unavailable', detail: 'The database cannot be reached right now. Retry shortly.' },
+    ]),
+  ),
+};
+const CONNECTION_ERROR = /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED/i;
+
 export function sendProblem(res: Parameters<RequestHandler>[1], problem: Problem): void {
   const { status, slug, title, detail, ...extras } = problem;
   const req = res.req;
@@ -104,6 +120,16 @@ export const problemHandler: ErrorRequestHandler = (error, req, res, _next) => {
   const bodyError = typeof error?.type === 'string' ? byBodyParserType[error.type] : undefined;
   if (bodyError) {
     sendProblem(res, bodyError);
+    return;
+  }
+
+  const outage =
+    (typeof error?.code === 'string' ? unavailable[error.code] : undefined) ??
+    (CONNECTION_ERROR.test(String(error?.message)) ? unavailable.ECONNREFUSED : undefined);
+  if (outage) {
+    req.log.warn({ err: error }, outage.title);
+    res.set('Retry-After', '5');
+    sendProblem(res, { status: 503, ...outage });
     return;
   }
 

@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import { requireRole } from '../auth/actor.ts';
 import { appendAudit, type WriteContext } from '../audit/audit.queries.ts';
-import type { Db } from '../db/create-db.ts';
+import { inTransaction, type DbOrTransaction } from '../db/in-transaction.ts';
 import type { Database } from '../db/database.ts';
 import { ConflictError, NotFoundError, PreconditionRequiredError, ValidationError, type FieldError } from '../errors.ts';
 import { shapeIncident } from './incident-shapes.ts';
@@ -50,10 +50,10 @@ async function lockForWrite(trx: Trx, context: WriteContext, id: string, expecte
   return locked;
 }
 
-export async function createIncident(db: Db, context: WriteContext, input: CreateIncidentInput) {
+export async function createIncident(db: DbOrTransaction, context: WriteContext, input: CreateIncidentInput) {
   requireRole(context.actor, 'editor');
   rejectChildIds(input);
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const id = await insertIncident(trx, context.actor.organisationId, input);
     await replaceVictims(trx, id, input.victims);
     await replacePerpetratorClaims(trx, id, input.perpetratorClaims);
@@ -67,10 +67,10 @@ export async function createIncident(db: Db, context: WriteContext, input: Creat
   });
 }
 
-export async function updateIncident(db: Db, context: WriteContext, id: string, input: UpdateIncidentInput, version: number | undefined) {
+export async function updateIncident(db: DbOrTransaction, context: WriteContext, id: string, input: UpdateIncidentInput, version: number | undefined) {
   requireRole(context.actor, 'editor');
   const { version: _bodyVersion, victims, perpetratorClaims, sources, ...fields } = input;
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     await lockForWrite(trx, context, id, version, true);
     await checkChildIds(trx, id, input);
     const before = await loadFull(trx, id);
@@ -87,9 +87,9 @@ export async function updateIncident(db: Db, context: WriteContext, id: string, 
   });
 }
 
-export async function deleteIncident(db: Db, context: WriteContext, id: string, reason: string, version: number | undefined) {
+export async function deleteIncident(db: DbOrTransaction, context: WriteContext, id: string, reason: string, version: number | undefined) {
   requireRole(context.actor, 'editor');
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     await lockForWrite(trx, context, id, version, false);
     const before = await loadFull(trx, id);
     const deletedAt = new Date();
@@ -106,10 +106,10 @@ export async function deleteIncident(db: Db, context: WriteContext, id: string, 
 }
 
 export async function changeVerification(
-  db: Db, context: WriteContext, id: string, change: { status: string; note: string }, version: number | undefined,
+  db: DbOrTransaction, context: WriteContext, id: string, change: { status: string; note: string }, version: number | undefined,
 ) {
   requireRole(context.actor, 'reviewer');
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const locked = await lockForWrite(trx, context, id, version, false);
     if (locked.verification_status === change.status) {
       throw new ConflictError(`The incident is already "${change.status}".`, { currentVersion: locked.version });
@@ -128,9 +128,9 @@ export async function changeVerification(
   });
 }
 
-export async function setVisibility(db: Db, context: WriteContext, id: string, visibility: 'draft' | 'published', version: number | undefined) {
+export async function setVisibility(db: DbOrTransaction, context: WriteContext, id: string, visibility: 'draft' | 'published', version: number | undefined) {
   requireRole(context.actor, 'reviewer');
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const locked = await lockForWrite(trx, context, id, version, false);
     // Publishing a published incident changes nothing, so it writes nothing either.
     if (locked.visibility === visibility) return loadFull(trx, id);
