@@ -57,14 +57,14 @@ export function createApp({ db, config, logger, rateLimitStore }: AppDependencie
       customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     }),
   );
-  // Probes and the API docs come before the rate limiter: load balancers poll them constantly.
+  // Health probes come before the rate limiter: load balancers poll them constantly.
   app.use(healthRoutes(db));
   app.use(helmet());
   app.use((req, res, next) => (['GET', 'HEAD', 'OPTIONS'].includes(req.method) ? readOnlyCors(req, res, next) : next()));
-  app.use(openApiRoutes());
   app.use(express.json({ limit: config.BODY_LIMIT }));
   app.use(authenticate(db));
   app.use(rateLimiter(config, rateLimitStore));
+  app.use(openApiRoutes());
 
   app.use('/v1/incidents', incidentRoutes(db));
   app.use('/v1/stats', statisticsRoutes(db));
