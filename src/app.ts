@@ -8,7 +8,10 @@ import { apiKeyRoutes } from './auth/api-key.routes.ts';
 import { authenticate } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/create-db.ts';
+import { duplicateRoutes } from './duplicates/duplicate.routes.ts';
+import { exportRoutes } from './exports/export.routes.ts';
 import { healthRoutes } from './health/health.routes.ts';
+import { importRoutes } from './imports/import.routes.ts';
 import { notFoundHandler, problemHandler } from './http/problem-handler.ts';
 import { rateLimiter } from './http/rate-limit.ts';
 import { incidentRoutes } from './incidents/incident.routes.ts';
@@ -30,7 +33,7 @@ const readOnlyCors = cors({
   origin: '*',
   methods: ['GET', 'HEAD'],
   allowedHeaders: ['Authorization', 'If-None-Match', 'X-Request-Id'],
-  exposedHeaders: ['ETag', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'X-Request-Id', 'X-Data-Version', 'Content-Disposition'],
+  exposedHeaders: ['ETag', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'X-Request-Id', 'X-Data-Version', 'Content-Disposition', 'Link', 'X-Total-Count', 'X-Totals'],
   maxAge: 600,
 });
 
@@ -61,12 +64,17 @@ export function createApp({ db, config, logger, rateLimitStore }: AppDependencie
   app.use(healthRoutes(db));
   app.use(helmet());
   app.use((req, res, next) => (['GET', 'HEAD', 'OPTIONS'].includes(req.method) ? readOnlyCors(req, res, next) : next()));
-  app.use(express.json({ limit: config.BODY_LIMIT }));
+  const jsonBody = express.json({ limit: config.BODY_LIMIT });
+  // Imports parse their own (larger) bodies after authentication: src/imports/import.routes.ts.
+  app.use((req, res, next) => (/^\/v1\/imports(\/|$)/.test(req.path) ? next() : jsonBody(req, res, next)));
   app.use(authenticate(db));
   app.use(rateLimiter(config, rateLimitStore));
   app.use(openApiRoutes());
 
+  app.use('/v1/incidents', exportRoutes(db)); // before incidentRoutes, whose /:id would take /export; also the list as CSV
   app.use('/v1/incidents', incidentRoutes(db));
+  app.use('/v1/incidents', duplicateRoutes(db)); // /:id/duplicates, /:id/merge
+  app.use('/v1/imports', importRoutes(db, { bodyLimit: config.IMPORT_BODY_LIMIT }));
   app.use('/v1/stats', statisticsRoutes(db));
   app.use('/v1/organisations', organisationRoutes(db));
   app.use('/v1/keys', apiKeyRoutes(db));

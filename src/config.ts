@@ -40,6 +40,11 @@ export const configSchema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'use a size such as 512kb or 1mb')
     .default('1mb'),
+  IMPORT_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'use a size such as 20mb')
+    .default('20mb')
+    .describe('Largest CSV accepted by POST /v1/imports; larger files go through npm run import.'),
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
   RATE_LIMIT_ANONYMOUS: z.coerce.number().int().min(1).default(60),
   RATE_LIMIT_AUTHENTICATED: z.coerce.number().int().min(1).default(600),

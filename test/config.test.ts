@@ -22,6 +22,8 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'info',
       TRUST_PROXY: false,
       BODY_LIMIT: '1mb',
+      IMPORT_BODY_LIMIT: '20mb',
+      STATEMENT_TIMEOUT_MS: 15_000,
       RATE_LIMIT_WINDOW_SECONDS: 60,
       RATE_LIMIT_ANONYMOUS: 60,
       RATE_LIMIT_AUTHENTICATED: 600,

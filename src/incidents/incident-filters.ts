@@ -53,7 +53,9 @@ const bbox = z
   .describe('west,south,east,north in degrees; west > east crosses the antimeridian.');
 
 export const incidentFilterShape = {
-  q: z.string().trim().min(2, 'search for at least 2 characters').max(200).optional()
+  q: z.string().trim().min(2, 'search for at least 2 characters').max(200)
+    .refine((q) => normalizeForSearch(q) !== '', 'search for a word or name, not only articles or punctuation')
+    .optional()
     .describe('Words to find in title, description, victim names, aliases, outlets and actor names; spelling variants of Arabic names match.'),
   country: commaList(countryCodeSchema).optional(),
   region: commaList(z.string().max(200)).optional(),
@@ -103,8 +105,11 @@ export function filterConditions(eb: Eb, filters: IncidentFilters, actor: Actor)
   const own = ownOrganisation(actor);
 
   if (filters.country) conditions.push(eb('incidents.country', 'in', filters.country));
-  if (filters.region) conditions.push(eb(eb.fn('lower', ['incidents.region']), 'in', filters.region.map((region: string) => region.toLowerCase())));
-  if (filters.city) conditions.push(eb(eb.fn('lower', ['incidents.city']), 'in', filters.city.map((city: string) => city.toLowerCase())));
+  // Both sides go through PostgreSQL's lower(): JS and PostgreSQL fold some letters differently
+  // (JS turns the Turkish "İ" into "i" + U+0307), and then "city=İzmir" would miss "İzmir".
+  const lower = (value: string) => eb.fn<string>('lower', [eb.val(value)]);
+  if (filters.region) conditions.push(eb(eb.fn('lower', ['incidents.region']), 'in', filters.region.map(lower)));
+  if (filters.city) conditions.push(eb(eb.fn('lower', ['incidents.city']), 'in', filters.city.map(lower)));
   if (filters.attackType) conditions.push(eb('incidents.attack_types', '&&', sql<string[]>`${filters.attackType}::text[]`));
   if (filters.verificationStatus) conditions.push(eb('incidents.verification_status', 'in', filters.verificationStatus));
   if (filters.motive) conditions.push(eb('incidents.motive', 'in', filters.motive));

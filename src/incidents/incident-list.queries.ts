@@ -6,6 +6,26 @@ import { selectIncidentTree, visibleTo } from './incident.queries.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+/**
+ * The sort expression, its SQL type, and the same value as text for the cursor. The cursor
+ * keeps updated_at to the microsecond as PostgreSQL stores it: a JS Date holds milliseconds
+ * only, and rows written within one millisecond would then be repeated or skipped.
+ */
+function sortColumn(sort: IncidentSort, q: string | undefined) {
+  if (sort === 'relevance' && q) {
+    const score = relevance(q);
+    return { column: score, type: 'real', cursorKey: sql<string>`${score}::text` };
+  }
+  if (sort.endsWith('updated')) {
+    return {
+      column: sql.ref('incidents.updated_at'),
+      type: 'timestamptz',
+      cursorKey: sql<string>`to_char(incidents.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+    };
+  }
+  return { column: sql.ref('incidents.date_start'), type: 'date', cursorKey: sql<string>`incidents.date_start::text` };
+}
+
 export type IncidentSort = 'date' | '-date' | 'updated' | '-updated' | 'relevance';
 
 /** Where the previous page ended: the sort key of its last row and its id. */
@@ -29,43 +49,24 @@ export async function listIncidentPage(
   const descending = sort.startsWith('-') || sort === 'relevance';
   const direction = descending ? 'desc' : 'asc';
   const comparison = descending ? '<' : '>';
-  const sortKey =
-    sort === 'relevance' && filters.q
-      ? relevance(filters.q)
-      : sort.endsWith('updated')
-        ? ('incidents.updated_at' as const)
-        : ('incidents.date_start' as const);
+  const { column, type, cursorKey } = sortColumn(sort, filters.q);
 
   let query = selectIncidentTree(db)
-    .select(sortKey === 'incidents.updated_at' || sortKey === 'incidents.date_start' ? [] : [sortKey.as('relevance')])
+    .select(cursorKey.as('cursor_key'))
     .where(visibleTo(actor))
     .where((eb) => eb.and(filterConditions(eb, filters, actor)))
-    .orderBy(sortKey, direction)
+    .orderBy(column, direction)
     .orderBy('incidents.id', direction)
     .limit(limit + 1);
   if (after) {
-    const column = typeof sortKey === 'string' ? sql.ref(sortKey) : sortKey;
-    const type = sql.raw(sortKey === 'incidents.updated_at' ? 'timestamptz' : sortKey === 'incidents.date_start' ? 'date' : 'real');
     query = query.where(
-      sql<SqlBool>`(${column}, incidents.id) ${sql.raw(comparison)} (${after.key}::${type}, ${after.id}::uuid)`,
+      sql<SqlBool>`(${column}, incidents.id) ${sql.raw(comparison)} (${String(after.key)}::${sql.raw(type)}, ${after.id}::uuid)`,
     );
   }
   const rows = await query.execute();
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  const next: PageCursor | undefined =
-    rows.length > limit && last
-      ? {
-          sort,
-          id: last.id,
-          key:
-            sortKey === 'incidents.updated_at'
-              ? last.updated_at.toISOString()
-              : sortKey === 'incidents.date_start'
-                ? last.date_start
-                : Number((last as { relevance?: number }).relevance),
-        }
-      : undefined;
+  const next: PageCursor | undefined = rows.length > limit && last ? { sort, id: last.id, key: last.cursor_key } : undefined;
   return { rows: page, next };
 }
 

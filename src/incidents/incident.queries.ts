@@ -1,17 +1,21 @@
-import { type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { Actor } from '../auth/actor.ts';
 import type { Database } from '../db/database.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+/** Set when the incident was merged into another; typed in src/duplicates/duplicate.tables.ts. */
+const MERGED_INTO = sql.ref<string | null>('incidents.merged_into');
+
 /**
- * Which incidents an actor may read, as part of the WHERE clause: deleted incidents are gone
- * for everyone; drafts are seen by researchers and by the owning organisation only.
+ * Which incidents an actor may read, as part of the WHERE clause: deleted incidents and those
+ * merged into another (src/duplicates/) are gone for everyone; drafts are seen by researchers
+ * and by the owning organisation only.
  */
 export function visibleTo(actor: Actor) {
   return (eb: ExpressionBuilder<Database, 'incidents'>) => {
-    const live = eb('incidents.deleted_at', 'is', null);
+    const live = eb.and([eb('incidents.deleted_at', 'is', null), eb(MERGED_INTO, 'is', null)]);
     if (actor.kind === 'key' && actor.role === 'researcher') return live;
     const published = eb('incidents.visibility', '=', 'published');
     if (actor.kind === 'key' && (actor.role === 'editor' || actor.role === 'reviewer')) {
@@ -59,7 +63,7 @@ export async function findIncidentOwner(db: Db, id: string) {
   return row && { organisationId: row.organisation_id, deleted: row.deleted_at !== null };
 }
 
-/** Locks the incident row for a read-modify-write; only the owning organisation's live incidents. */
+/** Locks the incident row for a read-modify-write; only the owning organisation's live (not merged) incidents. */
 export async function lockOwnIncident(trx: Transaction<Database>, id: string, organisationId: string) {
   return trx
     .selectFrom('incidents')
@@ -67,6 +71,7 @@ export async function lockOwnIncident(trx: Transaction<Database>, id: string, or
     .where('id', '=', id)
     .where('organisation_id', '=', organisationId)
     .where('deleted_at', 'is', null)
+    .where(MERGED_INTO, 'is', null)
     .forUpdate()
     .executeTakeFirst();
 }

@@ -3,6 +3,8 @@ import { requireRole, type Actor } from '../auth/actor.ts';
 import { listAuditForEntity } from '../audit/audit.queries.ts';
 import type { WriteContext } from '../audit/audit.queries.ts';
 import type { Db } from '../db/create-db.ts';
+import { findMergeSurvivor } from '../duplicates/duplicate.queries.ts';
+import { possibleDuplicates } from '../duplicates/duplicate.service.ts';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors.ts';
 import { parseInput } from '../http/validate.ts';
 import { etagFor, expectedVersion } from '../http/versioning.ts';
@@ -11,6 +13,9 @@ import { findIncidentOwner, findIncidentTree } from './incident.queries.ts';
 import { assertFiltersAllowed, type IncidentFilters } from './incident-filters.ts';
 import { countIncidents, listIncidentPage, type IncidentSort, type PageCursor } from './incident-list.queries.ts';
 import { answerIfUnchanged } from '../http/conditional.ts';
+import { chooseFormat } from '../http/response-format.ts';
+import { TABLE_FORMATS } from '../exports/export.schemas.ts';
+import { sendIncidentPageCsv } from '../exports/incident-page-csv.ts';
 import {
   createIncidentSchema,
   deleteIncidentSchema,
@@ -46,29 +51,39 @@ export function incidentRoutes(db: Db): Router {
       listIncidentPage(db, req.actor, { filters, sort: query.sort, limit: query.limit, after }),
       query.includeTotal ? countIncidents(db, req.actor, filters) : undefined,
     ]);
-    res.json({
+    const page = {
       data: rows.map((row) => shapeIncident(row, viewFor(req.actor, row.organisation_id))),
       nextCursor: next ? encodeCursor(next) : null,
       ...(total === undefined ? {} : { total }),
       meta: version,
-    });
+    };
+    if (chooseFormat(req, query.format, TABLE_FORMATS) === 'csv') sendIncidentPageCsv(req, res, page);
+    else res.json(page);
   });
 
   router.post('/', async (req, res) => {
     const context = writeContext(req, 'editor');
     const input = parseInput(createIncidentSchema, req.body, 'body');
     const incident = await createIncident(db, context, input);
-    res.status(201).location(`${req.baseUrl}/${incident.id}`).set('ETag', etagFor(incident.version)).json(incident);
+    // Likely duplicates flagged on create: in this response only, not part of the incident.
+    const duplicates = await possibleDuplicates(db, req.actor, incident.id);
+    res.status(201).location(`${req.baseUrl}/${incident.id}`).set('ETag', etagFor(incident.version)).json({ ...incident, possibleDuplicates: duplicates });
   });
 
   router.get('/:id', async (req, res) => {
     const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
     const row = await findIncidentTree(db, id, req.actor);
-    if (!row) throw new NotFoundError('Incident not found.');
+    res.vary('Authorization');
+    if (!row) {
+      // A merged incident lives on in its survivor, for those who may see the survivor.
+      const survivor = await findMergeSurvivor(db, req.actor, id);
+      if (!survivor) throw new NotFoundError('Incident not found.');
+      res.set('Cache-Control', 'private, no-cache');
+      return res.redirect(308, `${req.baseUrl}/${survivor}`);
+    }
     const view = viewFor(req.actor, row.organisation_id);
     // The version is for editing: only the owning organisation gets it as an ETag.
     if (view === 'full') res.set('ETag', etagFor(row.version));
-    res.vary('Authorization');
     res.set('Cache-Control', req.actor.kind === 'public' ? 'public, max-age=60' : 'private, no-cache');
     res.json(shapeIncident(row, view));
   });
@@ -142,7 +157,7 @@ function requireView(actor: Actor, view: IncidentView, allowed: IncidentView[], 
 }
 
 function withoutPaging(query: ListIncidentsQuery): IncidentFilters {
-  const { sort: _sort, limit: _limit, cursor: _cursor, includeTotal: _includeTotal, ...filters } = query;
+  const { sort: _sort, limit: _limit, cursor: _cursor, includeTotal: _includeTotal, format: _format, ...filters } = query;
   return filters;
 }
 

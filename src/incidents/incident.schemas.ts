@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatParameter } from '../http/response-format.ts';
 import { countryCodeSchema } from './country.ts';
 import { incidentFilterShape } from './incident-filters.ts';
 import { incidentDateInputSchema, incidentDateSchema } from './incident-date.ts';
@@ -146,6 +147,7 @@ export const listIncidentsQuerySchema = z.strictObject({
   cursor: z.string().max(500).optional().describe('nextCursor from the previous page.'),
   includeTotal: z.enum(['true', 'false']).transform((value) => value === 'true').default(false)
     .describe('Also count all matching incidents (costs one more query).'),
+  format: formatParameter(['json', 'csv']),
 });
 export type ListIncidentsQuery = z.infer<typeof listIncidentsQuerySchema>;
 

@@ -3,6 +3,8 @@ import { requireRole } from '../auth/actor.ts';
 import { appendAudit, type WriteContext } from '../audit/audit.queries.ts';
 import { inTransaction, type DbOrTransaction } from '../db/in-transaction.ts';
 import type { Database } from '../db/database.ts';
+import { flagDuplicates } from '../duplicates/duplicate.service.ts';
+import { refreshVictimNameKeys } from '../duplicates/duplicate.queries.ts';
 import { ConflictError, NotFoundError, PreconditionRequiredError, ValidationError, type FieldError } from '../errors.ts';
 import { shapeIncident } from './incident-shapes.ts';
 import { childIds, findIncidentTree, lockOwnIncident } from './incident.queries.ts';
@@ -60,6 +62,7 @@ export async function createIncident(db: DbOrTransaction, context: WriteContext,
     await replaceSources(trx, id, input.sources);
     const after = await loadFull(trx, id);
     await setSearchText(trx, id, publicSearchText(after));
+    await flagDuplicates(trx, context.actor, id); // stored in duplicate_flags; the route returns them
     await appendAudit(trx, context, {
       action: 'incident.create', entityType: 'incident', entityId: id, organisationId: context.actor.organisationId, before: null, after,
     });
@@ -76,6 +79,7 @@ export async function updateIncident(db: DbOrTransaction, context: WriteContext,
     const before = await loadFull(trx, id);
     await updateIncidentColumns(trx, id, incidentColumns(fields));
     if (victims) await replaceVictims(trx, id, victims);
+    if (victims) await refreshVictimNameKeys(trx, id); // duplicate detection finds victims by these
     if (perpetratorClaims) await replacePerpetratorClaims(trx, id, perpetratorClaims);
     if (sources) await replaceSources(trx, id, sources);
     const after = await loadFull(trx, id);

@@ -5,11 +5,15 @@
  * It is deliberately simple and documented: accents dropped, case folded, Arabic articles and
  * the "Abd al-" family joined, q/k and doubled letters merged.
  */
+const FOLDED: Record<string, string> = { ı: 'i', ł: 'l', ø: 'o', ß: 'ss', đ: 'd', æ: 'ae', œ: 'oe', þ: 'th' };
+
 export function normalizeForSearch(text: string): string {
   const words = text
     .normalize('NFKD')
     .replace(/\p{Mn}/gu, '') // combining marks: accents, macrons
     .toLowerCase()
+    // Letters that are not a base letter plus an accent, so NFKD leaves them alone.
+    .replace(/[ıłøßđæœþ]/g, (letter) => FOLDED[letter] ?? letter)
     .replace(/['’ʿʾ`]/g, '') // ayn/hamza apostrophes vanish in most transliterations
     .split(/[^\p{L}\p{N}]+/u)
     .filter(Boolean);

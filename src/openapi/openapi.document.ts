@@ -14,6 +14,10 @@ import {
   versionOnlySchema,
 } from '../incidents/incident.schemas.ts';
 import { auditEntrySchema, verificationHistoryEntrySchema } from '../audit/audit.schemas.ts';
+import { registerImportPaths } from '../imports/import.openapi.ts';
+import { statisticsQuerySchema, statisticsSchema } from '../statistics/statistics.schemas.ts';
+import { createdIncidentSchema, registerDuplicatePaths } from '../duplicates/duplicate.openapi.ts';
+import { csvTextSchema, exportIncidentsQuerySchema, tableFormatSchema } from '../exports/export.schemas.ts';
 import { createOrganisationSchema, organisationSchema } from '../organisations/organisation.schemas.ts';
 
 /**
@@ -69,10 +73,55 @@ function buildRegistry(): OpenAPIRegistry {
     summary: 'List incidents visible to you, newest first',
     request: { query: listIncidentsQuerySchema },
     responses: {
-      200: json(
-        z.object({ data: z.array(anyIncident), nextCursor: z.string().nullable(), total: z.int().optional(), meta: dataVersionSchema }),
-        'A page of incidents, each in the shape your role may see. Weak ETag; send If-None-Match for 304.',
-      ),
+      200: {
+        description:
+          'A page of incidents, each in the shape your role may see. Weak ETag; send If-None-Match for 304. ' +
+          'As CSV (format=csv or Accept: text/csv), one row per incident with the columns of the export; the next page is in the Link header (rel="next").',
+        content: {
+          'application/json': {
+            schema: z.object({ data: z.array(anyIncident), nextCursor: z.string().nullable(), total: z.int().optional(), meta: dataVersionSchema }),
+          },
+          'text/csv': { schema: csvTextSchema },
+        },
+      },
+      304: { description: 'Unchanged since the ETag you sent.' },
+      ...errors,
+    },
+  });
+  registry.registerPath({
+    method: 'get', path: '/v1/incidents/export', tags: ['incidents'], security: secured,
+    summary: 'Export every incident matching the filters, as CSV, JSON or GeoJSON',
+    description:
+      'Takes the filters of the list and returns all matching incidents as one file, read from one consistent snapshot of the data, ' +
+      'each incident in the shape your role may see (the same redaction as the list). The format comes from `format` or, without it, the Accept header. ' +
+      'CSV columns: id, title, description, date_precision, date_start, date_end, country, region, city, latitude, longitude, coordinate_precision, ' +
+      'attack_types, verification_status, motive, judicial_outcome, victim_count, victims_killed, victim_names, victim_roles, victim_outcomes, ' +
+      'perpetrators ("actor (actor_type, attribution)"), source_titles, source_urls, organisation, published_at, updated_at; lists are joined with ";" and ' +
+      'the victim_* and source_* lists run in parallel. Editors and reviewers also get internal_notes (their own incidents only), and they and researchers ' +
+      'get visibility and version. GeoJSON holds only incidents with coordinates, as Points; the properties are the incident without its coordinates.',
+    request: { query: exportIncidentsQuerySchema },
+    responses: {
+      200: {
+        description: 'The file, as an attachment named dateline-incidents-<dataVersion>.<csv|json|geojson>; X-Data-Version names the data version.',
+        content: {
+          'text/csv': { schema: csvTextSchema },
+          'application/json': {
+            schema: z.object({ data: z.array(anyIncident), meta: dataVersionSchema.extend({ exportedAt: z.iso.datetime() }) }),
+          },
+          'application/geo+json': {
+            schema: z.object({
+              type: z.literal('FeatureCollection'),
+              features: z.array(z.object({
+                type: z.literal('Feature'),
+                id: z.uuid(),
+                geometry: z.object({ type: z.literal('Point'), coordinates: z.tuple([z.number(), z.number()]).describe('[longitude, latitude]') }),
+                properties: z.record(z.string(), z.unknown()).describe('The incident as in the JSON export, location without coordinates but with coordinatePrecision.'),
+              })),
+              meta: dataVersionSchema.extend({ exportedAt: z.iso.datetime() }),
+            }),
+          },
+        },
+      },
       304: { description: 'Unchanged since the ETag you sent.' },
       ...errors,
     },
@@ -81,12 +130,16 @@ function buildRegistry(): OpenAPIRegistry {
     method: 'post', path: '/v1/incidents', tags: ['incidents'], security: [{ apiKey: [] }],
     summary: 'Log an incident with its victims, claims and sources (editor)',
     request: body(createIncidentSchema),
-    responses: { 201: json(incidentSchema, 'Created; starts as an unverified draft.'), ...errors },
+    responses: { 201: json(createdIncidentSchema, 'Created; starts as an unverified draft. Carries the likely duplicates flagged on create.'), ...errors },
   });
   registry.registerPath({
     method: 'get', path: '/v1/incidents/{id}', tags: ['incidents'], security: secured,
     summary: 'Read an incident, shaped by your role', request: incident,
-    responses: { 200: json(anyIncident, 'Full for the owning organisation, redacted for everyone else.'), ...errors },
+    responses: {
+      200: json(anyIncident, 'Full for the owning organisation, redacted for everyone else.'),
+      308: { description: 'The incident was merged; Location names the survivor (only if you may see it).' },
+      ...errors,
+    },
   });
   registry.registerPath({
     method: 'patch', path: '/v1/incidents/{id}', tags: ['incidents'], security: [{ apiKey: [] }],
@@ -145,6 +198,23 @@ function buildRegistry(): OpenAPIRegistry {
     request: { params: apiKeyIdParamsSchema },
     responses: { 204: { description: 'Revoked.' }, ...errors },
   });
+  registry.registerPath({
+    method: 'get', path: '/v1/stats', tags: ['statistics'], security: secured,
+    summary: 'Count incidents, victims and victims killed, grouped by up to two dimensions',
+    description:
+      'Takes the filters of the list. Debunked incidents are left out unless includeDebunked=true. year and month are null when the ' +
+      'incident\'s date is not known that precisely (a year-precision incident has month null). Time series are filled with zeros ' +
+      'between the first and last period, or between dateFrom and dateTo. Victim, attack-type and claim filters also limit what is counted ' +
+      'in the groups. CSV (format=csv): one column per dimension, then the counts; totals in the X-Totals header.',
+    request: { query: statisticsQuerySchema.extend(tableFormatSchema.shape) },
+    responses: {
+      200: { description: 'Groups and totals.', content: { 'application/json': { schema: statisticsSchema }, 'text/csv': { schema: csvTextSchema } } },
+      304: { description: 'Unchanged since the ETag you sent.' },
+      ...errors,
+    },
+  });
+  registerImportPaths(registry, { json, problem, errors });
+  registerDuplicatePaths(registry, { json, errors, writeErrors });
   return registry;
 }
 

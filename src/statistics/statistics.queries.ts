@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Actor } from '../auth/actor.ts';
 import type { Db } from '../db/create-db.ts';
-import { filterConditions, type IncidentFilters } from '../incidents/incident-filters.ts';
+import { escapeLike, filterConditions, type IncidentFilters } from '../incidents/incident-filters.ts';
 import { visibleTo } from '../incidents/incident.queries.ts';
 import type { Dimension } from './statistics.schemas.ts';
 
@@ -65,12 +65,22 @@ export async function statistics(db: Db, actor: Actor, options: StatisticsOption
   };
 
   const joins: RawBuilder<unknown>[] = [];
-  if (groupBy.includes('attackType')) joins.push(sql`cross join lateral unnest(f.attack_types) as attack(attack_type)`);
+  // Like victim filters, attack-type and claim filters also decide which values are grouped:
+  // attackType=killing&groupBy=attackType shows the killings, not the other types of those incidents.
+  if (groupBy.includes('attackType')) {
+    joins.push(sql`cross join lateral (
+      select attack_type from unnest(f.attack_types) as attack_type
+      ${filters.attackType ? sql`where attack_type = any(${filters.attackType}::text[])` : sql``}
+    ) attack`);
+  }
   const claimColumns = groupBy.map((name) => CLAIM_COLUMNS[name]).filter((column): column is string => Boolean(column));
   if (claimColumns.length) {
     joins.push(sql`left join lateral (
       select distinct ${sql.join(claimColumns.map((column) => sql.ref(`c.${column}`)))}
       from perpetrator_claims c where c.incident_id = f.id
+      ${filters.actorType ? sql`and c.actor_type = any(${filters.actorType}::text[])` : sql``}
+      ${filters.attribution ? sql`and c.attribution = any(${filters.attribution}::text[])` : sql``}
+      ${filters.actorName ? sql`and c.actor_name ilike ${`%${escapeLike(filters.actorName)}%`}` : sql``}
     ) claim on true`);
   }
 

@@ -1,5 +1,8 @@
 import { Router } from 'express';
 import type { Db } from '../db/create-db.ts';
+import { TABLE_FORMATS, tableFormatSchema } from '../exports/export.schemas.ts';
+import { chooseFormat } from '../http/response-format.ts';
+import { sendStatisticsCsv } from '../exports/statistics-csv.ts';
 import { answerIfUnchanged } from '../http/conditional.ts';
 import { parseInput } from '../http/validate.ts';
 import { assertFiltersAllowed } from '../incidents/incident-filters.ts';
@@ -7,20 +10,26 @@ import { statistics } from './statistics.queries.ts';
 import { statisticsQuerySchema } from './statistics.schemas.ts';
 import { fillTimeSeries } from './time-series.ts';
 
+/** Statistics answer JSON, or CSV with format=csv or Accept: text/csv. */
+const statisticsRequestSchema = statisticsQuerySchema.extend(tableFormatSchema.shape);
+
 export function statisticsRoutes(db: Db): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
-    const { groupBy, includeDebunked, ...filters } = parseInput(statisticsQuerySchema, req.query, 'query');
+    const { groupBy, includeDebunked, format: requested, ...filters } = parseInput(statisticsRequestSchema, req.query, 'query');
     assertFiltersAllowed(filters, req.actor);
+    const format = chooseFormat(req, requested, TABLE_FORMATS);
     const version = await answerIfUnchanged(db, req, res);
     if (!version) return;
     const result = await statistics(db, req.actor, { groupBy, filters, includeDebunked });
+    const groups = groupBy.length
+      ? fillTimeSeries(result.groups, groupBy, { from: filters.dateFrom?.date_start, to: filters.dateTo?.date_end })
+      : [];
+    if (format === 'csv') return sendStatisticsCsv(res, { groupBy, groups, totals: result.totals, version });
     res.json({
       groupBy,
-      groups: groupBy.length
-        ? fillTimeSeries(result.groups, groupBy, { from: filters.dateFrom?.date_start, to: filters.dateTo?.date_end })
-        : [],
+      groups,
       totals: result.totals,
       meta: { ...version, includeDebunked },
     });

@@ -24,6 +24,9 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   });
   const app = createApp({ db: database.db, config, logger: createLogger(config.LOG_LEVEL), rateLimitStore: options.rateLimitStore });
   const server = app.listen(0, '127.0.0.1');
+  // Longer than any pause in a test: fetch reuses connections, and one the server closed as
+  // idle just as the client reused it would fail with ECONNRESET.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -1,0 +1,163 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
+import { createApp } from '../src/app.ts';
+import type { Actor } from '../src/auth/actor.ts';
+import { insertApiKey } from '../src/auth/api-key.queries.ts';
+import { loadConfig } from '../src/config.ts';
+import type { Db } from '../src/db/create-db.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
+import { createLogger } from '../src/logger.ts';
+import { openEmbedded, openPostgres, type BenchDatabase } from './database.ts';
+import { exportExists, exportQueries, measureExport, measureExportFloor, startServerProcess } from './export.ts';
+import { measureFloor } from './floor.ts';
+import { checkSearchText, existingDataset, generateDataset } from './generate.ts';
+import { runLoad } from './load.ts';
+import { JSON_HEADERS, scenarios } from './scenarios.ts';
+import { mb, ms } from './stats.ts';
+
+/**
+ * npm run bench [-- --incidents N] [--reuse] [--embedded] [--duration S] [--only a,c] [--explain]
+ * Generates the dataset, starts the real app in this process and measures each scenario over
+ * HTTP against the same SQL run directly on the driver. Not a test: nothing here runs in npm test.
+ */
+const { values: args } = parseArgs({
+  options: {
+    incidents: { type: 'string' },
+    reuse: { type: 'boolean', default: false },
+    embedded: { type: 'boolean', default: false },
+    duration: { type: 'string', default: '10' },
+    only: { type: 'string' },
+    explain: { type: 'boolean', default: false },
+  },
+});
+const incidents = Number(args.incidents ?? (args.embedded ? 50_000 : 1_000_000));
+const seconds = Number(args.duration);
+const only = args.only?.split(',');
+const log = (message = '') => console.log(message);
+
+const config = loadConfig({ LOG_LEVEL: 'silent', RATE_LIMIT_ANONYMOUS: '1000000000', RATE_LIMIT_AUTHENTICATED: '1000000000' });
+const database = args.embedded
+  ? await openEmbedded()
+  : await openPostgres(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', {
+      recreate: !args.reuse,
+      poolMax: config.DB_POOL_MAX,
+      statementTimeoutMs: config.STATEMENT_TIMEOUT_MS,
+    });
+const { db } = database.handle;
+log(`Machine: ${os.availableParallelism()} CPUs (${os.cpus()[0]?.model.trim()}), ${mb(os.totalmem())} RAM, Node ${process.version}`);
+log(`Database: ${database.description}`);
+
+await migrateToLatest(db);
+const existing = await existingDataset(db);
+if (args.reuse && existing === incidents) {
+  log(`Reusing the dataset of ${incidents.toLocaleString('en')} incidents.`);
+} else {
+  if (existing !== undefined) throw new Error(`The database holds a dataset of ${existing} incidents; run without --reuse to regenerate.`);
+  log(`Generating ${incidents.toLocaleString('en')} incidents...`);
+  const started = performance.now();
+  await generateDataset(db, incidents, log);
+  log(`Generated in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+}
+await printDatasetSummary(db);
+const mismatches = await checkSearchText(db);
+if (mismatches) throw new Error(`search_text differs from publicSearchText on ${mismatches} sampled incidents`);
+
+const server = await startServer(database.appDb);
+log(`\nServer on ${server.url}; ${seconds} s per scenario; load average ${loadAverage()} before.\n`);
+log('| scenario | conns | req/s | p50 ms | p99 ms | SQL p50 ms | ratio | status | targets |');
+log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |');
+for (const scenario of scenarios.filter((s) => !only || only.includes(s.id))) {
+  const headers = { ...JSON_HEADERS, ...(await scenario.headers?.(server.url)) };
+  for (let i = 0; i < 2; i++) {
+    const response = await fetch(`${server.url}${scenario.paths[0]}`, { headers });
+    await response.arrayBuffer();
+    if (response.status !== scenario.expectStatus) log(`(warm-up of ${scenario.id}: ${response.status}, expected ${scenario.expectStatus})`);
+  }
+  const queries = await scenario.queries();
+  if (args.explain) await explain(database, scenario.name, queries.slice(1));
+  const floor = await measureFloor(database.raw, queries, { concurrency: scenario.connections, seconds: seconds / 2, maxSamples: 3000 });
+  // Long enough for about three answers per connection, however slow the endpoint is.
+  const runFor = Math.max(seconds, Math.ceil((floor.p50 * 3) / 1000));
+  const load = await runLoad({ baseUrl: server.url, paths: scenario.paths, connections: scenario.connections, seconds: runFor, headers });
+  const ratio = load.requests ? load.p50 / floor.p50 : Number.NaN;
+  const status = Object.entries(load.statusCounts).map(([code, count]) => `${count}x${code}`).join(' ') + (load.errors ? ` ${load.errors} errors` : '');
+  const targets = scenario.targets.map((target) => `${target.label}: ${load.requests && target.met({ p50: load.p50, ratio }) ? 'met' : 'MISSED'}`).join('; ');
+  log(`| ${scenario.id}. ${scenario.name} | ${scenario.connections} | ${load.perSecond.toFixed(load.perSecond < 10 ? 2 : 0)} | ${load.p50} | ${load.p99} | ${ms(floor.p50)} | ${ratio.toFixed(2)} | ${status} | ${targets} |`);
+}
+
+if (!only || only.includes('e')) await runExport();
+log(`\nLoad average after: ${loadAverage()} (other work on the machine inflates every number).`);
+await server.close();
+await database.close();
+
+async function runExport() {
+  const researcher = await createResearcher(db);
+  const headers = { authorization: `Bearer ${researcher.key}` };
+  if (!(await exportExists(server.url, headers))) {
+    log('\nTODO: GET /v1/incidents/export?format=csv does not answer 200 here; the export was not measured.');
+    return;
+  }
+  if (args.explain) {
+    const { first, next, keyAt, idAt } = await exportQueries(researcher.actor);
+    const middle = [...next.parameters];
+    [middle[keyAt], middle[idAt]] = ['2015-06-01', '00000000-0000-0000-0000-000000000000'];
+    await explain(database, 'export batch', [first, { sql: next.sql, parameters: middle }]);
+  }
+  // The HTTP export first: the floor's own allocations would otherwise count as the server's baseline.
+  // On PostgreSQL the export runs against `npm start` in a child process: its memory is the server's alone.
+  const child = database.url ? await startServerProcess(database.url) : undefined;
+  const result = await measureExport(child?.url ?? server.url, headers, child?.pid);
+  await child?.stop();
+  const floor = await measureExportFloor(database, researcher.actor);
+  const rate = result.rows / result.seconds;
+  const floorRate = floor.rows / floor.seconds;
+  const peak = result.peakHwm ?? result.peakRss;
+  log(`\nExport (researcher key, all live incidents, CSV; server ${child ? 'in a child process (npm start)' : 'in process'}):`);
+  log(`| rows | MB | seconds | rows/s | SQL rows/s | ratio (time) | peak RSS | RSS before | targets |`);
+  log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  log(`| ${result.rows} | ${(result.bytes / 1e6).toFixed(0)} | ${result.seconds.toFixed(1)} | ${rate.toFixed(0)} | ${floorRate.toFixed(0)} | ${(floorRate / rate).toFixed(2)} | ${mb(peak)} | ${mb(result.baselineRss)} | >= 50,000 rows/s: ${rate >= 50_000 ? 'met' : 'MISSED'}; peak RSS < 300 MB: ${peak < 300 * 1024 * 1024 ? 'met' : 'MISSED'} |`);
+  if (floor.rows !== result.rows) log(`(the SQL floor read ${floor.rows} rows, the export wrote ${result.rows})`);
+
+}
+
+function loadAverage() {
+  return os.loadavg().map((value) => value.toFixed(2)).join(' / ');
+}
+
+async function startServer(appDb: Db) {
+  const http = createApp({ db: appDb, config, logger: createLogger(config.LOG_LEVEL) }).listen(0, '127.0.0.1');
+  await once(http, 'listening');
+  return {
+    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    close: async () => {
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    },
+  };
+}
+
+async function createResearcher(appDb: Db): Promise<{ key: string; actor: Actor }> {
+  const organisation = await appDb.selectFrom('organisations').select('id').orderBy('name').executeTakeFirstOrThrow();
+  const row = await insertApiKey(appDb, { organisationId: organisation.id, name: 'bench researcher', role: 'researcher' });
+  return { key: row.key, actor: { kind: 'key', keyId: row.id, organisationId: organisation.id, role: 'researcher' } };
+}
+
+async function explain(bench: BenchDatabase, name: string, queries: ReadonlyArray<{ sql: string; parameters: readonly unknown[] }>) {
+  for (const query of queries) {
+    const plan = await bench.raw(`explain (analyze, buffers) ${query.sql}`, query.parameters);
+    log(`\n-- ${name}\n${query.sql.replace(/\s+/g, ' ')}\n${plan.map((row) => row['QUERY PLAN']).join('\n')}\n`);
+  }
+}
+
+async function printDatasetSummary(appDb: Db) {
+  const { rows } = await sql<Record<string, number>>`select
+      (select count(*) from incidents) as incidents, (select count(*) from incidents where visibility = 'published' and deleted_at is null) as published,
+      (select count(*) from victims) as victims, (select count(*) from perpetrator_claims) as claims, (select count(*) from sources) as sources,
+      (select count(*) from incidents where latitude is not null) as with_coordinates,
+      pg_total_relation_size('incidents') as incidents_bytes, pg_database_size(current_database()) as database_bytes`.execute(appDb);
+  const row = rows[0]!;
+  log(`Dataset: ${Object.entries(row).map(([key, value]) => `${key} ${key.endsWith('bytes') ? mb(value) : value.toLocaleString('en')}`).join(', ')}`);
+}

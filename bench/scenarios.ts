@@ -1,0 +1,103 @@
+import type { CompiledQuery } from 'kysely';
+import { PUBLIC_ACTOR, type Actor } from '../src/auth/actor.ts';
+import { getDataVersion } from '../src/db/data-version.ts';
+import { listIncidentPage } from '../src/incidents/incident-list.queries.ts';
+import { listIncidentsQuerySchema } from '../src/incidents/incident.schemas.ts';
+import { statistics } from '../src/statistics/statistics.queries.ts';
+import { statisticsQuerySchema } from '../src/statistics/statistics.schemas.ts';
+import { SEARCH_NAME } from './dictionary.ts';
+import { captureQueries } from './floor.ts';
+
+/**
+ * The request-per-request scenarios (the export is measured on its own, see export.ts). Each
+ * names its URL(s), how many connections load it, and the SQL its handler sends (its floor):
+ * captured from the handler's own query functions with the same parsed parameters.
+ */
+export interface Scenario {
+  id: string;
+  name: string;
+  /** One URL, or several that autocannon cycles through (to defeat any response cache). */
+  paths: string[];
+  connections: number;
+  /** Extra request headers, resolved against the running server (the ETag for a 304). */
+  headers?: (baseUrl: string) => Promise<Record<string, string>>;
+  expectStatus: number;
+  queries: () => Promise<CompiledQuery[]>;
+  targets: Array<{ label: string; met: (result: { p50: number; ratio: number }) => boolean }>;
+}
+
+/** Every request asks for JSON: the ETag depends on Accept, so the 304 run must send the same one. */
+export const JSON_HEADERS = { accept: 'application/json' };
+
+const query = (path: string) => Object.fromEntries(new URL(path, 'http://x').searchParams);
+
+/** What GET /v1/incidents sends: the data version, then one page (keyset, -date by default). */
+function listQueries(path: string, actor: Actor = PUBLIC_ACTOR) {
+  const { sort, limit, cursor: _cursor, includeTotal: _total, ...filters } = listIncidentsQuerySchema.parse(query(path));
+  return captureQueries(getDataVersion, (db) => listIncidentPage(db, actor, { filters, sort, limit }));
+}
+
+/** What GET /v1/stats sends: the data version, the grouped counts, the totals. */
+function statisticsQueries(path: string) {
+  const { groupBy, includeDebunked, ...filters } = statisticsQuerySchema.parse(query(path));
+  return captureQueries(getDataVersion, (db) => statistics(db, PUBLIC_ACTOR, { groupBy, filters, includeDebunked }));
+}
+
+const STATS = '/v1/stats?groupBy=year,attackType';
+/** Distinct URLs with the same answer: a dateFrom before any incident (1900-01-01 + i days). */
+const uncachedStats = Array.from({ length: 3000 }, (_, i) => `${STATS}&dateFrom=${new Date(Date.UTC(1900, 0, 1 + i)).toISOString().slice(0, 10)}`);
+
+const p50Under = (limit: number) => ({ label: `p50 < ${limit} ms`, met: (r: { p50: number }) => r.p50 < limit });
+
+export const scenarios: Scenario[] = [
+  {
+    id: 'a',
+    name: 'list page, country=SY&attackType=killing',
+    paths: ['/v1/incidents?country=SY&attackType=killing&limit=50'],
+    connections: 4,
+    expectStatus: 200,
+    queries: () => listQueries('/v1/incidents?country=SY&attackType=killing&limit=50'),
+    targets: [p50Under(20)],
+  },
+  {
+    id: 'a2',
+    name: 'list page, no filter',
+    paths: ['/v1/incidents?limit=50'],
+    connections: 4,
+    expectStatus: 200,
+    queries: () => listQueries('/v1/incidents?limit=50'),
+    targets: [p50Under(20)],
+  },
+  {
+    id: 'b',
+    name: `search q=${SEARCH_NAME}`,
+    paths: [`/v1/incidents?q=${encodeURIComponent(SEARCH_NAME)}&limit=50`],
+    connections: 4,
+    expectStatus: 200,
+    queries: () => listQueries(`/v1/incidents?q=${encodeURIComponent(SEARCH_NAME)}&limit=50`),
+    targets: [p50Under(20)],
+  },
+  {
+    id: 'c',
+    name: 'stats groupBy=year,attackType, uncached',
+    paths: uncachedStats,
+    connections: 2,
+    expectStatus: 200,
+    queries: () => statisticsQueries(uncachedStats[0]!),
+    targets: [p50Under(300), { label: '<= 1.3x SQL', met: (r) => r.ratio <= 1.3 }],
+  },
+  {
+    id: 'd',
+    name: 'stats groupBy=year,attackType, If-None-Match -> 304',
+    paths: [STATS],
+    connections: 4,
+    headers: async (baseUrl) => {
+      const response = await fetch(`${baseUrl}${STATS}`, { headers: JSON_HEADERS });
+      await response.arrayBuffer();
+      return { 'if-none-match': response.headers.get('etag') ?? '' };
+    },
+    expectStatus: 304,
+    queries: () => captureQueries(getDataVersion),
+    targets: [p50Under(5)],
+  },
+];

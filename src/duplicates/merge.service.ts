@@ -1,0 +1,91 @@
+import type { Transaction } from 'kysely';
+import { requireRole, type KeyActor } from '../auth/actor.ts';
+import { appendAudit, type WriteContext } from '../audit/audit.queries.ts';
+import type { Database } from '../db/database.ts';
+import { inTransaction, type DbOrTransaction } from '../db/in-transaction.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { shapeIncident } from '../incidents/incident-shapes.ts';
+import { findIncidentTree, lockOwnIncident } from '../incidents/incident.queries.ts';
+import type { Incident } from '../incidents/incident.schemas.ts';
+import { replacePerpetratorClaims, replaceSources, replaceVictims, setSearchText, updateIncidentColumns } from '../incidents/incident-writes.queries.ts';
+import { publicSearchText } from '../incidents/search-text.ts';
+import { markMerged, refreshVictimNameKeys, resolveFlagsInvolving } from './duplicate.queries.ts';
+import type { MergeIncidentInput } from './duplicate.schemas.ts';
+import { combineChildren } from './merge-combine.ts';
+
+/**
+ * Merges one incident (the loser, in the path) into another (the survivor, `into`), in one
+ * transaction: the survivor takes the loser's victims, claims and sources it lacks; the loser
+ * is kept, marked merged_into the survivor and hidden from reads and lists; both versions move
+ * on and both get an `incident.merge` audit record. Only a reviewer of the organisation that
+ * owns both may merge: another organisation's record is never folded away by someone else.
+ */
+type Trx = Transaction<Database>;
+
+async function loadFull(trx: Trx, id: string): Promise<Incident> {
+  const row = await findIncidentTree(trx, id);
+  if (!row) throw new NotFoundError('Incident not found.');
+  return shapeIncident(row, 'full') as Incident;
+}
+
+const intoError = (detail: string) => new ValidationError('The request body is not valid.', [{ pointer: '/into', detail }]);
+
+/** 404 for what the actor may not see, 403 for what it sees but does not own. */
+async function checkOwnership(trx: Trx, actor: KeyActor, loserId: string, survivorId: string) {
+  const loser = await findIncidentTree(trx, loserId, actor);
+  if (!loser) throw new NotFoundError('Incident not found.');
+  const survivor = await findIncidentTree(trx, survivorId, actor);
+  if (!survivor) throw intoError('no incident with this id is visible to you (it may have been deleted or merged)');
+  if (loser.organisation_id !== actor.organisationId || survivor.organisation_id !== actor.organisationId) {
+    throw new ForbiddenError('Only incidents of your own organisation can be merged, and only into one of your own organisation.');
+  }
+}
+
+export async function mergeIncident(db: DbOrTransaction, context: WriteContext, loserId: string, input: MergeIncidentInput, version: number | undefined) {
+  const actor = requireRole(context.actor, 'reviewer');
+  const survivorId = input.into;
+  if (survivorId === loserId) throw intoError('an incident cannot be merged into itself');
+  return inTransaction(db, async (trx) => {
+    await checkOwnership(trx, actor, loserId, survivorId);
+    // Locks in id order, so two opposite merges running at once cannot deadlock.
+    const locked = new Map<string, Awaited<ReturnType<typeof lockOwnIncident>>>();
+    for (const id of [loserId, survivorId].sort()) locked.set(id, await lockOwnIncident(trx, id, actor.organisationId));
+    const loserLock = locked.get(loserId);
+    const survivorLock = locked.get(survivorId);
+    if (!loserLock) throw new NotFoundError('Incident not found.');
+    if (!survivorLock) throw intoError('no incident with this id is visible to you (it may have been deleted or merged)');
+    const versions = { currentVersion: loserLock.version, intoCurrentVersion: survivorLock.version };
+    if (version !== undefined && version !== loserLock.version) {
+      throw new ConflictError(`The incident was changed since you read it (you sent version ${version}, it is now ${loserLock.version}).`, versions);
+    }
+    if (input.intoVersion !== undefined && input.intoVersion !== survivorLock.version) {
+      throw new ConflictError(`The survivor was changed since you read it (you sent version ${input.intoVersion}, it is now ${survivorLock.version}).`, versions);
+    }
+
+    const loserBefore = await loadFull(trx, loserId);
+    const survivorBefore = await loadFull(trx, survivorId);
+    const combined = combineChildren(survivorBefore, loserBefore);
+    await replaceVictims(trx, survivorId, combined.victims);
+    await replacePerpetratorClaims(trx, survivorId, combined.perpetratorClaims);
+    await replaceSources(trx, survivorId, combined.sources);
+    await refreshVictimNameKeys(trx, survivorId);
+    await updateIncidentColumns(trx, survivorId, {}); // version and updated_at
+    const survivorAfter = await loadFull(trx, survivorId);
+    await setSearchText(trx, survivorId, publicSearchText(survivorAfter));
+
+    const mergedAt = new Date();
+    await markMerged(trx, loserId, survivorId, mergedAt);
+    await resolveFlagsInvolving(trx, loserId);
+
+    const organisationId = actor.organisationId;
+    await appendAudit(trx, context, {
+      action: 'incident.merge', entityType: 'incident', entityId: loserId, organisationId,
+      before: loserBefore, after: { mergedInto: survivorId, mergedAt: mergedAt.toISOString(), version: loserBefore.version + 1 },
+    });
+    await appendAudit(trx, context, {
+      action: 'incident.merge', entityType: 'incident', entityId: survivorId, organisationId,
+      before: survivorBefore, after: { ...survivorAfter, mergedFrom: loserId },
+    });
+    return survivorAfter;
+  });
+}

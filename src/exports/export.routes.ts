@@ -1,0 +1,111 @@
+import { Router, type Response } from 'express';
+import type { Transaction } from 'kysely';
+import type { Actor } from '../auth/actor.ts';
+import type { Db } from '../db/create-db.ts';
+import { getDataVersion } from '../db/data-version.ts';
+import type { Database } from '../db/database.ts';
+import { answerIfUnchanged } from '../http/conditional.ts';
+import { parseInput } from '../http/validate.ts';
+import { assertFiltersAllowed, type IncidentFilters } from '../incidents/incident-filters.ts';
+import { listIncidentPage, type IncidentSort, type PageCursor } from '../incidents/incident-list.queries.ts';
+import { shapeIncident, viewFor } from '../incidents/incident-shapes.ts';
+import { exportIncidentsQuerySchema } from './export.schemas.ts';
+import { EXPORT_FORMATS, exportWriter } from './export-writers.ts';
+import { chooseFormat } from '../http/response-format.ts';
+
+/** Incidents read per query; one batch of rows (and its text) is what an export holds in memory. */
+export const EXPORT_BATCH_SIZE = 1000;
+/** A client that reads nothing for this long is cut off: on the embedded database it holds the only connection. */
+export const EXPORT_STALL_TIMEOUT_MS = 30_000;
+
+export interface ExportRouteOptions {
+  batchSize?: number;
+  stallTimeoutMs?: number;
+}
+
+/** Mounted on /v1/incidents before the incident routes, so that /export is not taken for an id. */
+export function exportRoutes(db: Db, options: ExportRouteOptions = {}): Router {
+  const { batchSize = EXPORT_BATCH_SIZE, stallTimeoutMs = EXPORT_STALL_TIMEOUT_MS } = options;
+  const router = Router();
+
+  /**
+   * Every incident matching the filters, in the caller's view, as one file. The batches are read
+   * in one REPEATABLE READ, READ ONLY transaction, so the file is one consistent snapshot: a
+   * write during a long export neither shows up half-way nor moves a row into a batch already
+   * read. Inside it only `trx` is used: the embedded database's pool has one connection, so a
+   * second checkout would wait for ever. Each batch is written before the next is read, waiting
+   * for the client whenever the socket's buffer is full, so memory stays flat for any size.
+   */
+  router.get('/export', async (req, res) => {
+    const { format: requested, sort, ...filters } = parseInput(exportIncidentsQuerySchema, req.query, 'query');
+    assertFiltersAllowed(filters, req.actor);
+    const writer = exportWriter(chooseFormat(req, requested, EXPORT_FORMATS), req.actor);
+    const version = await answerIfUnchanged(db, req, res);
+    if (!version) return;
+
+    try {
+      await db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (trx) => {
+        const snapshot = await getDataVersion(trx);
+        // A write between answerIfUnchanged and the snapshot: that ETag names data this file does not hold.
+        if (snapshot.dataVersion !== version.dataVersion) res.removeHeader('ETag');
+        res
+          .attachment(`dateline-incidents-${snapshot.dataVersion}.${writer.extension}`)
+          .type(writer.contentType)
+          .set('X-Data-Version', String(snapshot.dataVersion));
+        if (req.method === 'HEAD') return;
+
+        const exportedAt = new Date().toISOString();
+        await send(res, writer.head(), stallTimeoutMs);
+        for await (const rows of incidentBatches(trx, req.actor, filters, sort, batchSize)) {
+          const incidents = rows.map((row) => shapeIncident(row, viewFor(req.actor, row.organisation_id)));
+          await send(res, writer.batch(incidents), stallTimeoutMs);
+        }
+        await send(res, writer.tail({ ...snapshot, exportedAt }), stallTimeoutMs);
+      });
+    } catch (error) {
+      if (!(error instanceof ClientGone)) throw error;
+      req.log.warn({ reason: error.message }, 'export stopped early');
+      return;
+    }
+    res.end();
+  });
+
+  return router;
+}
+
+async function* incidentBatches(trx: Transaction<Database>, actor: Actor, filters: IncidentFilters, sort: IncidentSort, size: number) {
+  let after: PageCursor | undefined;
+  do {
+    const page = await listIncidentPage(trx, actor, { filters, sort, limit: size, after });
+    yield page.rows;
+    after = page.next;
+  } while (after);
+}
+
+class ClientGone extends Error {}
+
+/**
+ * Writes a chunk; when the socket's buffer is full, waits for 'drain'. Throws ClientGone when
+ * the client disconnects, or reads nothing for `stallTimeoutMs` (then the response is cut off).
+ */
+async function send(res: Response, chunk: string, stallTimeoutMs: number): Promise<void> {
+  if (res.destroyed) throw new ClientGone('the client closed the connection');
+  if (!chunk || res.write(chunk)) return;
+  await new Promise<void>((resolve, reject) => {
+    const settle = (error?: Error) => {
+      clearTimeout(timer);
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onDrain = () => settle();
+    const onClose = () => settle(new ClientGone('the client closed the connection'));
+    const timer = setTimeout(() => {
+      settle(new ClientGone(`the client read nothing for ${stallTimeoutMs} ms`));
+      res.destroy();
+    }, stallTimeoutMs);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
+}

@@ -1,0 +1,78 @@
+import { parse } from 'csv-parse/sync';
+import { ValidationError } from '../errors.ts';
+
+/**
+ * Reads an uploaded CSV into records that remember where they start in the file, so a report
+ * can say "line 57" and the person can find the row in an editor (it is also the spreadsheet row
+ * unless a cell above holds a line break). Structural problems of the whole file (not UTF-8, an
+ * unclosed quote, no header) stop the import; a row with the wrong number of cells does not:
+ * it is kept with `cellCountError` so the report can name it and the other rows can go on.
+ */
+export interface CsvRecord {
+  /** 1-based line of the file where the record starts; the header is line 1. */
+  line: number;
+  /** The cell under a header name, trimmed; '' when the row has no such cell. */
+  cell(column: string): string;
+  /** Set when the row has more or fewer cells than the header (shifted columns). */
+  cellCountError?: string;
+}
+
+export interface CsvFile {
+  columns: string[];
+  records: CsvRecord[];
+}
+
+export function fileError(detail: string): ValidationError {
+  return new ValidationError('The file cannot be imported.', [{ pointer: '', detail }]);
+}
+
+export function decodeUtf8(bytes: Uint8Array): string {
+  try {
+    // A byte-order mark, if any, is dropped here.
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw fileError('the file is not UTF-8 text; save it as "CSV UTF-8" and try again');
+  }
+}
+
+export function readCsv(text: string, delimiter = ','): CsvFile {
+  let rows: Array<{ record: string[]; info: { lines: number; empty_lines: number } }>;
+  try {
+    rows = parse(text, { bom: true, delimiter, relax_column_count: true, skip_empty_lines: true, info: true }) as unknown as typeof rows;
+  } catch (error) {
+    const { lines, message } = error as { lines?: number; message: string };
+    throw fileError(`the CSV cannot be read${lines ? ` at line ${lines}` : ''}: ${message}`);
+  }
+  const [head, ...body] = rows;
+  if (!head) throw fileError('the file is empty; the first line must name the columns');
+  const columns = head.record.map((name) => name.trim());
+  const seen = new Set<string>();
+  for (const name of columns) {
+    if (name && seen.has(name)) throw fileError(`the column "${name}" appears twice in the header`);
+    seen.add(name);
+  }
+  const position = new Map(columns.map((name, index) => [name, index] as const).filter(([name]) => name));
+
+  const records: CsvRecord[] = [];
+  let previous = head.info;
+  for (const { record, info } of body) {
+    const line = previous.lines + 1 + (info.empty_lines - previous.empty_lines);
+    previous = info;
+    // Rows of empty cells (",,,,") are blank lines to a spreadsheet: skip them like blank lines.
+    if (record.every((value) => value.trim() === '')) continue;
+    // Strict even when the extra cells are empty: in a shifted row the last column is often empty.
+    const cellCountError =
+      record.length !== columns.length
+        ? `this row has ${record.length} cells but the header has ${columns.length}: a value with an unquoted comma, or shifted columns`
+        : undefined;
+    records.push({
+      line,
+      cell: (column) => {
+        const index = position.get(column);
+        return index === undefined ? '' : (record[index] ?? '').trim();
+      },
+      ...(cellCountError ? { cellCountError } : {}),
+    });
+  }
+  return { columns, records };
+}

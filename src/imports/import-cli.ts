@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.ts';
+import { createDb, type Db } from '../db/create-db.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { CommandError, describeError, importFromFile, summarise, type ImportCommand } from './import-command.ts';
+import { IMPORT_FORMATS, type ImportFormatName } from './import-plan.ts';
+
+const usage = `Import a CSV file of incidents into an organisation (the same checks and report as
+POST /v1/imports; with the embedded database the API must be stopped, since only one process may
+open it).
+
+  npm run import -- FILE --format <${IMPORT_FORMATS.join('|')}> --org "<organisation name>"
+      [--mapping mapping.json]       the mapping of a --format mapped file (src/imports/README.md)
+      [--dry-run]                    check every row and report; write nothing
+      [--on-error abort|skip]        abort (default): any bad row imports nothing; skip: import the rest
+      [--visibility draft|published] draft (default)
+      [--idempotency-key KEY]        the same key again returns the first import's report
+      [--json]                       print the whole report as JSON
+`;
+
+function fail(message: string): never {
+  console.error(`${message}\n\n${usage}`);
+  process.exit(2);
+}
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    format: { type: 'string' }, org: { type: 'string' }, mapping: { type: 'string' }, 'dry-run': { type: 'boolean', default: false },
+    'on-error': { type: 'string', default: 'abort' }, visibility: { type: 'string', default: 'draft' },
+    'idempotency-key': { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const [file, ...extra] = positionals;
+if (!file || extra.length) fail('Give exactly one file.');
+if (!IMPORT_FORMATS.includes(values.format as ImportFormatName)) fail(`--format must be one of ${IMPORT_FORMATS.join(', ')}.`);
+if (!values.org) fail('Missing --org.');
+if (!['abort', 'skip'].includes(values['on-error'])) fail('--on-error must be abort or skip.');
+if (!['draft', 'published'].includes(values.visibility)) fail('--visibility must be draft or published.');
+
+const command: ImportCommand = {
+  file, format: values.format as ImportFormatName, organisation: values.org, mappingFile: values.mapping, dryRun: values['dry-run'],
+  onError: values['on-error'] as 'abort' | 'skip', visibility: values.visibility as 'draft' | 'published', idempotencyKey: values['idempotency-key'],
+};
+
+/** One line on a terminal, rewritten in place; a line per 10% when stderr is a log file. */
+function progress(done: number, total: number) {
+  const step = process.stderr.isTTY ? 100 : Math.max(1, Math.ceil(total / 10));
+  if (done % step !== 0 && done !== total) return;
+  const text = `Importing: ${done}/${total} rows (${Math.floor((done / total) * 100)}%)`;
+  if (process.stderr.isTTY) process.stderr.write(`\r${text}${done === total ? '\n' : ''}`);
+  else process.stderr.write(`${text}\n`);
+}
+
+const config = loadConfig();
+let db: Db | undefined;
+try {
+  db = (await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR })).db;
+  await migrateToLatest(db);
+  const started = performance.now();
+  const outcome = await importFromFile(db, command, progress);
+  const seconds = (performance.now() - started) / 1000;
+  console.log(values.json ? JSON.stringify(outcome.report, null, 2) : summarise(outcome));
+  if (outcome.kind === 'imported' && !values.json) console.error(`Took ${seconds.toFixed(1)} s (${Math.round(outcome.report.counts.created / seconds)} rows/s).`);
+  if (outcome.kind === 'rejected') process.exitCode = 1;
+} catch (error) {
+  console.error(error instanceof CommandError ? error.message : describeError(error));
+  process.exitCode = 1;
+} finally {
+  await db?.destroy();
+}

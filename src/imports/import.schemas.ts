@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { IMPORT_FORMATS } from './import-plan.ts';
+import { importMappingSchema } from './mapping.schema.ts';
+
+/** The wire shapes of /v1/imports: request parameters and the import report. */
+const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+export const importQuerySchema = z.strictObject({
+  format: z.enum(IMPORT_FORMATS).describe('native: a Dateline CSV export; cpj: the CPJ killed-journalists export; mapped: any CSV with a mapping.'),
+  dryRun: flag.default(false).describe('Check every row and report what would be created; write nothing.'),
+  onError: z.enum(['abort', 'skip']).default('abort')
+    .describe('abort (default): a file with any bad row imports nothing. skip: import the good rows; the report lists the skipped ones.'),
+  visibility: z.enum(['draft', 'published']).default('draft')
+    .describe('Imports land as drafts; "published" is refused over the API: a reviewer publishes them with POST /v1/imports/{id}/publish.'),
+  fileName: z.string().trim().min(1).max(200).regex(/^[^\\/\u0000-\u001f]+$/, 'a file name, without folders').default('upload.csv')
+    .describe('Shown in each incident\'s import source: "Imported from <fileName>, line <n> (<format>)".'),
+});
+export type ImportQuery = z.infer<typeof importQuerySchema>;
+
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,200}$/, 'use 1 to 200 visible ASCII characters')
+  .optional();
+
+export const importJsonBodySchema = z
+  .strictObject({
+    csv: z.string().min(1, 'the CSV is empty').describe('The whole CSV file as text.'),
+    mapping: importMappingSchema.optional().describe('Required for format=mapped.'),
+  })
+  .meta({ id: 'ImportJsonBody', description: 'For format=mapped (and allowed for the others): the CSV and its mapping in one JSON body.' });
+
+export const importIdParamsSchema = z.object({ id: z.uuid('not an import id') });
+
+const cellErrorSchema = z.object({
+  column: z.string().describe('The header name of the column at fault; "(row)" for the row as a whole.'),
+  value: z.string().optional().describe('The offending cell, shortened.'),
+  reason: z.string(),
+});
+
+export const importReportSchema = z
+  .object({
+    id: z.uuid().nullable().describe('null for a dry run or a rejected file: nothing was stored.'),
+    format: z.enum(IMPORT_FORMATS),
+    fileName: z.string(),
+    fingerprint: z.string().describe('sha256 of the organisation, format, mapping and file bytes.'),
+    dryRun: z.boolean(),
+    onError: z.enum(['abort', 'skip']),
+    visibility: z.enum(['draft', 'published']),
+    counts: z.object({
+      rows: z.int().describe('Data rows read; blank lines are not counted.'),
+      valid: z.int(),
+      rejected: z.int(),
+      created: z.int(),
+      skipped: z.int().describe('Rejected rows left out because onError=skip.'),
+    }),
+    ignoredColumns: z.array(z.string()).describe('Columns of the file that this format does not read.'),
+    created: z.array(
+      z.object({
+        line: z.int().describe('Line of the file where the row starts; the header is line 1.'),
+        incidentId: z.uuid().nullable().describe('null in a dry run: the row would be created.'),
+        title: z.string(),
+        duplicates: z.array(z.object({ incidentId: z.uuid(), score: z.number() }).loose()).optional()
+          .describe('Likely duplicates flagged when the incident was created.'),
+      }),
+    ),
+    rejected: z.array(z.object({ line: z.int(), errors: z.array(cellErrorSchema) })),
+    createdAt: z.iso.datetime().nullable(),
+    createdBy: z.uuid().nullable().describe('The API key that ran the import.'),
+  })
+  .meta({ id: 'ImportReport' });
+
+export type ImportReport = z.infer<typeof importReportSchema>;
+
+export const publishImportResultSchema = z
+  .object({
+    published: z.array(z.uuid()).describe('Incidents published now.'),
+    unchanged: z.int().describe('Incidents of the import already published, or deleted since.'),
+  })
+  .meta({ id: 'PublishImportResult' });

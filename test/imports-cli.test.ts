@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommandError, importFromFile, summarise, type ImportCommand } from '../src/imports/import-command.ts';
+import { createOrganisation } from './support/factories.ts';
+import { startTestApp, type TestApp } from './support/test-app.ts';
+
+/**
+ * `npm run import`: the command's code path against the test database, and once as a real
+ * process on a fresh embedded database, as an operator would run it.
+ */
+let app: TestApp;
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/imports/${name}`, import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(() => app?.close());
+
+const count = async (table: 'incidents' | 'imports') =>
+  Number((await app.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+describe('import command', () => {
+  it('imports with a key made for the run, revoked afterwards, and publishes when asked', async () => {
+    const organisation = await createOrganisation(app.db);
+    const command: ImportCommand = {
+      file: fixture('cpj-killed.csv'), format: 'cpj', organisation: organisation.name, dryRun: true, onError: 'skip', visibility: 'published',
+    };
+    const incidentsBefore = await count('incidents');
+    const dryRun = await importFromFile(app.db, command);
+    expect(dryRun.kind).toBe('dry_run');
+    expect(summarise(dryRun)).toContain('Dry run: 6 of 9 rows would be created, 3 rejected');
+    expect(await count('incidents')).toBe(incidentsBefore);
+
+    const progress: number[] = [];
+    const outcome = await importFromFile(app.db, { ...command, dryRun: false }, (done) => progress.push(done));
+    expect(outcome.kind).toBe('imported');
+    expect(progress).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(summarise(outcome)).toMatch(/Imported 6 of 9 rows \(import [0-9a-f-]{36}\); skipped 3 bad rows\.\n.*Rejected rows \(skipped\):\n {2}line 7, \(row\)/s);
+
+    const keys = await app.db.selectFrom('api_keys').select(['id', 'name', 'role', 'revoked_at']).where('organisation_id', '=', organisation.id).execute();
+    expect(keys.map((key) => [key.name, key.role, key.revoked_at !== null])).toEqual([
+      ['import CLI: cpj-killed.csv (editor)', 'editor', true], ['import CLI: cpj-killed.csv (reviewer)', 'reviewer', true],
+    ]);
+    const incidents = await app.db.selectFrom('incidents').select(['visibility']).where('organisation_id', '=', organisation.id).execute();
+    expect(incidents.map((row) => row.visibility)).toEqual(Array(6).fill('published'));
+    const keyAudit = await app.db.selectFrom('audit_log').select(['action', 'actor_role']).where('entity_type', '=', 'api_key')
+      .where('organisation_id', '=', organisation.id).orderBy('id').execute();
+    expect(keyAudit).toEqual([
+      { action: 'api_key.create', actor_role: 'system:import-cli' }, { action: 'api_key.create', actor_role: 'system:import-cli' },
+      { action: 'api_key.revoke', actor_role: 'system:import-cli' }, { action: 'api_key.revoke', actor_role: 'system:import-cli' },
+    ]);
+
+    const again = await importFromFile(app.db, { ...command, dryRun: false });
+    expect(again.kind).toBe('replayed');
+    expect(again.report).toEqual(outcome.report);
+    expect(summarise(again)).toContain('This file was imported before');
+    const keysAfter = await app.db.selectFrom('api_keys').select('id').where('organisation_id', '=', organisation.id).execute();
+    expect(keysAfter).toHaveLength(2); // a repeat needs no key
+  });
+
+  it('imports nothing from a file with bad rows unless told to skip them', async () => {
+    const organisation = await createOrganisation(app.db);
+    const before = [await count('incidents'), await count('imports')];
+    const outcome = await importFromFile(app.db, {
+      file: fixture('cpj-killed.csv'), format: 'cpj', organisation: organisation.name, dryRun: false, onError: 'abort', visibility: 'draft',
+    });
+    expect(outcome.kind).toBe('rejected');
+    expect(summarise(outcome)).toContain('Nothing was imported: 3 of 9 rows cannot be imported');
+    expect([await count('incidents'), await count('imports')]).toEqual(before); // nothing stored for a rejected file
+  });
+
+  it('refuses an unknown organisation and a mapping without the mapped format', async () => {
+    const base: ImportCommand = { file: fixture('cpj-killed.csv'), format: 'cpj', organisation: 'No such organisation', dryRun: false, onError: 'abort', visibility: 'draft' };
+    await expect(importFromFile(app.db, base)).rejects.toThrow(CommandError);
+    const organisation = await createOrganisation(app.db);
+    await expect(importFromFile(app.db, { ...base, organisation: organisation.name, mappingFile: 'mapping.json' })).rejects.toThrow('--format mapped');
+  });
+});
+
+describe('npm run import', () => {
+  it('runs as a process on the embedded database and shows its progress', { timeout: 120_000 }, async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'dateline-import-cli-'));
+    const run = (script: string, args: string[]) =>
+      promisify(execFile)(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', script, ...args], {
+        cwd: root, env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
+      });
+    try {
+      await run('src/auth/keys-cli.ts', ['create', '--org', 'CLI Test Org', '--role', 'admin']);
+      const result = await run('src/imports/import-cli.ts', [
+        fixture('mapped-tracker.csv'), '--format', 'mapped', '--mapping', fixture('mapped-tracker.mapping.json'), '--org', 'CLI Test Org', '--on-error', 'skip',
+      ]);
+      expect(result.stdout).toContain('Imported 3 of 6 rows');
+      expect(result.stdout).toContain('line 6, País: not a country name');
+      expect(result.stderr).toContain('Importing: 3/3 rows (100%)');
+
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
