@@ -44,6 +44,8 @@ export async function createDb(options: DbOptions): Promise<DbHandle> {
       max: options.poolMax ?? 10,
       // Fail fast while the database is unreachable instead of queueing requests forever.
       connectionTimeoutMillis: 5_000,
+      // JIT compilation cost 1.6 s per statistics query at 1M incidents for no gain (BENCHMARKS.md).
+      options: '-c jit=off',
       ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') => {

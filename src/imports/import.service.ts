@@ -52,18 +52,14 @@ export function importFingerprint(request: ImportRequest): string {
   return hash.digest('hex');
 }
 
-async function earlierReport(db: DbOrTransaction, request: ImportRequest, fingerprint: string): Promise<ImportReport | undefined> {
+/** The report of an earlier import of this file or Idempotency-Key, if there is one. */
+export async function earlierImport(db: DbOrTransaction, request: ImportRequest, fingerprint = importFingerprint(request)): Promise<ImportReport | undefined> {
   const earlier = await findEarlierImports(db, request.organisationId, fingerprint, request.idempotencyKey);
   const byKey = earlier.find((row) => request.idempotencyKey && row.idempotency_key === request.idempotencyKey);
   if (byKey && byKey.fingerprint !== fingerprint) {
     throw new ConflictError(`This Idempotency-Key was used for a different file (import ${byKey.id}). Use a new key for a new file.`);
   }
   return (byKey ?? earlier[0])?.report as ImportReport | undefined;
-}
-
-/** The report of an earlier import of this file or Idempotency-Key, if there is one. */
-export function earlierImport(db: DbOrTransaction, request: ImportRequest): Promise<ImportReport | undefined> {
-  return earlierReport(db, request, importFingerprint(request));
 }
 
 function plan(request: ImportRequest): ImportPlan {
@@ -101,7 +97,7 @@ function report(request: ImportRequest, fingerprint: string, planned: ImportPlan
 /** The dry run: what the import would do, with nothing written. */
 export async function previewImport(db: DbOrTransaction, request: ImportRequest): Promise<ImportOutcome> {
   const fingerprint = importFingerprint(request);
-  const earlier = await earlierReport(db, request, fingerprint);
+  const earlier = await earlierImport(db, request, fingerprint);
   if (earlier) return { kind: 'replayed', report: earlier };
   const planned = plan(request);
   const wouldCreate = planned.valid.map((row) => ({ line: row.line, incidentId: null, title: row.input.title }));
@@ -114,7 +110,7 @@ export async function runImport(db: DbOrTransaction, context: WriteContext, requ
     throw new ForbiddenError('Imports land as drafts: an editor imports, then a reviewer publishes them with POST /v1/imports/{id}/publish.');
   }
   const fingerprint = importFingerprint(request);
-  const earlier = await earlierReport(db, request, fingerprint);
+  const earlier = await earlierImport(db, request, fingerprint);
   if (earlier) return { kind: 'replayed', report: earlier };
   const planned = plan(request);
   if (planned.rejected.length && request.onError === 'abort') {
@@ -144,7 +140,7 @@ export async function runImport(db: DbOrTransaction, context: WriteContext, requ
   } catch (error) {
     // The same file or key imported at the same moment: that import won; answer with its report.
     if ((error as { code?: string }).code === '23505' && /imports_/.test(String((error as { constraint?: string }).constraint ?? (error as Error).message))) {
-      const winner = await earlierReport(db, request, fingerprint);
+      const winner = await earlierImport(db, request, fingerprint);
       if (winner) return { kind: 'replayed', report: winner };
     }
     throw error;

@@ -100,23 +100,25 @@ export async function statistics(db: Db, actor: Actor, options: StatisticsOption
         group by v.incident_id
       ) vc on vc.incident_id = f.id`;
 
-  const grouped = await sql<GroupRow>`
+  // Groups and totals are independent reads: on PostgreSQL they run side by side on two connections.
+  const groupedQuery = sql<GroupRow>`
     with f as materialized (${filtered})
     select ${sql.join([...selected, counts])}
     from f ${sql.join(joins, sql` `)} ${victimJoin}
     ${groupKeys.length ? sql`group by ${sql.join(groupKeys)} order by ${sql.join(groupKeys.map((key) => sql`${key} nulls last`))}` : sql``}
-  `.execute(db);
+  `;
 
-  const totals = groupBy.length
-    ? await sql<Counts>`
+  const totalsQuery = groupBy.length
+    ? sql<Counts>`
         with f as materialized (${filtered})
         select count(*)::bigint as incidents, coalesce(sum(vc.victims), 0)::bigint as victims,
                coalesce(sum(vc.killed), 0)::bigint as "victimsKilled"
         from f left join (
           select v.incident_id, count(*) as victims, count(*) filter (where v.outcome = 'killed') as killed
           from victims v join f on f.id = v.incident_id where ${victimMatch} group by v.incident_id
-        ) vc on vc.incident_id = f.id`.execute(db)
+        ) vc on vc.incident_id = f.id`
     : undefined;
+  const [grouped, totals] = await Promise.all([groupedQuery.execute(db), totalsQuery?.execute(db)]);
 
   return { groups: grouped.rows, totals: totals?.rows[0] ?? (grouped.rows[0] as Counts) };
 }

@@ -6,6 +6,7 @@ import { sendStatisticsCsv } from '../exports/statistics-csv.ts';
 import { answerIfUnchanged } from '../http/conditional.ts';
 import { parseInput } from '../http/validate.ts';
 import { assertFiltersAllowed } from '../incidents/incident-filters.ts';
+import { StatisticsCache } from './statistics-cache.ts';
 import { statistics } from './statistics.queries.ts';
 import { statisticsQuerySchema } from './statistics.schemas.ts';
 import { fillTimeSeries } from './time-series.ts';
@@ -15,6 +16,7 @@ const statisticsRequestSchema = statisticsQuerySchema.extend(tableFormatSchema.s
 
 export function statisticsRoutes(db: Db): Router {
   const router = Router();
+  const cache = new StatisticsCache<Awaited<ReturnType<typeof statistics>>>();
 
   router.get('/', async (req, res) => {
     const { groupBy, includeDebunked, format: requested, ...filters } = parseInput(statisticsRequestSchema, req.query, 'query');
@@ -22,7 +24,8 @@ export function statisticsRoutes(db: Db): Router {
     const format = chooseFormat(req, requested, TABLE_FORMATS);
     const version = await answerIfUnchanged(db, req, res);
     if (!version) return;
-    const result = await statistics(db, req.actor, { groupBy, filters, includeDebunked });
+    const options = { groupBy, filters, includeDebunked };
+    const result = await cache.get(cache.key(version.dataVersion, req.actor, options), () => statistics(db, req.actor, options));
     const groups = groupBy.length
       ? fillTimeSeries(result.groups, groupBy, { from: filters.dateFrom?.date_start, to: filters.dateTo?.date_end })
       : [];
