@@ -8,7 +8,7 @@ import { decodeUtf8, fileError } from './csv-records.ts';
 import { importHooks, type ImportHooks } from './import-hooks.ts';
 import { planImport, type ImportFormatName, type ImportPlan } from './import-plan.ts';
 import type { ImportReport } from './import.schemas.ts';
-import { completeImport, draftIncidentIds, findEarlierImports, findOwnImport, insertImport } from './import.queries.ts';
+import { completeImport, draftIncidentIds, findEarlierImports, findOwnImport, insertImport, refreshStatisticsIfGrown } from './import.queries.ts';
 import type { ImportMapping } from './mapping.schema.ts';
 
 /**
@@ -130,6 +130,7 @@ export async function runImport(db: DbOrTransaction, context: WriteContext, requ
         const duplicates = (await flagDuplicates?.(trx, incident.id, context)) ?? [];
         created.push({ line: row.line, incidentId: incident.id, title: incident.title, ...(duplicates.length ? { duplicates: [...duplicates] } : {}) });
         options.onProgress?.(created.length, planned.valid.length);
+        await refreshStatisticsIfGrown(trx, created.length);
       }
       const result = report(request, fingerprint, planned, {
         dryRun: false, id: stored.id, created, createdAt: stored.created_at.toISOString(), createdBy: context.actor.keyId,
