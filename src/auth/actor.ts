@@ -19,3 +19,13 @@ export function requireRole(actor: Actor, ...roles: Role[]): KeyActor {
   }
   throw new ForbiddenError(`Your key's role (${actor.role}) may not do this; it needs ${roles.join(' or ')}.`);
 }
+
+/** The organisation whose confidential details the actor may see: editors and reviewers see their own. */
+export function ownOrganisation(actor: Actor): string | undefined {
+  return actor.kind === 'key' && (actor.role === 'editor' || actor.role === 'reviewer') ? actor.organisationId : undefined;
+}
+
+/** Callers who get the same answers share this key: caches and ETags must never cross it. */
+export function viewerKey(actor: Actor): string {
+  return actor.kind === 'key' ? `${actor.role}:${actor.organisationId}` : 'public';
+}

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
+import { viewerKey } from '../auth/actor.ts';
 import type { Db } from '../db/create-db.ts';
 import { getDataVersion, type DataVersion } from '../db/data-version.ts';
 
@@ -11,8 +12,7 @@ import { getDataVersion, type DataVersion } from '../db/data-version.ts';
  */
 export async function answerIfUnchanged(db: Db, req: Request, res: Response): Promise<DataVersion | undefined> {
   const version = await getDataVersion(db);
-  const viewer = req.actor.kind === 'key' ? `${req.actor.role}:${req.actor.organisationId}` : 'public';
-  const digest = createHash('sha256').update(`${viewer}|${req.originalUrl}|${req.get('accept') ?? ''}`).digest('base64url').slice(0, 16);
+  const digest = createHash('sha256').update(`${viewerKey(req.actor)}|${req.originalUrl}|${req.get('accept') ?? ''}`).digest('base64url').slice(0, 16);
   const etag = `W/"${version.dataVersion}-${digest}"`;
   res.set('ETag', etag);
   res.vary('Authorization');

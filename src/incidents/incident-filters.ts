@@ -1,6 +1,6 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { z } from 'zod';
-import type { Actor } from '../auth/actor.ts';
+import { ownOrganisation, type Actor } from '../auth/actor.ts';
 import type { Database } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
 import { countryCodeSchema } from './country.ts';
@@ -95,10 +95,6 @@ export function assertFiltersAllowed(filters: IncidentFilters, actor: Actor): vo
   }
 }
 
-/** Who may see the protected victims of an incident: only its own organisation's editors and reviewers. */
-function ownOrganisation(actor: Actor): string | undefined {
-  return actor.kind === 'key' && (actor.role === 'editor' || actor.role === 'reviewer') ? actor.organisationId : undefined;
-}
 
 export function filterConditions(eb: Eb, filters: IncidentFilters, actor: Actor): Expression<SqlBool>[] {
   const conditions: Expression<SqlBool>[] = [];

@@ -1,4 +1,4 @@
-import type { Actor } from '../auth/actor.ts';
+import { ownOrganisation, type Actor } from '../auth/actor.ts';
 import { fromStoredDate } from './incident-date.ts';
 import type { IncidentTreeRow } from './incident.queries.ts';
 import {
@@ -19,7 +19,7 @@ export type IncidentView = 'full' | 'research' | 'public';
 
 export function viewFor(actor: Actor, organisationId: string): IncidentView {
   if (actor.kind === 'public') return 'public';
-  if ((actor.role === 'editor' || actor.role === 'reviewer') && actor.organisationId === organisationId) return 'full';
+  if (ownOrganisation(actor) === organisationId) return 'full';
   if (actor.role === 'researcher') return 'research';
   return 'public';
 }

@@ -1,6 +1,6 @@
 import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
-import type { Actor } from '../auth/actor.ts';
+import { ownOrganisation, type Actor } from '../auth/actor.ts';
 import type { Database } from '../db/database.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -18,8 +18,9 @@ export function visibleTo(actor: Actor) {
     const live = eb.and([eb('incidents.deleted_at', 'is', null), eb(MERGED_INTO, 'is', null)]);
     if (actor.kind === 'key' && actor.role === 'researcher') return live;
     const published = eb('incidents.visibility', '=', 'published');
-    if (actor.kind === 'key' && (actor.role === 'editor' || actor.role === 'reviewer')) {
-      return eb.and([live, eb.or([published, eb('incidents.organisation_id', '=', actor.organisationId)])]);
+    const own = ownOrganisation(actor);
+    if (own) {
+      return eb.and([live, eb.or([published, eb('incidents.organisation_id', '=', own)])]);
     }
     return eb.and([live, published]);
   };
@@ -55,6 +56,12 @@ export async function findIncidentTree(db: Db, id: string, actor?: Actor) {
   let query = selectIncidentTree(db).where('incidents.id', '=', id);
   query = actor ? query.where(visibleTo(actor)) : query.where('incidents.deleted_at', 'is', null);
   return query.executeTakeFirst();
+}
+
+/** The owning organisation of an incident the actor may see, without loading the incident. */
+export async function findVisibleIncidentOrganisation(db: Db, id: string, actor: Actor) {
+  const row = await db.selectFrom('incidents').select('organisation_id').where('id', '=', id).where(visibleTo(actor)).executeTakeFirst();
+  return row?.organisation_id;
 }
 
 /** Owner and deletion state, whoever asks: callers decide what the asker may learn from it. */

@@ -9,7 +9,7 @@ import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } 
 import { parseInput } from '../http/validate.ts';
 import { etagFor, expectedVersion } from '../http/versioning.ts';
 import { shapeIncident, viewFor, type IncidentView } from './incident-shapes.ts';
-import { findIncidentOwner, findIncidentTree } from './incident.queries.ts';
+import { findIncidentOwner, findIncidentTree, findVisibleIncidentOrganisation } from './incident.queries.ts';
 import { assertFiltersAllowed, type IncidentFilters } from './incident-filters.ts';
 import { countIncidents, listIncidentPage, type IncidentSort, type PageCursor } from './incident-list.queries.ts';
 import { answerIfUnchanged } from '../http/conditional.ts';
@@ -127,9 +127,9 @@ export function incidentRoutes(db: Db): Router {
 
   router.get('/:id/history', async (req, res) => {
     const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
-    const row = await findIncidentTree(db, id, req.actor);
-    if (!row) throw new NotFoundError('Incident not found.');
-    const view = viewFor(req.actor, row.organisation_id);
+    const organisationId = await findVisibleIncidentOrganisation(db, id, req.actor);
+    if (!organisationId) throw new NotFoundError('Incident not found.');
+    const view = viewFor(req.actor, organisationId);
     requireView(req.actor, view, ['full', 'research'], 'verification history');
     const changes = await listVerificationChanges(db, id);
     // Reviewers' notes and key names are internal, like internal notes: researchers see the changes only.
@@ -140,9 +140,11 @@ export function incidentRoutes(db: Db): Router {
     const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
     // A deleted incident's trail stays readable by its organisation: it holds the reason.
     const owner = await findIncidentOwner(db, id);
-    const row = owner?.deleted ? undefined : await findIncidentTree(db, id, req.actor);
-    if (!owner || (!row && viewFor(req.actor, owner.organisationId) !== 'full')) throw new NotFoundError('Incident not found.');
-    requireView(req.actor, viewFor(req.actor, owner.organisationId), ['full'], 'audit trail');
+    const view = owner && viewFor(req.actor, owner.organisationId);
+    if (!owner || (view !== 'full' && !(await findVisibleIncidentOrganisation(db, id, req.actor)))) {
+      throw new NotFoundError('Incident not found.');
+    }
+    requireView(req.actor, view!, ['full'], 'audit trail');
     res.json({ data: await listAuditForEntity(db, 'incident', id) });
   });
 

@@ -1,4 +1,4 @@
-import type { Actor } from '../auth/actor.ts';
+import { viewerKey, type Actor } from '../auth/actor.ts';
 
 /**
  * Statistics over a large dataset are expensive and asked again and again (dashboards, several
@@ -15,8 +15,7 @@ export class StatisticsCache<T> {
   }
 
   key(dataVersion: number, actor: Actor, query: unknown): string {
-    const viewer = actor.kind === 'key' ? `${actor.role}:${actor.organisationId}` : 'public';
-    return `${dataVersion}|${viewer}|${JSON.stringify(query)}`;
+    return `${dataVersion}|${viewerKey(actor)}|${JSON.stringify(query)}`;
   }
 
   async get(key: string, compute: () => Promise<T>): Promise<T> {

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { Actor } from '../auth/actor.ts';
+import { ownOrganisation, type Actor } from '../auth/actor.ts';
 import type { Db } from '../db/create-db.ts';
 import { escapeLike, filterConditions, type IncidentFilters } from '../incidents/incident-filters.ts';
 import { visibleTo } from '../incidents/incident.queries.ts';
@@ -36,7 +36,7 @@ const CLAIM_COLUMNS: Partial<Record<Dimension, string>> = { actorType: 'actor_ty
 
 export async function statistics(db: Db, actor: Actor, options: StatisticsOptions) {
   const { groupBy, filters, includeDebunked } = options;
-  const own = actor.kind === 'key' && (actor.role === 'editor' || actor.role === 'reviewer') ? actor.organisationId : null;
+  const own = ownOrganisation(actor) ?? null;
 
   const filtered = db
     .selectFrom('incidents')
