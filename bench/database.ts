@@ -23,7 +23,8 @@ export interface BenchDatabase {
 
 export type RawQuery = (text: string, values: readonly unknown[]) => Promise<Array<Record<string, unknown>>>;
 
-export const BENCH_DATABASE = 'dateline_bench';
+/** BENCH_DATABASE picks another name, so two people can benchmark side by side on one server. */
+export const BENCH_DATABASE = process.env.BENCH_DATABASE ?? 'dateline_bench';
 
 function withDatabase(url: string, name: string): string {
   const parsed = new URL(url);

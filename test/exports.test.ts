@@ -90,9 +90,9 @@ describe('CSV round trip', () => {
       attackTypes: ['killing', 'abduction'],
       motive: 'work_related_confirmed',
       victims: [
-        { name: '@Handle Reporter', role: 'journalist', outcome: 'killed' },
+        { name: '@Handle Reporter', role: 'journalist', outcome: 'killed', gender: 'male', nationality: 'SY', outlet: 'Outlet, Inc.' },
         { name: 'ناجي الجرف', outcome: 'injured' },
-        { name: 'Hidden Person', role: 'activist', outcome: 'threatened', protected: true },
+        { name: 'Hidden Person', role: 'activist', outcome: 'threatened', protected: true, gender: 'female', nationality: 'TR', outlet: 'Secret Radio' },
       ],
       perpetratorClaims: [
         { actorName: 'Islamic State', actorType: 'non_state_armed_group', attribution: 'claimed_by_perpetrator' },
@@ -130,6 +130,7 @@ describe('CSV round trip', () => {
     victims_killed: '1',
     victim_roles: 'journalist;;activist',
     victim_outcomes: 'killed;injured;threatened',
+    victim_protected: 'false;false;true',
     perpetrators: 'Islamic State (non_state_armed_group, claimed_by_perpetrator);Unknown, "masked" men (unknown, alleged_by_victim)',
     organisation: actors.ownOrganisation.name,
   });
@@ -144,7 +145,8 @@ describe('CSV round trip', () => {
     expect(header).toEqual([
       'id', 'title', 'description', 'date_precision', 'date_start', 'date_end', 'country', 'region', 'city', 'latitude', 'longitude',
       'coordinate_precision', 'attack_types', 'verification_status', 'motive', 'judicial_outcome', 'victim_count', 'victims_killed',
-      'victim_names', 'victim_roles', 'victim_outcomes', 'perpetrators', 'source_titles', 'source_urls', 'organisation',
+      'victim_names', 'victim_roles', 'victim_outcomes', 'victim_genders', 'victim_nationalities', 'victim_outlets', 'victim_protected',
+      'perpetrators', 'source_titles', 'source_urls', 'source_kinds', 'source_public', 'organisation',
       'published_at', 'updated_at', 'internal_notes', 'visibility', 'version',
     ]);
     const json = (await request(app, 'GET', `/v1/incidents/${id}`, { key: actors.editor })).body;
@@ -152,8 +154,13 @@ describe('CSV round trip', () => {
       {
         ...common(),
         victim_names: "'@Handle Reporter;ناجي الجرف;Hidden Person",
+        victim_genders: 'male;;female',
+        victim_nationalities: 'SY;;TR',
+        victim_outlets: 'Outlet, Inc.;;Secret Radio',
         source_titles: 'Report, part 1;Private note',
         source_urls: 'https://example.org/a?x=1,2;https://example.org/private',
+        source_kinds: 'media_report;witness_statement',
+        source_public: 'true;false',
         published_at: '',
         updated_at: json.updatedAt,
         internal_notes: `'=cmd|" /C calc"!A0`,
@@ -171,8 +178,13 @@ describe('CSV round trip', () => {
       {
         ...common(),
         victim_names: "'@Handle Reporter;ناجي الجرف;name withheld",
+        victim_genders: 'male;;', // the protected victim's gender and nationality are withheld too
+        victim_nationalities: 'SY;;',
+        victim_outlets: 'Outlet, Inc.;;',
         source_titles: 'Report, part 1',
         source_urls: 'https://example.org/a?x=1,2',
+        source_kinds: 'media_report',
+        source_public: 'true',
         published_at: json.publishedAt,
         updated_at: json.updatedAt,
       },

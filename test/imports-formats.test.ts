@@ -1,7 +1,7 @@
+import { parse } from 'csv-parse/sync';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrganisation, createKey, incidentBody } from './support/factories.ts';
-import { createActors, type Actors } from './support/factories.ts';
+import { createActors, createKey, createOrganisation, incidentBody, type Actors } from './support/factories.ts';
 import { request, startTestApp, type TestApp } from './support/test-app.ts';
 
 /**
@@ -95,14 +95,18 @@ describe('native', () => {
         date: { precision: 'day', value: '2024-03-15' },
         location: { country: 'FJ', region: 'Eastern', city: 'Lakeba', coordinates: { latitude: -18.2, longitude: -178.8, precision: 'city' } },
         attackTypes: ['killing', 'threat_harassment'], motive: 'work_related_confirmed', judicialOutcome: 'investigation_open',
-        victims: [{ name: 'Regina Martínez', role: 'journalist', outcome: 'killed' }, { name: null, role: null, outcome: 'injured' }, { name: 'Ahmad', role: 'media_worker' }],
+        victims: [
+          { name: 'Regina Martínez', role: 'journalist', outcome: 'killed', gender: 'female', nationality: 'MX', outlet: 'Proceso' },
+          { name: null, role: null, outcome: 'injured' },
+          { name: 'Ahmad', role: 'media_worker', protected: true, gender: 'male', nationality: 'SY' },
+        ],
         perpetratorClaims: [{ actorName: 'Police (state)', actorType: 'police', attribution: 'alleged_by_others' }, { actorName: 'Cartel', actorType: 'criminal_group', attribution: 'suspected_by_documenter' }],
         sources: [{ url: 'https://example.org/a', kind: 'media_report', public: true }, { title: 'Untitled note', kind: 'witness_statement' }],
       }),
       incidentBody({ date: { precision: 'month', value: '2023-02' }, victims: [], perpetratorClaims: [], sources: [], description: null, internalNotes: null }),
       incidentBody({ date: { precision: 'year', value: '2021' }, location: { country: 'SY' }, victims: [{ name: 'عبد الله' }] }),
       incidentBody({ date: { precision: 'range', from: '2019-09-20', to: '2019-09-30' }, attackTypes: ['abduction'] }),
-    ].map((body) => ({ ...body, victims: (body.victims as Array<Record<string, unknown>>).map(({ protected: _p, ...victim }) => victim) }));
+    ];
     for (const body of bodies) {
       const created = await request(app, 'POST', '/v1/incidents', { key: editor, body });
       expect(created.status, created.text).toBe(201);
@@ -152,32 +156,17 @@ function comparable(csv: string, options: { withoutImportSource?: boolean } = {}
   const lines = parseCsv(csv);
   const header = lines[0]!;
   const drop = new Set(['id', 'updated_at'].map((name) => header.indexOf(name)));
-  const [titles, urls] = [header.indexOf('source_titles'), header.indexOf('source_urls')];
+  const [titles, ...otherSourceLists] = ['source_titles', 'source_urls', 'source_kinds', 'source_public'].map((name) => header.indexOf(name));
   return lines.map((cells, index) => {
     const row = [...cells];
     if (index > 0 && options.withoutImportSource) {
       expect(row[titles]).toMatch(/Imported from export\.csv, line \d+ \(native\)$/);
-      for (const column of [titles, urls]) row[column] = row[column]!.split(';').slice(0, -1).join(';');
+      for (const column of [titles!, ...otherSourceLists]) row[column] = row[column]!.split(';').slice(0, -1).join(';');
     }
     return row.filter((_, column) => !drop.has(column));
   });
 }
 
 function parseCsv(text: string): string[][] {
-  const rows: string[][] = [[]];
-  let cell = '';
-  let quoted = false;
-  for (let index = text.charCodeAt(0) === 0xfeff ? 1 : 0; index < text.length; index++) {
-    const char = text[index]!;
-    if (quoted) {
-      if (char === '"' && text[index + 1] === '"') (cell += '"'), index++;
-      else if (char === '"') quoted = false;
-      else cell += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') rows.at(-1)!.push(cell), (cell = '');
-    else if (char === '\r' && text[index + 1] === '\n') rows.at(-1)!.push(cell), (cell = ''), rows.push([]), index++;
-    else cell += char;
-  }
-  if (cell || rows.at(-1)!.length) rows.at(-1)!.push(cell);
-  return rows.filter((row) => row.length > 1);
+  return parse(text, { bom: true });
 }

@@ -123,6 +123,8 @@ describe('POST /v1/incidents rejects invalid bodies', () => {
     ['lower-case country', incidentBody({ location: { country: 'tr' } }), ['/location/country']],
     ['alpha-3 country', incidentBody({ location: { country: 'TUR' } }), ['/location/country']],
     ['grouping that is not a country', incidentBody({ location: { country: 'EU' } }), ['/location/country']],
+    ['retired code (Yugoslavia)', incidentBody({ location: { country: 'YU' } }), ['/location/country']],
+    ['retired code (USSR)', incidentBody({ location: { country: 'SU' } }), ['/location/country']],
     ['unknown nationality', incidentBody(victim({ nationality: 'XX' })), ['/victims/0/nationality']],
     // URLs and sources
     ['URL that is not a URL', incidentBody(source({ url: 'not a url' })), ['/sources/0/url']],

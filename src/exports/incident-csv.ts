@@ -9,8 +9,10 @@ import type { CsvColumn } from './csv.ts';
  *
  * Lists (attack types, victims, perpetrators, sources) are joined with ';'. The victim_* columns
  * run in parallel (the 2nd name, role and outcome are the same victim, an unknown value is an
- * empty item), and so do source_titles and source_urls. The JSON export is the lossless one: a
- * ';' inside a name cannot be told apart from the separator here.
+ * empty item), and so do the source_* columns. src/imports/native-format.ts reads every list
+ * column back, so export -> import -> export gives the same file. The JSON export is the
+ * lossless one: a ';' inside a name cannot be told apart from the separator here, and aliases,
+ * claims' statements and sources' publishers are not in the CSV.
  */
 export type ShapedIncident = ReturnType<typeof shapeIncident>;
 
@@ -38,12 +40,21 @@ const columns: CsvColumn<ShapedIncident>[] = [
   { name: 'victim_names', value: (incident) => list(incident.victims.map((victim) => victim.name)) },
   { name: 'victim_roles', value: (incident) => list(incident.victims.map((victim) => victim.role)) },
   { name: 'victim_outcomes', value: (incident) => list(incident.victims.map((victim) => victim.outcome)) },
+  // A withheld victim has none of these three: an empty item, as for an unknown value.
+  { name: 'victim_genders', value: (incident) => list(incident.victims.map((victim) => ('gender' in victim ? victim.gender : null))) },
+  { name: 'victim_nationalities', value: (incident) => list(incident.victims.map((victim) => ('nationality' in victim ? victim.nationality : null))) },
+  { name: 'victim_outlets', value: (incident) => list(incident.victims.map((victim) => ('outlet' in victim ? victim.outlet : null))) },
+  // So that re-importing the owner's own export keeps a protected victim protected.
+  { name: 'victim_protected', value: (incident) => list(incident.victims.map((victim) => String(victim.protected))) },
   {
     name: 'perpetrators',
     value: (incident) => list(incident.perpetratorClaims.map((claim) => `${claim.actorName} (${claim.actorType}, ${claim.attribution})`)),
   },
   { name: 'source_titles', value: (incident) => list(incident.sources.map((source) => source.title)) },
   { name: 'source_urls', value: (incident) => list(incident.sources.map((source) => source.url)) },
+  { name: 'source_kinds', value: (incident) => list(incident.sources.map((source) => source.kind)) },
+  // Outside the owner only public sources are listed, so each of them is "true".
+  { name: 'source_public', value: (incident) => list(incident.sources.map((source) => String('public' in source ? source.public : true))) },
   { name: 'organisation', value: (incident) => incident.organisation.name },
   { name: 'published_at', value: (incident) => incident.publishedAt },
   { name: 'updated_at', value: (incident) => incident.updatedAt },

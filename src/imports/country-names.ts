@@ -50,9 +50,8 @@ function buildIndex(): Map<string, string> {
   for (let first = 65; first <= 90; first++) {
     for (let second = 65; second <= 90; second++) {
       const code = String.fromCharCode(first, second);
-      const name = countryName(code);
-      // ICU also names retired codes (YU, SU, DD...) after their successors; keep the current code.
-      if (!name || Intl.getCanonicalLocales(`und-${code}`)[0] !== `und-${code}`) continue;
+      const name = countryName(code); // undefined for retired codes (YU, SU, DD...): see country.ts
+      if (!name) continue;
       index.set(normaliseName(name), code);
       // "Myanmar (Burma)", "Hong Kong SAR China": the part before the qualifier is a name too.
       const short = name.replace(/\s*\(.*\)$/, '').replace(/ SAR China$/, '');
@@ -66,10 +65,7 @@ function buildIndex(): Map<string, string> {
 /** The ISO code for an English country name, or for an ISO code itself ("TR", "tr"); undefined if unknown. */
 export function countryCodeFor(value: string): string | undefined {
   const trimmed = value.trim();
-  if (/^[A-Za-z]{2}$/.test(trimmed) && countryName(trimmed.toUpperCase())) {
-    const code = trimmed.toUpperCase();
-    if (Intl.getCanonicalLocales(`und-${code}`)[0] === `und-${code}`) return code;
-  }
+  if (/^[A-Za-z]{2}$/.test(trimmed) && countryName(trimmed.toUpperCase())) return trimmed.toUpperCase();
   byName ??= buildIndex();
   return byName.get(normaliseName(trimmed));
 }

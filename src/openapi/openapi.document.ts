@@ -96,7 +96,8 @@ function buildRegistry(): OpenAPIRegistry {
       'each incident in the shape your role may see (the same redaction as the list). The format comes from `format` or, without it, the Accept header. ' +
       'CSV columns: id, title, description, date_precision, date_start, date_end, country, region, city, latitude, longitude, coordinate_precision, ' +
       'attack_types, verification_status, motive, judicial_outcome, victim_count, victims_killed, victim_names, victim_roles, victim_outcomes, ' +
-      'perpetrators ("actor (actor_type, attribution)"), source_titles, source_urls, organisation, published_at, updated_at; lists are joined with ";" and ' +
+      'victim_genders, victim_nationalities, victim_outlets, victim_protected, perpetrators ("actor (actor_type, attribution)"), source_titles, source_urls, ' +
+      'source_kinds, source_public, organisation, published_at, updated_at; lists are joined with ";" and ' +
       'the victim_* and source_* lists run in parallel. Editors and reviewers also get internal_notes (their own incidents only), and they and researchers ' +
       'get visibility and version. GeoJSON holds only incidents with coordinates, as Points; the properties are the incident without its coordinates.',
     request: { query: exportIncidentsQuerySchema },
