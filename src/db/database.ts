@@ -119,6 +119,27 @@ export interface AuditLogTable {
   after: Json;
 }
 
+/** One narrow row per live incident for the statistics (migration 0006, kept by triggers). */
+export interface IncidentFactsTable {
+  incident_id: string;
+  organisation_id: string;
+  date_start: string;
+  date_end: string;
+  /** Bit n set for the n-th value of the fact_attack_type enum; see fact_attack_mask(). */
+  attack_mask: number;
+  victims: number;
+  victims_killed: number;
+  verification_status: string;
+  published: boolean;
+  /** Set when the date range lies in one year. */
+  year: number | null;
+  /** First day of the month, when the date range lies in one month. */
+  month: string | null;
+  motive: string | null;
+  judicial_outcome: string | null;
+  country: string;
+}
+
 export interface DataVersionTable {
   id: Generated<boolean>;
   version: number;
@@ -134,6 +155,7 @@ export interface Database {
   organisations: OrganisationsTable;
   api_keys: ApiKeysTable;
   incidents: IncidentsTable;
+  incident_facts: IncidentFactsTable;
   victims: VictimsTable;
   perpetrator_claims: PerpetratorClaimsTable;
   sources: SourcesTable;

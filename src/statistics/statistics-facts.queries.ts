@@ -1,0 +1,132 @@
+import { sql, type RawBuilder } from 'kysely';
+import { ownOrganisation, type Actor } from '../auth/actor.ts';
+import type { Db } from '../db/create-db.ts';
+import type { IncidentFilters } from '../incidents/incident-filters.ts';
+import type { ChildMatches, Counts, GroupRow, IncidentSource, StatisticsOptions } from './statistics.queries.ts';
+import type { Dimension } from './statistics.schemas.ts';
+
+/**
+ * Statistics from incident_facts (migration 0006): one narrow row per live incident with its
+ * victim counts, so the common questions need neither the wide incident rows nor the victims.
+ * The facts are grouped once by the raw columns (an attack-type bit mask, enum codes, a month's
+ * first day), into a few thousand rows; only those are then decoded, expanded into one row per
+ * attack type, and summed into the groups and the totals, in one statement. Questions on victims
+ * or claims use the facts as the source of detailedStatistics (statistics.queries.ts) instead.
+ */
+
+/** The incident-level filters the facts hold. */
+const FACT_FILTERS: ReadonlySet<string> = new Set<keyof IncidentFilters>([
+  'country', 'attackType', 'verificationStatus', 'motive', 'judicialOutcome', 'organisation', 'dateFrom', 'dateTo', 'dateMatch',
+]);
+/** Filters on victims and claims: answered by joining those to the facts. */
+const CHILD_FILTERS: ReadonlySet<string> = new Set<keyof IncidentFilters>([
+  'victimRole', 'victimOutcome', 'victimGender', 'actorType', 'attribution', 'actorName',
+]);
+
+/** Per dimension: the fact column grouped on, and how the grouped value `g` is shown. */
+const FACT_DIMENSIONS: Partial<Record<Dimension, { column: string; shown: RawBuilder<unknown> }>> = {
+  year: { column: 'year', shown: sql`g.year::int` },
+  month: { column: 'month', shown: sql`to_char(g.month, 'YYYY-MM')` },
+  country: { column: 'country', shown: sql`g.country::text` },
+  attackType: { column: 'attack_mask', shown: sql`attack.attack_type` },
+  verificationStatus: { column: 'verification_status', shown: sql`g.verification_status::text` },
+  motive: { column: 'motive', shown: sql`g.motive::text` },
+  judicialOutcome: { column: 'judicial_outcome', shown: sql`g.judicial_outcome::text` },
+};
+
+const given = (filters: IncidentFilters) => Object.entries(filters).filter(([, value]) => value !== undefined).map(([name]) => name);
+
+/** Whether the facts, with victims and claims joined to them, hold every filter of the question. */
+export function factsHoldFilters(filters: IncidentFilters): boolean {
+  return given(filters).every((name) => FACT_FILTERS.has(name) || CHILD_FILTERS.has(name));
+}
+
+/** Whether the facts alone hold every filter and dimension of the question. */
+export function factsCanAnswer({ groupBy, filters }: StatisticsOptions): boolean {
+  return groupBy.every((name) => FACT_DIMENSIONS[name]) && given(filters).every((name) => FACT_FILTERS.has(name));
+}
+
+export async function statisticsFromFacts(db: Db, actor: Actor, options: StatisticsOptions): Promise<{ groups: GroupRow[]; totals: Counts }> {
+  const { groupBy, filters } = options;
+  const dimensions = groupBy.map((name) => FACT_DIMENSIONS[name]!);
+  const grouped = dimensions.map(({ column }) => sql.ref(`f.${column}`));
+  const sums = (wrap: (sum: RawBuilder<unknown>) => RawBuilder<unknown>) => sql.join(
+    [['incidents', 'incidents'], ['victims', 'victims'], ['killed', 'victimsKilled']]
+      .map(([column, name]) => sql`${wrap(sql`sum(${sql.ref(`g.${column}`)})`)}::bigint as ${sql.ref(name!)}`),
+  );
+  // As on the incident path, attackType=killing&groupBy=attackType shows the killings only.
+  const attackTypes = groupBy.includes('attackType')
+    ? sql`cross join lateral fact_attack_types(g.attack_mask) as attack (attack_type)
+        ${filters.attackType ? sql`where attack.attack_type = any(${filters.attackType}::text[])` : sql``}`
+    : sql``;
+  const positions = groupBy.map((_, index) => sql.raw(String(index + 1)));
+  const groupsQuery = groupBy.length
+    ? sql`select ${sql.join(dimensions.map(({ shown }, index) => sql`${shown} as ${sql.ref(groupBy[index]!)}`))},
+          ${sums((sum) => sum)}, false as total
+        from g ${attackTypes} group by ${sql.join(positions)}
+        union all`
+    : sql``;
+
+  const { rows } = await sql<GroupRow & { total: boolean }>`
+    with g as materialized (
+      select ${sql.join([...grouped, sql`count(*) as incidents, sum(f.victims) as victims, sum(f.victims_killed) as killed`])}
+      from incident_facts f
+      where ${sql.join(factConditions(actor, options), sql` and `)}
+      ${grouped.length ? sql`group by ${sql.join(grouped)}` : sql``}
+    )
+    ${groupsQuery}
+    select ${sql.join([...groupBy.map((name) => sql`null as ${sql.ref(name)}`), sums((sum) => sql`coalesce(${sum}, 0)`)])}, true as total
+    from g
+    -- the totals row last, the groups in the order of the incident path
+    order by ${sql.join([sql.raw(String(groupBy.length + 4)), ...positions.map((position) => sql`${position} nulls last`)])}`.execute(db);
+
+  const groups = rows.filter((row) => !row.total).map(({ total: _total, ...row }) => row as GroupRow);
+  const [totals] = rows.filter((row) => row.total).map(({ incidents, victims, victimsKilled }) => ({ incidents, victims, victimsKilled }));
+  return { groups, totals: totals! };
+}
+
+/** The facts as the incidents `f` of detailedStatistics, victim and claim filters included. */
+export function factSource(actor: Actor, options: StatisticsOptions, matches: ChildMatches): IncidentSource {
+  const conditions = [
+    ...factConditions(actor, options),
+    ...(matches.victim ? [sql`exists (select 1 from victims v where v.incident_id = f.incident_id and ${matches.victim})`] : []),
+    ...(matches.claim ? [sql`exists (select 1 from perpetrator_claims c where c.incident_id = f.incident_id and ${matches.claim})`] : []),
+  ];
+  return {
+    filtered: sql`select f.incident_id as id, f.organisation_id, f.date_start, f.date_end, f.country, f.verification_status,
+        f.motive, f.judicial_outcome, f.attack_mask, f.victims, f.victims_killed as killed
+      from incident_facts f where ${sql.join(conditions, sql` and `)}`,
+    attackTypes: sql`fact_attack_types(f.attack_mask)`,
+    hasVictimCounts: true,
+    fewIncidents: false,
+  };
+}
+
+/**
+ * Who sees what, as in visibleTo (src/incidents/incident.queries.ts) but on the facts, which
+ * hold live incidents only; then the filters, on the same columns the incident path uses.
+ */
+function factConditions(actor: Actor, { filters, includeDebunked }: StatisticsOptions): RawBuilder<unknown>[] {
+  const own = ownOrganisation(actor);
+  const conditions: RawBuilder<unknown>[] = [];
+  if (!(actor.kind === 'key' && actor.role === 'researcher')) {
+    conditions.push(own ? sql`(f.published or f.organisation_id = ${own})` : sql`f.published`);
+  }
+  const among = (column: string, values: readonly string[] | undefined) => {
+    if (values) conditions.push(sql`${sql.ref(`f.${column}`)} = any(${values})`);
+  };
+  among('country', filters.country);
+  among('verification_status', filters.verificationStatus);
+  among('motive', filters.motive);
+  among('judicial_outcome', filters.judicialOutcome);
+  among('organisation_id', filters.organisation);
+  // A sub-select: computed once, not for every row.
+  if (filters.attackType) conditions.push(sql`f.attack_mask & (select fact_attack_mask(${filters.attackType}::text[])) <> 0`);
+  if (!includeDebunked) conditions.push(sql`f.verification_status <> 'debunked'`);
+
+  const { dateFrom, dateTo } = filters;
+  const within = filters.dateMatch === 'within';
+  if (dateFrom) conditions.push(within ? sql`f.date_start >= ${dateFrom.date_start}` : sql`f.date_end >= ${dateFrom.date_start}`);
+  if (dateTo) conditions.push(within ? sql`f.date_end <= ${dateTo.date_end}` : sql`f.date_start <= ${dateTo.date_end}`);
+  return conditions.length ? conditions : [sql`true`];
+}

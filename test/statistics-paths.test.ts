@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor } from '../src/auth/actor.ts';
+import { insertApiKey } from '../src/auth/api-key.queries.ts';
+import { mergeIncident } from '../src/duplicates/merge.service.ts';
+import { updateIncidentSchema } from '../src/incidents/incident.schemas.ts';
+import { updateIncident } from '../src/incidents/incident.service.ts';
+import { factsCanAnswer, factsHoldFilters, statisticsFromFacts } from '../src/statistics/statistics-facts.queries.ts';
+import { detailedStatistics } from '../src/statistics/statistics.queries.ts';
+import { statisticsQuerySchema } from '../src/statistics/statistics.schemas.ts';
+import { createActors, randomIncidentBody, seededRandom, serviceWriter, type Actors, type ModelIncident } from './support/factories.ts';
+import { startTestApp, type TestApp } from './support/test-app.ts';
+
+/**
+ * The statistics have three paths: the narrow facts grouped (kept by triggers, migration 0006),
+ * the facts with victims and claims joined, and the incidents themselves. Every question a
+ * faster path can answer must get the same answer from the incidents, for every reader, after
+ * every kind of write the facts must follow.
+ */
+
+let app: TestApp;
+let actors: Actors;
+const records: ModelIncident[] = [];
+
+const INCIDENT_DIMENSIONS = ['year', 'month', 'country', 'attackType', 'verificationStatus', 'motive', 'judicialOutcome'];
+const GROUPINGS = [
+  '', ...INCIDENT_DIMENSIONS,
+  ...INCIDENT_DIMENSIONS.flatMap((first, index) => INCIDENT_DIMENSIONS.slice(index + 1).map((second) => `${first},${second}`))
+    .filter((pair) => pair !== 'year,month'),
+];
+const FILTERS = [
+  'country=TR,SY', 'attackType=killing,abduction', 'verificationStatus=verified,disputed', 'motive=work_related_confirmed',
+  'judicialOutcome=no_investigation,unknown', 'includeDebunked=true', 'dateFrom=2012&dateTo=2019', 'dateFrom=2014-06-15&dateTo=2018-02',
+  'dateFrom=2012-03&dateTo=2020&dateMatch=within', 'attackType=killing&country=TR,SY,IQ&includeDebunked=true&dateFrom=2011',
+  'organisation=OWN', 'verificationStatus=debunked',
+];
+
+const readers = (): Array<[string, Actor]> => [
+  ['public', { kind: 'public' }],
+  ['researcher', { kind: 'key', keyId: randomUUID(), organisationId: actors.otherOrganisation.id, role: 'researcher' }],
+  ['editor', { kind: 'key', keyId: randomUUID(), organisationId: actors.ownOrganisation.id, role: 'editor' }],
+  ['other reviewer', { kind: 'key', keyId: randomUUID(), organisationId: actors.otherOrganisation.id, role: 'reviewer' }],
+];
+
+const options = (query: string) => {
+  const { groupBy, includeDebunked, ...filters } = statisticsQuerySchema.parse(
+    Object.fromEntries(new URLSearchParams(query.includes('OWN') ? query.replace('OWN', actors.ownOrganisation.id) : query)),
+  );
+  return { groupBy, filters, includeDebunked };
+};
+
+beforeAll(async () => {
+  app = await startTestApp();
+  actors = await createActors(app.db);
+  const own = await serviceWriter(app.db, actors.ownOrganisation.id);
+  const other = await serviceWriter(app.db, actors.otherOrganisation.id);
+  const random = seededRandom(2026);
+  for (let index = 0; index < 60; index++) {
+    records.push(await (random.chance(0.6) ? own : other).create(randomIncidentBody(random, index), {
+      publish: random.chance(0.75), verification: random.pick(['unverified', 'verified', 'verified', 'disputed', 'debunked']),
+    }));
+  }
+  // Every kind of write the facts must follow: edits of dates, places, types and victims,
+  // deletion, a merge, and multi-row statements that touch several incidents at once.
+  const context = async (role: 'editor' | 'reviewer') => {
+    const { id } = await insertApiKey(app.db, { organisationId: actors.ownOrganisation.id, name: `paths ${role}`, role });
+    return { actor: { kind: 'key', keyId: id, organisationId: actors.ownOrganisation.id, role }, requestId: randomUUID() } as const;
+  };
+  const editor = await context('editor');
+  const reviewer = await context('reviewer');
+  const ours = records.filter((record) => record.organisationId === actors.ownOrganisation.id);
+  for (const [index, record] of ours.slice(0, 6).entries()) {
+    const change = [
+      { date: { precision: 'month', value: '2016-02' } }, { location: { country: 'NO' } }, { attackTypes: ['other', 'killing'] },
+      { victims: [] }, { victims: [{ name: 'Added', outcome: 'killed', role: 'journalist' }] }, { motive: null, judicialOutcome: 'full_justice' },
+    ][index];
+    await updateIncident(app.db, editor, record.id, updateIncidentSchema.parse({ ...change, version: record.version }), record.version);
+  }
+  await own.remove(ours[6]!);
+  await mergeIncident(app.db, reviewer, ours[7]!.id, { into: ours[8]!.id }, undefined);
+  const some = records.slice(20, 30).map((record) => record.id);
+  await sql`update victims set outcome = 'killed' where incident_id = any(${some}::uuid[])`.execute(app.db);
+  await sql`update victims set incident_id = ${records[31]!.id} where incident_id = ${records[32]!.id}`.execute(app.db);
+  await sql`delete from victims where incident_id = any(${records.slice(33, 36).map((record) => record.id)}::uuid[])`.execute(app.db);
+}, 120_000);
+afterAll(() => app?.close());
+
+describe('the facts', () => {
+  it('match their definition (the view incident_fact_rows) after every kind of write', async () => {
+    const difference = await sql<Record<string, unknown>>`
+      (select * from incident_facts except select * from incident_fact_rows)
+      union all (select * from incident_fact_rows except select * from incident_facts)`.execute(app.db);
+    expect(difference.rows).toEqual([]);
+    const facts = await sql<{ count: number }>`select count(*)::int as count from incident_facts`.execute(app.db);
+    expect(facts.rows[0]!.count).toBe(records.length - 2); // one deleted, one merged
+  });
+
+  it.each([
+    ['groupBy=victimRole', false], ['groupBy=actorType', false], ['victimOutcome=killed', false], ['q=incident', false],
+    ['city=Mosul', false], ['groupBy=year,attackType&dateFrom=1900-01-01', true], ['groupBy=month&organisation=OWN', true],
+  ])('answer "%s": %s', (query, expected) => {
+    expect(factsCanAnswer(options(query))).toBe(expected);
+  });
+});
+
+describe('every path gives the answer the incidents give', () => {
+  const incidentLevel = [
+    ...GROUPINGS.map((groupBy) => (groupBy ? `groupBy=${groupBy}` : '')),
+    ...FILTERS.flatMap((filter, index) => GROUPINGS.filter((_, grouping) => grouping % FILTERS.length === index || grouping < 4)
+      .map((groupBy) => [filter, groupBy && `groupBy=${groupBy}`].filter(Boolean).join('&'))),
+  ];
+  it.each(incidentLevel)('"%s"', async (query) => {
+    const question = options(query);
+    expect(factsCanAnswer(question)).toBe(true);
+    for (const [reader, actor] of readers()) {
+      const [grouped, joined, incidents] = await Promise.all([
+        statisticsFromFacts(app.db, actor, question), detailedStatistics(app.db, actor, question, 'facts'),
+        detailedStatistics(app.db, actor, question, 'incidents'),
+      ]);
+      expect(grouped, `${reader}, grouped facts`).toEqual(incidents);
+      expect(joined, `${reader}, joined facts`).toEqual(incidents);
+    }
+  });
+
+  const CHILD_FILTERS = [
+    '', 'victimRole=journalist,activist', 'victimOutcome=killed', 'victimGender=female,non_binary', 'victimRole=journalist&victimOutcome=killed,injured',
+    'actorType=police,unknown', 'attribution=alleged_by_victim', 'actorName=police', 'victimGender=female&country=TR,SY,IQ&attackType=killing',
+  ];
+  const CHILD_GROUPINGS = ['', 'victimRole', 'gender', 'actorType', 'attribution', 'victimRole,gender', 'attackType,gender', 'actorType,attribution', 'year,victimRole', 'country,actorType', 'month', 'attackType'];
+  const withChildren = CHILD_FILTERS.flatMap((filter, index) => CHILD_GROUPINGS.filter((_, grouping) => grouping % 3 === index % 3 || grouping < 3)
+    .map((groupBy) => [filter, groupBy && `groupBy=${groupBy}`].filter(Boolean).join('&')))
+    .filter((query) => query && !factsCanAnswer(options(query)));
+  it.each(withChildren)('"%s"', async (query) => {
+    const question = options(query);
+    expect(factsHoldFilters(question.filters)).toBe(true);
+    for (const [reader, actor] of readers()) {
+      const [joined, incidents] = await Promise.all([detailedStatistics(app.db, actor, question, 'facts'), detailedStatistics(app.db, actor, question, 'incidents')]);
+      expect(joined, reader).toEqual(incidents);
+    }
+  });
+});
