@@ -64,7 +64,8 @@ export function createApp({ db, config, logger, rateLimitStore }: AppDependencie
   app.use(healthRoutes(db));
   app.use(helmet());
   app.use((req, res, next) => (['GET', 'HEAD', 'OPTIONS'].includes(req.method) ? readOnlyCors(req, res, next) : next()));
-  const jsonBody = express.json({ limit: config.BODY_LIMIT });
+  // strict: false lets `3` or `"text"` (valid JSON, wrong shape) reach the schema, which names the problem.
+  const jsonBody = express.json({ limit: config.BODY_LIMIT, strict: false });
   // Imports parse their own (larger) bodies after authentication: src/imports/import.routes.ts.
   app.use((req, res, next) => (/^\/v1\/imports(\/|$)/.test(req.path) ? next() : jsonBody(req, res, next)));
   app.use(authenticate(db));

@@ -50,6 +50,10 @@ export const configSchema = z.object({
   RATE_LIMIT_AUTHENTICATED: z.coerce.number().int().min(1).default(600),
   SEED_ON_FIRST_START: booleanFromEnv.default(true),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000)
+    .describe('A client must send the request headers within this time (slowloris protection).'),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(120_000)
+    .describe('A client must send the whole request, body included, within this time; raise it for imports over slow links.'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -29,6 +29,8 @@ describe('loadConfig', () => {
       RATE_LIMIT_AUTHENTICATED: 600,
       SEED_ON_FIRST_START: true,
       SHUTDOWN_GRACE_MS: 10_000,
+      HEADERS_TIMEOUT_MS: 10_000,
+      REQUEST_TIMEOUT_MS: 120_000,
     });
     expect(loadConfig({}).DATABASE_URL).toBeUndefined();
   });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyActor } from '../src/auth/actor.ts';
 import { findActiveKeyByToken } from '../src/auth/api-key.queries.ts';
 import { inTransaction } from '../src/db/in-transaction.ts';
-import { findLikelyDuplicates, flagDuplicates, importDuplicatesHook } from '../src/duplicates/duplicate.service.ts';
+import { findLikelyDuplicates, flagDuplicates } from '../src/duplicates/duplicate.service.ts';
 import { duplicatesDb } from '../src/duplicates/duplicate.tables.ts';
 import { createIncidentSchema } from '../src/incidents/incident.schemas.ts';
 import { createIncident as createWithService } from '../src/incidents/incident.service.ts';
@@ -123,20 +123,18 @@ describe('flagging on create', () => {
     const actor: KeyActor = { kind: 'key', keyId: key.id, organisationId: actors.ownOrganisation.id, role: 'editor' };
     const input = createIncidentSchema.parse(body([victim('Naji Jerf')], { ...on('2015-12-27'), ...at('TR', 'Gaziantep') }));
     const secondInput = { ...input, date: { precision: 'month' as const, value: '2015-12' } };
-    const { first, second, flagged, again, checked, reported } = await inTransaction(app.db, async (trx) => {
+    const { first, second, flagged, again, checked } = await inTransaction(app.db, async (trx) => {
       const first = await createWithService(trx, { actor, requestId: 'import-test' }, input);
       const checked = await findLikelyDuplicates(trx, actor, { ...secondInput, victims: [{ name: 'Naji al-Jerf', aliases: [], protected: false }] });
-      // What a bulk importer does: write rows itself, then call the hook per incident.
+      // Rows written without createIncident, then flagged.
       const second = await insertIncident(trx, actor.organisationId, secondInput);
       await replaceVictims(trx, second, [{ name: 'Naji al-Jerf', aliases: [], protected: false }]);
       const flagged = await flagDuplicates(trx, actor, second);
       const again = await flagDuplicates(trx, actor, second);
-      const reported = await importDuplicatesHook(trx, second, { actor });
-      return { first, second, flagged, again, checked, reported };
+      return { first, second, flagged, again, checked };
     });
     expect(flagged).toEqual([expect.objectContaining({ id: first.id, score: 1 })]);
     expect(checked).toEqual(flagged);
-    expect(reported).toEqual([{ incidentId: first.id, score: 1, reasons: flagged[0]!.reasons }]);
     expect(again).toEqual(flagged);
     const rows = await duplicatesDb(app.db).selectFrom('duplicate_flags').select('candidate_id').where('incident_id', '=', second).execute();
     expect(rows).toEqual([{ candidate_id: first.id }]);

@@ -30,13 +30,16 @@ async function loadFull(trx: Trx, id: string): Promise<Incident> {
 
 const intoError = (detail: string) => new ValidationError('The request body is not valid.', [{ pointer: '/into', detail }]);
 
-/** 404 for what the actor may not see, 403 for what it sees but does not own. */
+/**
+ * 404 when the incident in the path is not the actor's own, visible one (as for every write to
+ * another organisation's incident); 403 for a survivor the actor sees but does not own.
+ */
 async function checkOwnership(trx: Trx, actor: KeyActor, loserId: string, survivorId: string) {
   const loser = await findIncidentTree(trx, loserId, actor);
-  if (!loser) throw new NotFoundError('Incident not found.');
+  if (!loser || loser.organisation_id !== actor.organisationId) throw new NotFoundError('Incident not found.');
   const survivor = await findIncidentTree(trx, survivorId, actor);
   if (!survivor) throw intoError('no incident with this id is visible to you (it may have been deleted or merged)');
-  if (loser.organisation_id !== actor.organisationId || survivor.organisation_id !== actor.organisationId) {
+  if (survivor.organisation_id !== actor.organisationId) {
     throw new ForbiddenError('Only incidents of your own organisation can be merged, and only into one of your own organisation.');
   }
 }

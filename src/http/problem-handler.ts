@@ -50,7 +50,23 @@ const byBodyParserType: Record<string, { status: number; slug: string; title: st
     title: 'Unsupported content encoding',
     detail: 'Send the body as UTF-8.',
   },
+  'charset.unsupported': {
+    status: 415,
+    slug: 'unsupported-encoding',
+    title: 'Unsupported charset',
+    detail: 'Send the body as UTF-8 (Content-Type: application/json; charset=utf-8).',
+  },
 };
+
+/**
+ * Any other client error from reading the body (a gzip body that is not gzip, a body shorter
+ * than its Content-Length, an aborted upload): body-parser marks them with a 4xx status and
+ * `expose`, meaning the message is safe to show.
+ */
+function unreadableBody(error: { status?: unknown; expose?: unknown; message?: unknown }) {
+  if (error?.expose !== true || typeof error.status !== 'number' || error.status < 400 || error.status > 499) return undefined;
+  return { status: error.status, slug: 'unreadable-body', title: 'The request body cannot be read', detail: String(error.message) };
+}
 
 /** PostgreSQL errors that mean "bad input" rather than "server broken", by SQLSTATE. */
 const byPostgresCode: Record<string, { status: number; slug: string; title: string }> = {
@@ -59,6 +75,9 @@ const byPostgresCode: Record<string, { status: number; slug: string; title: stri
   '22P02': { status: 400, slug: 'validation-failed', title: 'A value has the wrong format' },
   '22007': { status: 400, slug: 'validation-failed', title: 'A date is not valid' },
   '22008': { status: 400, slug: 'validation-failed', title: 'A date is out of range' },
+  // NUL in text, or "\u0000" in jsonb: refused by parseInput, but CSV cells reach the database by other paths.
+  '22021': { status: 400, slug: 'validation-failed', title: 'A text contains a character that cannot be stored' },
+  '22P05': { status: 400, slug: 'validation-failed', title: 'A text contains a character that cannot be stored' },
 };
 
 /** The database is unreachable or gave up: the client may retry, so 503 rather than 500. */
@@ -75,7 +94,8 @@ const unavailable: Record<string, { slug: string; title: string; detail: string 
     ]),
   ),
 };
-const CONNECTION_ERROR = /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED/i;
+// pg's messages for a connection lost mid-request (the last: a query on a client whose connection already failed).
+const CONNECTION_ERROR = /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|encountered a connection error and is not queryable/i;
 
 export function sendProblem(res: Parameters<RequestHandler>[1], problem: Problem): void {
   const { status, slug, title, detail, ...extras } = problem;
@@ -117,7 +137,7 @@ export const problemHandler: ErrorRequestHandler = (error, req, res, _next) => {
     return;
   }
 
-  const bodyError = typeof error?.type === 'string' ? byBodyParserType[error.type] : undefined;
+  const bodyError = (typeof error?.type === 'string' ? byBodyParserType[error.type] : undefined) ?? unreadableBody(error);
   if (bodyError) {
     sendProblem(res, bodyError);
     return;

@@ -1,11 +1,14 @@
 import type { z } from 'zod';
 import { ValidationError, type FieldError } from '../errors.ts';
+import { UNSTORABLE_TEXT_DETAIL, unstorableTextPaths } from './storable-text.ts';
 
 type Location = 'body' | 'query' | 'params';
 
 /**
  * Parses request input with a zod schema and returns the typed result; on failure throws a
  * ValidationError listing every bad field, so a client can fix them all in one round trip.
+ * Text the database cannot store as sent (NUL, unpaired surrogates) is refused here for every
+ * field at once, whatever its schema says.
  */
 export function parseInput<Schema extends z.ZodType>(
   schema: Schema,
@@ -13,11 +16,12 @@ export function parseInput<Schema extends z.ZodType>(
   location: Location,
 ): z.output<Schema> {
   const result = schema.safeParse(input ?? (location === 'body' ? undefined : {}));
-  if (result.success) return result.data;
-  const errors = result.error.issues.flatMap((issue) => toFieldErrors(issue, location));
+  const unstorable = unstorableTextPaths(input).map((segments) => toFieldError(segments, UNSTORABLE_TEXT_DETAIL, location));
+  if (result.success && unstorable.length === 0) return result.data;
+  const errors = [...unstorable, ...(result.success ? [] : result.error.issues.flatMap((issue) => toFieldErrors(issue, location)))];
   throw new ValidationError(
     location === 'body' ? 'The request body is not valid.' : 'The request has invalid parameters.',
-    errors,
+    uniqueErrors(errors),
   );
 }
 
@@ -26,11 +30,24 @@ function toFieldErrors(issue: z.core.$ZodIssue, location: Location): FieldError[
   // An unknown field is reported at the field itself, not at the object holding it.
   const paths = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...path, key]) : [path];
   const detail = issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message;
-  return paths.map((segments) =>
-    location === 'body'
-      ? { pointer: segments.map((segment) => `/${escapePointer(segment)}`).join(''), detail } // RFC 6901: '' is the whole body
-      : { parameter: segments.join('.') || '(all)', detail },
-  );
+  return paths.map((segments) => toFieldError(segments, detail, location));
+}
+
+function toFieldError(segments: string[], detail: string, location: Location): FieldError {
+  return location === 'body'
+    ? { pointer: segments.map((segment) => `/${escapePointer(segment)}`).join(''), detail } // RFC 6901: '' is the whole body
+    : { parameter: segments.join('.') || '(all)', detail };
+}
+
+/** A schema may report the same problem the text check found; list it once. */
+function uniqueErrors(errors: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errors.filter((error) => {
+    const key = JSON.stringify([error.pointer ?? error.parameter, error.detail]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function escapePointer(segment: string): string {

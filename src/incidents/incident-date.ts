@@ -79,7 +79,7 @@ export function fromStoredDate(row: { date_start: string; date_end: string; date
   };
 }
 
-function isRealDay(day: string): boolean {
+export function isRealDay(day: string): boolean {
   const date = new Date(`${day}T00:00:00Z`);
   return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === day;
 }

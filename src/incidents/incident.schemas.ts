@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { formatParameter } from '../http/response-format.ts';
+import { isStorableText, UNSTORABLE_TEXT_DETAIL } from '../http/storable-text.ts';
 import { countryCodeSchema } from './country.ts';
 import { incidentFilterShape } from './incident-filters.ts';
-import { incidentDateInputSchema, incidentDateSchema } from './incident-date.ts';
+import { incidentDateInputSchema, incidentDateSchema, isRealDay } from './incident-date.ts';
 import {
   actorTypes,
   attackTypes,
@@ -26,10 +27,11 @@ import {
  * full (the owning organisation), research (researchers) and public (everyone else); the
  * last two are allow-lists, so a field added to the full shape never leaks by default.
  */
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max);
+// The storable-text check matters for CSV imports, whose rows are checked by these schemas alone.
+const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max).refine(isStorableText, UNSTORABLE_TEXT_DETAIL);
 const optionalText = (max: number) => text(max).nullish();
 const enumOf = <T extends { codes: [string, ...string[]] }>(taxonomy: T) => z.enum(taxonomy.codes);
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD');
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD').refine(isRealDay, 'this day does not exist in the calendar');
 const childId = z.uuid().optional().describe('Send the id of an existing item to keep it; omit it to add a new one.');
 
 export const victimInputSchema = z.strictObject({

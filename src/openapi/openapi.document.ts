@@ -216,6 +216,14 @@ function buildRegistry(): OpenAPIRegistry {
   });
   registerImportPaths(registry, { json, problem, errors });
   registerDuplicatePaths(registry, { json, errors, writeErrors });
+  registry.registerPath({
+    method: 'get', path: '/healthz', tags: ['operations'], security: [{}], summary: 'Liveness: the process answers (not rate-limited)',
+    responses: { 200: json(z.object({ status: z.literal('ok') }), 'The process answers.') },
+  });
+  registry.registerPath({
+    method: 'get', path: '/readyz', tags: ['operations'], security: [{}], summary: 'Readiness: the database answers too (not rate-limited)',
+    responses: { 200: json(z.object({ status: z.literal('ready') }), 'The database answers.'), 503: problem('The database is unreachable.') },
+  });
   return registry;
 }
 

@@ -65,6 +65,7 @@ import type { WriteContext } from '../../src/audit/audit.queries.ts';
 import { createIncidentSchema, type CreateIncidentInput } from '../../src/incidents/incident.schemas.ts';
 import { changeVerification, createIncident, deleteIncident, setVisibility } from '../../src/incidents/incident.service.ts';
 import { judicialOutcomes, motives } from '../../src/incidents/taxonomies.ts';
+import { mergeIncident } from '../../src/duplicates/merge.service.ts';
 import { request as httpRequest } from 'node:http';
 import type { ApiResponse, TestApp } from './test-app.ts';
 
@@ -140,6 +141,10 @@ export async function serviceWriter(db: Db, organisationId: string) {
     async remove(record: ModelIncident) {
       await deleteIncident(db, editor, record.id, 'seeded removal', undefined);
       record.deleted = true;
+    },
+    /** Merges `loser` into `survivor` (both of this organisation), as the merge route does. */
+    async merge(loser: ModelIncident, survivor: ModelIncident) {
+      await mergeIncident(db, reviewer, loser.id, { into: survivor.id }, undefined);
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Store } from 'express-rate-limit';
 import { createApp } from '../../src/app.ts';
+import { createHttpServer } from '../../src/http/http-server.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { Db } from '../../src/db/create-db.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -15,15 +16,15 @@ export interface TestApp {
 
 /** The real app on a real port over the file's own database. */
 export async function startTestApp(env: Record<string, string> = {}, options: { rateLimitStore?: Store } = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
   const config: Config = loadConfig({
     LOG_LEVEL: 'silent',
     RATE_LIMIT_ANONYMOUS: '100000',
     RATE_LIMIT_AUTHENTICATED: '100000',
     ...env,
   });
+  const database = await createTestDatabase({ statementTimeoutMs: config.STATEMENT_TIMEOUT_MS });
   const app = createApp({ db: database.db, config, logger: createLogger(config.LOG_LEVEL), rateLimitStore: options.rateLimitStore });
-  const server = app.listen(0, '127.0.0.1');
+  const server = createHttpServer(app, config).listen(0, '127.0.0.1');
   // Longer than any pause in a test: fetch reuses connections, and one the server closed as
   // idle just as the client reused it would fail with ECONNRESET.
   server.keepAliveTimeout = 120_000;

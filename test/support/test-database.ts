@@ -5,15 +5,18 @@ import { inject } from 'vitest';
 import { createDb, type DbHandle } from '../../src/db/create-db.ts';
 import { withDatabase } from './global-setup.ts';
 
-/** A private, migrated database for one test file, in whichever mode the run uses. */
-export async function createTestDatabase(): Promise<DbHandle & { drop: () => Promise<void> }> {
+/**
+ * A private, migrated database for one test file, in whichever mode the run uses. The statement
+ * timeout applies on PostgreSQL only: PGlite runs statements on the caller's thread and has none.
+ */
+export async function createTestDatabase(options: { statementTimeoutMs?: number } = {}): Promise<DbHandle & { drop: () => Promise<void> }> {
   const template = inject('postgresTemplate');
   const databaseUrl = process.env.DATABASE_URL;
   if (template && databaseUrl) {
     const name = `dateline_test_${randomBytes(6).toString('hex')}`;
     const { db: admin } = await createDb({ databaseUrl });
     await cloneTemplate(admin, name, template);
-    const handle = await createDb({ databaseUrl: withDatabase(databaseUrl, name), poolMax: 5 });
+    const handle = await createDb({ databaseUrl: withDatabase(databaseUrl, name), poolMax: 5, statementTimeoutMs: options.statementTimeoutMs });
     return {
       ...handle,
       drop: async () => {

@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, STATUS_CODES, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Config } from '../config.ts';
+
+/**
+ * The HTTP server around the app. A slow client (slowloris: headers or a body trickled a byte
+ * at a time) only holds a socket, never a database connection, but thousands of them would
+ * still exhaust the process: headers must arrive within HEADERS_TIMEOUT_MS and the whole
+ * request within REQUEST_TIMEOUT_MS, or the client gets a 408 and the socket is closed.
+ * Requests Node cannot even parse (bad syntax, headers over 16 KB) are answered, like every
+ * other error, with problem+json instead of Node's bare status line.
+ */
+export function createHttpServer(app: RequestListener, config: Pick<Config, 'HEADERS_TIMEOUT_MS' | 'REQUEST_TIMEOUT_MS'>): Server {
+  const server = createServer(
+    {
+      headersTimeout: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS), // Node refuses a longer one
+      requestTimeout: config.REQUEST_TIMEOUT_MS,
+      // How often Node looks for expired requests (default 30 s): often enough for short timeouts.
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(config.HEADERS_TIMEOUT_MS / 4))),
+    },
+    app,
+  );
+  server.on('clientError', answerClientError);
+  return server;
+}
+
+const byNodeCode: Record<string, { status: number; slug: string; title: string; detail: string }> = {
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408, slug: 'request-timeout', title: 'The request took too long to arrive',
+    detail: 'Send the headers within HEADERS_TIMEOUT_MS and the whole request within REQUEST_TIMEOUT_MS.',
+  },
+  HPE_HEADER_OVERFLOW: {
+    status: 431, slug: 'headers-too-large', title: 'The request headers are too large',
+    detail: 'The request line and headers must fit in 16 KB; send long filters as shorter queries.',
+  },
+};
+const malformed = { status: 400, slug: 'malformed-request', title: 'The request is not valid HTTP', detail: 'Check the request line and headers.' };
+
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  // A reset or closed socket cannot be answered, nor one whose response has started (as Node's
+  // own handler does, found through the response Node attaches to the socket).
+  const response = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || response?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const { status, ...problem } = byNodeCode[error.code ?? ''] ?? malformed;
+  const body = JSON.stringify({ type: `/problems/${problem.slug}`, title: problem.title, status, detail: problem.detail, requestId: randomUUID() });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
