@@ -1,10 +1,12 @@
 import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createDb, type Db } from '../src/db/create-db.ts';
 import { createLogger } from '../src/logger.ts';
 import { request, type TestApp } from './support/test-app.ts';
+import { createTestDatabase } from './support/test-database.ts';
 
 /** An API whose PostgreSQL is down (nothing listens on port 1): requests fail fast with 503. */
 let app: TestApp;
@@ -43,5 +45,25 @@ describe('when the database is unreachable', () => {
     expect(response.body).toMatchObject({ type: '/problems/database-unavailable', status: 503 });
     expect(response.headers.get('retry-after')).toBe('5');
     expect(Date.now() - started).toBeLessThan(6_000);
+  });
+});
+
+describe.skipIf(!process.env.DATABASE_URL)('when PostgreSQL ends a connection that is in use (restart, failover)', () => {
+  it('fails that transaction, keeps the process alive and serves the next query on a new connection', async () => {
+    const database = await createTestDatabase();
+    try {
+      const transaction = database.db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+        await sql`select pg_terminate_backend(${rows[0]!.pid})`.execute(database.db);
+        // The connection is gone; the client learns it from this query or from the socket's end.
+        // Either way the error must not escape as an unhandled 'error' event and end the process.
+        for (;;) await sql`select 1`.execute(trx);
+      });
+      await expect(transaction).rejects.toThrow();
+      const { rows } = await sql<{ one: number }>`select 1 as one`.execute(database.db);
+      expect(rows).toEqual([{ one: 1 }]);
+    } finally {
+      await database.drop();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findActiveKeyByToken } from '../src/auth/api-key.queries.ts';
+import { lockOwnIncident } from '../src/incidents/incident.queries.ts';
 import { createActors, incidentBody, type Actors } from './support/factories.ts';
 import { request, startTestApp, type ApiResponse, type TestApp } from './support/test-app.ts';
 
@@ -334,5 +335,25 @@ describe('audit log', () => {
     const rows = await app.db.selectFrom('audit_log').selectAll().orderBy('id').execute();
     await expect(tamper()).rejects.toThrow(/append-only/);
     expect(await app.db.selectFrom('audit_log').selectAll().orderBy('id').execute()).toEqual(rows);
+  });
+});
+
+describe.skipIf(!process.env.DATABASE_URL)('row locks (PostgreSQL; the embedded database runs one transaction at a time)', () => {
+  it('an edit in progress does not stop another transaction from referencing the incident', async () => {
+    const edited = await createIncident();
+    const other = await createIncident({
+      location: { country: 'MX' }, date: { precision: 'year', value: '2001' }, victims: [{ name: 'Nobody Alike' }],
+    });
+    await app.db.transaction().execute(async (editing) => {
+      expect(await lockOwnIncident(editing, edited.id, actors.ownOrganisation.id)).toBeDefined();
+      // A new incident flagged as a duplicate of the one being edited. Under FOR UPDATE its
+      // foreign-key check waited for the edit, and the edit waited for the data-version row
+      // the new incident's transaction held: a deadlock (npm run reliability -- kill-mid-write).
+      await app.db.transaction().execute(async (flagging) => {
+        await sql`set local lock_timeout = '10s'`.execute(flagging);
+        await sql`insert into duplicate_flags (incident_id, candidate_id, score, reasons)
+          values (${other.id}, ${edited.id}, 0.9, '[]'::jsonb)`.execute(flagging);
+      });
+    });
   });
 });

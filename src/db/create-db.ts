@@ -55,8 +55,14 @@ export async function createDb(options: DbOptions): Promise<DbHandle> {
         }) as typeof pg.types.getTypeParser,
       },
     });
-    // Without a listener, one dropped idle connection would crash the process.
-    pool.on('error', options.onPoolError ?? ((error) => console.error('PostgreSQL connection error:', error.message)));
+    // Without a listener, one dropped connection would crash the process. The pool listens on
+    // idle connections only; a connection checked out when PostgreSQL goes away (a restart
+    // terminates it between two statements of a transaction) emits its error on the client, so
+    // every client gets the listener too. The request then fails with 503 and the pool drops the
+    // connection (npm run reliability -- postgres-restart).
+    const onError = options.onPoolError ?? ((error: Error) => console.error('PostgreSQL connection error:', error.message));
+    pool.on('error', onError);
+    pool.on('connect', (client) => client.on('error', onError));
     return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), mode: 'postgres' };
   }
 
