@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publicIncidentSchema, researchIncidentSchema } from '../src/incidents/incident.schemas.ts';
 import { createActors, createKey, createOrganisation, incidentBody, type Actors } from './support/factories.ts';
 import { request, startTestApp, type TestApp } from './support/test-app.ts';
 
@@ -351,6 +352,17 @@ describe('redaction in exports', () => {
         expect(text).not.toContain('internalNotes');
       }
     }
+  });
+
+  // Shapes are copied through their allow-lists rather than parsed (src/incidents/allow-list.ts):
+  // parsing each incident must find nothing to drop and nothing to reject.
+  it.each([
+    ['public', publicIncidentSchema],
+    ['researcher', researchIncidentSchema],
+  ] as const)('every incident exported to %s holds exactly what its output schema allows', async (reader, schema) => {
+    const { data } = JSON.parse((await exportOf(reader, '', 'json')).text);
+    expect(data.some((incident: any) => incident.victims.some((victim: any) => victim.protected))).toBe(true);
+    for (const incident of data) expect(schema.parse(incident)).toEqual(incident);
   });
 });
 

@@ -73,13 +73,25 @@ export function exportRoutes(db: Db, options: ExportRouteOptions = {}): Router {
   return router;
 }
 
+/**
+ * The batches in order, each read while the one before is being written: PostgreSQL works on
+ * the next batch while Node formats and sends this one, on the other core. One batch ahead at
+ * most, so memory stays flat. The read ahead is awaited when the export stops early, so that it
+ * does not fail after its transaction ends with nobody to hear it.
+ */
 async function* incidentBatches(trx: Transaction<Database>, actor: Actor, filters: IncidentFilters, sort: IncidentSort, size: number) {
-  let after: PageCursor | undefined;
-  do {
-    const page = await listIncidentPage(trx, actor, { filters, sort, limit: size, after });
-    yield page.rows;
-    after = page.next;
-  } while (after);
+  type Page = Awaited<ReturnType<typeof listIncidentPage>>;
+  const read = (after?: PageCursor): Promise<Page> => listIncidentPage(trx, actor, { filters, sort, limit: size, after });
+  let next: Promise<Page> | undefined = read();
+  try {
+    while (next) {
+      const page: Page = await next;
+      next = page.next ? read(page.next) : undefined;
+      yield page.rows;
+    }
+  } finally {
+    await next?.catch(() => undefined);
+  }
 }
 
 class ClientGone extends Error {}

@@ -1,4 +1,5 @@
 import { ownOrganisation, type Actor } from '../auth/actor.ts';
+import { allowList } from './allow-list.ts';
 import { fromStoredDate } from './incident-date.ts';
 import type { IncidentTreeRow } from './incident.queries.ts';
 import {
@@ -12,8 +13,8 @@ import {
 
 /**
  * Turns database rows into the three output shapes. Redaction happens here and nowhere else:
- * the public and research shapes are built field by field and then parsed with their
- * allow-list schemas, which drop anything not listed.
+ * the public and research shapes are built field by field and then copied through their
+ * allow-list schemas, which drop anything not listed (allow-list.ts).
  */
 export type IncidentView = 'full' | 'research' | 'public';
 
@@ -24,11 +25,14 @@ export function viewFor(actor: Actor, organisationId: string): IncidentView {
   return 'public';
 }
 
+const publicIncident = allowList(publicIncidentSchema);
+const researchIncident = allowList(researchIncidentSchema);
+
 export function shapeIncident(row: IncidentTreeRow, view: IncidentView): Incident | PublicIncident | ResearchIncident {
   const incident = toIncident(row);
   if (view === 'full') return incident;
-  if (view === 'research') return researchIncidentSchema.parse({ ...redact(incident), ...researchExtras(incident) });
-  return publicIncidentSchema.parse(redact(incident));
+  if (view === 'research') return researchIncident({ ...redact(incident), ...researchExtras(incident) });
+  return publicIncident(redact(incident));
 }
 
 function toIncident(row: IncidentTreeRow): Incident {
