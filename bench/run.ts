@@ -14,6 +14,7 @@ import { openEmbedded, openPostgres, type BenchDatabase } from './database.ts';
 import { exportExists, exportQueries, measureExport, measureExportFloor, startServerProcess } from './export.ts';
 import { measureFloor } from './floor.ts';
 import { checkSearchText, existingDataset, generateDataset } from './generate.ts';
+import { benchDuplicateFlagging, benchImports } from './imports.ts';
 import { runLoad } from './load.ts';
 import { JSON_HEADERS, scenarios } from './scenarios.ts';
 import { mb, ms } from './stats.ts';
@@ -21,7 +22,8 @@ import { mb, ms } from './stats.ts';
 /**
  * npm run bench [-- --incidents N] [--reuse] [--embedded] [--duration S] [--only a,c] [--explain]
  * Generates the dataset, starts the real app in this process and measures each scenario over
- * HTTP against the same SQL run directly on the driver. Not a test: nothing here runs in npm test.
+ * HTTP against the same SQL run directly on the driver; then the export (e), the import (i) and
+ * duplicate flagging on create (j), see export.ts and imports.ts. Not a test: nothing here runs in npm test.
  */
 const { values: args } = parseArgs({
   options: {
@@ -38,10 +40,11 @@ const seconds = Number(args.duration);
 const only = args.only?.split(',');
 const log = (message = '') => console.log(message);
 
+const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const config = loadConfig({ LOG_LEVEL: 'silent', RATE_LIMIT_ANONYMOUS: '1000000000', RATE_LIMIT_AUTHENTICATED: '1000000000' });
 const database = args.embedded
   ? await openEmbedded()
-  : await openPostgres(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', {
+  : await openPostgres(serverUrl, {
       recreate: !args.reuse,
       poolMax: config.DB_POOL_MAX,
       statementTimeoutMs: config.STATEMENT_TIMEOUT_MS,
@@ -89,6 +92,11 @@ for (const scenario of scenarios.filter((s) => !only || only.includes(s.id))) {
 }
 
 if (!only || only.includes('e')) await runExport();
+if (!only || only.includes('i')) {
+  if (args.embedded) log('\nScenario i (import) runs on PostgreSQL only: it creates its own database.');
+  else await benchImports(serverUrl);
+}
+if (!only || only.includes('j')) await benchDuplicateFlagging(db);
 log(`\nLoad average after: ${loadAverage()} (other work on the machine inflates every number).`);
 await server.close();
 await database.close();

@@ -29,7 +29,7 @@ describe('import command', () => {
   it('imports with a key made for the run, revoked afterwards, and publishes when asked', async () => {
     const organisation = await createOrganisation(app.db);
     const command: ImportCommand = {
-      file: fixture('cpj-killed.csv'), format: 'cpj', organisation: organisation.name, dryRun: true, onError: 'skip', visibility: 'published',
+      file: fixture('cpj-killed.csv'), format: 'cpj', organisation: organisation.name, dryRun: true, onError: 'skip', onDuplicate: 'skip', visibility: 'published',
     };
     const incidentsBefore = await count('incidents');
     const dryRun = await importFromFile(app.db, command);
@@ -68,7 +68,7 @@ describe('import command', () => {
     const organisation = await createOrganisation(app.db);
     const before = [await count('incidents'), await count('imports')];
     const outcome = await importFromFile(app.db, {
-      file: fixture('cpj-killed.csv'), format: 'cpj', organisation: organisation.name, dryRun: false, onError: 'abort', visibility: 'draft',
+      file: fixture('cpj-killed.csv'), format: 'cpj', organisation: organisation.name, dryRun: false, onError: 'abort', onDuplicate: 'skip', visibility: 'draft',
     });
     expect(outcome.kind).toBe('rejected');
     expect(summarise(outcome)).toContain('Nothing was imported: 3 of 9 rows cannot be imported');
@@ -76,7 +76,7 @@ describe('import command', () => {
   });
 
   it('refuses an unknown organisation and a mapping without the mapped format', async () => {
-    const base: ImportCommand = { file: fixture('cpj-killed.csv'), format: 'cpj', organisation: 'No such organisation', dryRun: false, onError: 'abort', visibility: 'draft' };
+    const base: ImportCommand = { file: fixture('cpj-killed.csv'), format: 'cpj', organisation: 'No such organisation', dryRun: false, onError: 'abort', onDuplicate: 'skip', visibility: 'draft' };
     await expect(importFromFile(app.db, base)).rejects.toThrow(CommandError);
     const organisation = await createOrganisation(app.db);
     await expect(importFromFile(app.db, { ...base, organisation: organisation.name, mappingFile: 'mapping.json' })).rejects.toThrow('--format mapped');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { importHooks } from '../src/imports/import-hooks.ts';
+import { flagImportedDuplicates, importHooks } from '../src/imports/import-hooks.ts';
 import { refreshStatisticsIfGrown } from '../src/imports/import.queries.ts';
 import { createActors, type Actors } from './support/factories.ts';
 import { request, startTestApp, type TestApp } from './support/test-app.ts';
@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 afterEach(() => {
-  importHooks.flagDuplicates = undefined;
+  importHooks.flagDuplicates = flagImportedDuplicates;
 });
 
 type Role = 'editor' | 'reviewer' | 'researcher' | 'otherEditor' | 'admin';
@@ -45,9 +45,13 @@ async function tableCounts() {
   };
 }
 
-/** A unique CPJ file: the good rows with the names made unique, so fingerprints differ per test. */
+/**
+ * A unique CPJ file: the good rows with the names made unique, so fingerprints differ per test
+ * and no row is an incident an earlier test stored (onDuplicate=skip would leave it out).
+ */
 function uniqueCpj(tag: string, rows = cpjGoodRows) {
-  return rows.replaceAll('Farid Ahmadzai', `Farid Ahmadzai ${tag}`).replaceAll('Marie Kouassi', `Marie Kouassi ${tag}`);
+  const names = ['Farid Ahmadzai', 'Ahmadzai, Farid', 'Marie Kouassi', 'Jean-Paul Mukendi', 'Gaza Reporter'];
+  return names.reduce((file, name) => file.replaceAll(name, `${name} ${tag}`), rows);
 }
 
 describe('CPJ import', () => {
@@ -112,7 +116,7 @@ describe('CPJ import', () => {
   it('with onError=skip imports the good rows and lists exactly the skipped ones', async () => {
     const response = await upload('editor', uniqueCpj('c', cpjFile), 'format=cpj&onError=skip');
     expect(response.status, response.text).toBe(201);
-    expect(response.body.counts).toEqual({ rows: 9, valid: 6, rejected: 3, created: 6, skipped: 3 });
+    expect(response.body.counts).toEqual({ rows: 9, valid: 6, rejected: 3, created: 6, skipped: 3, duplicates: 0 });
     expect(response.body.rejected.map((row: { line: number }) => row.line)).toEqual([7, 8, 9]);
     expect(response.body.created.map((row: { line: number }) => row.line)).toEqual([2, 3, 4, 5, 6, 10]);
   });
@@ -133,17 +137,18 @@ describe('dry run', () => {
 describe('all or nothing', () => {
   it('rolls the whole import back when a row fails while writing', async () => {
     const before = await tableCounts();
-    let calls = 0;
-    importHooks.flagDuplicates = async () => {
-      if (++calls === 4) throw new Error('simulated failure on the fourth row');
+    let written = 0;
+    importHooks.flagDuplicates = async (_trx, created) => {
+      written += created.length;
+      throw new Error('simulated failure after the rows were written');
     };
     const response = await upload('editor', uniqueCpj('e'), 'format=cpj');
     expect(response.status).toBe(500);
-    expect(calls).toBe(4);
+    expect(written).toBe(6);
     expect(await tableCounts()).toEqual(before);
 
     // Nothing was recorded either, so the same file can be imported once the problem is fixed.
-    importHooks.flagDuplicates = undefined;
+    importHooks.flagDuplicates = flagImportedDuplicates;
     const retry = await upload('editor', uniqueCpj('e'), 'format=cpj');
     expect(retry.status, retry.text).toBe(201);
   });
@@ -160,7 +165,7 @@ describe('all or nothing', () => {
 
   it('lists what the duplicate hook returns with each created row', async () => {
     const existing = '00000000-0000-4000-8000-000000000001';
-    importHooks.flagDuplicates = async () => [{ incidentId: existing, score: 0.9 }];
+    importHooks.flagDuplicates = async (_trx, created) => new Map([[created[0]!.id, [{ incidentId: existing, score: 0.9 }]]]);
     const response = await upload('editor', uniqueCpj('f'), 'format=cpj');
     expect(response.status, response.text).toBe(201);
     expect(response.body.created[0].duplicates).toEqual([{ incidentId: existing, score: 0.9 }]);

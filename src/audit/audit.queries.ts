@@ -25,22 +25,24 @@ export interface AuditEntry {
   after: unknown;
 }
 
+/** The audit_log columns of an entry other than its `before` and `after` documents. */
+export function auditColumns(context: WriteContext | SystemContext, entry: AuditEntry) {
+  return {
+    action: entry.action,
+    entity_type: entry.entityType,
+    entity_id: entry.entityId,
+    organisation_id: entry.organisationId,
+    actor_key_id: context.actor.kind === 'system' ? null : context.actor.keyId,
+    actor_role: context.actor.kind === 'system' ? `system:${context.actor.tool}` : context.actor.role,
+    request_id: context.requestId,
+  };
+}
+
+const asJson = (document: unknown) => (document === undefined || document === null ? null : JSON.stringify(document));
+
 /** Call inside the write's own transaction: the audit row commits or rolls back with it. */
 export async function appendAudit(trx: Transaction<Database>, context: WriteContext | SystemContext, entry: AuditEntry) {
-  await trx
-    .insertInto('audit_log')
-    .values({
-      action: entry.action,
-      entity_type: entry.entityType,
-      entity_id: entry.entityId,
-      organisation_id: entry.organisationId,
-      actor_key_id: context.actor.kind === 'system' ? null : context.actor.keyId,
-      actor_role: context.actor.kind === 'system' ? `system:${context.actor.tool}` : context.actor.role,
-      request_id: context.requestId,
-      before: entry.before === undefined || entry.before === null ? null : JSON.stringify(entry.before),
-      after: entry.after === undefined || entry.after === null ? null : JSON.stringify(entry.after),
-    })
-    .execute();
+  await trx.insertInto('audit_log').values({ ...auditColumns(context, entry), before: asJson(entry.before), after: asJson(entry.after) }).execute();
 }
 
 export async function listAuditForEntity(db: Db, entityType: string, entityId: string) {

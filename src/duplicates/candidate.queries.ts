@@ -1,6 +1,6 @@
-import { sql, type SqlBool, type Transaction } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type SqlBool, type Transaction } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
-import type { Actor } from '../auth/actor.ts';
+import { ownOrganisation, type Actor } from '../auth/actor.ts';
 import type { Database } from '../db/database.ts';
 import { inTransaction, type DbOrTransaction } from '../db/in-transaction.ts';
 import { visibleTo } from '../incidents/incident.queries.ts';
@@ -31,8 +31,8 @@ export interface CandidateSearch {
 }
 
 /** The columns scoring needs, and a summary a reviewer recognises the incident by. */
-export function selectCandidates(db: DbOrTransaction, actor: Actor, excludeId: string) {
-  return db
+export function selectCandidates(db: DbOrTransaction, actor: Actor, excludeId?: string) {
+  const query = db
     .selectFrom('incidents')
     .innerJoin('organisations', 'organisations.id', 'incidents.organisation_id')
     .select((eb) => [
@@ -54,55 +54,131 @@ export function selectCandidates(db: DbOrTransaction, actor: Actor, excludeId: s
           .orderBy('victims.position'),
       ).as('victims'),
     ])
-    .where('incidents.id', '<>', excludeId)
     .where(visibleTo(actor));
+  return excludeId ? query.where('incidents.id', '<>', excludeId) : query;
 }
 
 export type CandidateRow = Awaited<ReturnType<ReturnType<typeof selectCandidates>['execute']>>[number];
 
+/**
+ * What the prefilters compare with: bound values for one subject (CandidateSearch), or the
+ * columns of a table of subjects for a whole import batch (findCandidatePairs). One set of
+ * filters serves both, so a batch finds exactly what one create at a time would.
+ */
+interface SearchTerms {
+  country: Expression<string>;
+  dateStart: Expression<string>;
+  dateEnd: Expression<string>;
+  keys: Expression<string[]>;
+}
+
 const nameKey = sql.ref('victims.name_key');
+
+/**
+ * Victims whose names the caller may match on. A protected victim's name counts only for its
+ * own organisation: scoring leaves it out for others, and so must these prefilters, or a
+ * candidate found by that name alone (with a low score) would show that the incident holds it.
+ * `owner` is the incidents row the victim belongs to.
+ */
+function matchableVictim(actor: Actor, owner: 'incidents' | 'owner') {
+  const own = ownOrganisation(actor);
+  return own
+    ? sql<SqlBool>`(not victims.protected or ${sql.ref(`${owner}.organisation_id`)} = ${own}::uuid)`
+    : sql<SqlBool>`not victims.protected`;
+}
 const keysOf = (search: CandidateSearch) => [...new Set(search.nameKeys)].slice(0, MAX_NAME_KEYS);
-const sameCountryOrOverlapping = (search: CandidateSearch) => sql<SqlBool>`(incidents.country = ${search.country}
-  or (incidents.date_start <= ${search.dateEnd} and incidents.date_end >= ${search.dateStart}))`;
+const termsOf = (search: CandidateSearch): SearchTerms => ({
+  country: sql<string>`${search.country}`,
+  dateStart: sql<string>`${search.dateStart}::date`,
+  dateEnd: sql<string>`${search.dateEnd}::date`,
+  keys: sql<string[]>`${keysOf(search)}::text[]`,
+});
+type Match = (eb: ExpressionBuilder<Database, 'incidents'>) => Expression<SqlBool>;
+
+const sameCountryOrOverlapping = (terms: SearchTerms) => sql<SqlBool>`(incidents.country = ${terms.country}
+  or (incidents.date_start <= ${terms.dateEnd} and incidents.date_end >= ${terms.dateStart}))`;
 
 /** A victim with exactly the same name key, in the same country or with overlapping dates. */
+const sameName = (terms: SearchTerms, actor: Actor): Match => (eb) =>
+  eb.and([
+    eb('incidents.id', 'in', eb
+      .selectFrom('victims')
+      .innerJoin('incidents as owner', 'owner.id', 'victims.incident_id')
+      .select('victims.incident_id')
+      .where(sql<SqlBool>`${nameKey} = any(${terms.keys})`)
+      .where(matchableVictim(actor, 'owner'))),
+    sameCountryOrOverlapping(terms),
+  ]);
+
+/**
+ * Same country, overlapping dates (starting at most WINDOW_DAYS before the subject), and either
+ * a victim whose name is similar to one of the subject's (`names`) or a shared attack type.
+ */
+const nearby = (terms: SearchTerms, actor: Actor, match: 'names' | { attackTypes: string[] }): Match => (eb) =>
+  eb.and([
+    eb('incidents.country', '=', terms.country),
+    eb('incidents.date_start', '>=', sql<string>`${terms.dateStart} - ${sql.lit(WINDOW_DAYS)}`),
+    eb('incidents.date_start', '<=', terms.dateEnd),
+    eb('incidents.date_end', '>=', terms.dateStart),
+    match === 'names'
+      ? eb.exists(
+          eb
+            .selectFrom('victims')
+            .select(sql.lit(1).as('one'))
+            .whereRef('victims.incident_id', '=', 'incidents.id')
+            .where(matchableVictim(actor, 'incidents'))
+            .where(sql<SqlBool>`exists (select 1 from unnest(${terms.keys}) as key where similarity(${nameKey}, key) >= ${MIN_NAME_SIMILARITY})`),
+        )
+      : sql<SqlBool>`incidents.attack_types && ${sql.val(match.attackTypes)}::text[]`,
+  ]);
+const closestFirst = (terms: SearchTerms) => sql`abs(incidents.date_start - ${terms.dateStart})`;
+
 export async function findCandidatesBySameName(db: DbOrTransaction, actor: Actor, search: CandidateSearch, limit: number) {
-  const keys = keysOf(search);
-  if (keys.length === 0) return [];
+  if (keysOf(search).length === 0) return [];
+  return selectCandidates(db, actor, search.id).where(sameName(termsOf(search), actor)).orderBy('incidents.id').limit(limit).execute();
+}
+
+export async function findCandidatesNearby(db: DbOrTransaction, actor: Actor, search: CandidateSearch, match: 'names' | 'attackType', limit: number) {
+  if (match === 'names' && keysOf(search).length === 0) return [];
+  const terms = termsOf(search);
   return selectCandidates(db, actor, search.id)
-    .where('incidents.id', 'in', db.selectFrom('victims').select('victims.incident_id').where(nameKey, 'in', keys))
-    .where(sameCountryOrOverlapping(search))
+    .where(nearby(terms, actor, match === 'names' ? 'names' : { attackTypes: search.attackTypes }))
+    .orderBy(closestFirst(terms))
     .orderBy('incidents.id')
     .limit(limit)
     .execute();
 }
 
+/** One subject of a batch: `ord` is its place in the import, so only earlier ones are its candidates. */
+export interface BatchSubject extends CandidateSearch {
+  ord: number;
+}
+
 /**
- * Same country, overlapping dates, and either a victim whose name is similar to one of the
- * subject's (`names`) or, for the ranked list, a shared attack type whatever the names.
+ * The flagging prefilters (same name; similar name nearby) for a whole batch in one statement
+ * each: every subject's candidates, as (subject, candidate) pairs, `limit` per subject. Like a
+ * create one at a time, a subject never sees incidents of the batch that come after it.
  */
-export async function findCandidatesNearby(db: DbOrTransaction, actor: Actor, search: CandidateSearch, match: 'names' | 'attackType', limit: number) {
-  const keys = keysOf(search);
-  if (match === 'names' && keys.length === 0) return [];
-  const windowStart = new Date(Date.parse(`${search.dateStart}T00:00:00Z`) - WINDOW_DAYS * 86_400_000).toISOString().slice(0, 10);
-  const query = selectCandidates(db, actor, search.id)
-    .where('incidents.country', '=', search.country)
-    .where('incidents.date_start', '>=', windowStart)
-    .where('incidents.date_start', '<=', search.dateEnd)
-    .where('incidents.date_end', '>=', search.dateStart);
-  const matching =
-    match === 'names'
-      ? query.where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom('victims')
-              .select(sql.lit(1).as('one'))
-              .whereRef('victims.incident_id', '=', 'incidents.id')
-              .where(sql<SqlBool>`(${sql.join(keys.map((key) => sql`similarity(${nameKey}, ${key}) >= ${MIN_NAME_SIMILARITY}`), sql` or `)})`),
-          ),
-        )
-      : query.where(sql<SqlBool>`incidents.attack_types && ${sql.val(search.attackTypes)}::text[]`);
-  return matching.orderBy(sql`abs(incidents.date_start - ${search.dateStart}::date)`).orderBy('incidents.id').limit(limit).execute();
+export async function findCandidatePairs(trx: Transaction<Database>, actor: Actor, subjects: readonly BatchSubject[], match: 'sameName' | 'nearbyName', limit: number) {
+  const keyed = subjects.map((subject) => ({ ...subject, nameKeys: keysOf(subject) })).filter((subject) => subject.nameKeys.length);
+  if (keyed.length === 0) return [];
+  const json = JSON.stringify(keyed.map((s) => ({ id: s.id, ord: s.ord, country: s.country, date_start: s.dateStart, date_end: s.dateEnd, keys: s.nameKeys })));
+  const terms: SearchTerms = { country: sql.ref('s.country'), dateStart: sql.ref('s.date_start'), dateEnd: sql.ref('s.date_end'), keys: sql.ref('s.keys') };
+  const base = trx
+    .selectFrom('incidents')
+    .select('incidents.id')
+    .where(visibleTo(actor))
+    // An incident of this batch is a candidate only for the subjects after it: batch.ords maps id -> ord.
+    .where(sql<SqlBool>`coalesce(((select ords from batch) ->> incidents.id::text)::int, -1) < s.ord`);
+  const candidates = match === 'sameName'
+    ? base.where(sameName(terms, actor)).orderBy('incidents.id')
+    : base.where(nearby(terms, actor, 'names')).orderBy(closestFirst(terms)).orderBy('incidents.id');
+  const ords = JSON.stringify(Object.fromEntries(subjects.map((subject) => [subject.id, subject.ord])));
+  const { rows } = await sql<{ subject_id: string; candidate_id: string }>`with subjects as (
+      select * from jsonb_to_recordset(${json}::jsonb) as s (id uuid, ord int, country char(2), date_start date, date_end date, keys text[])),
+    batch as (select ${ords}::jsonb as ords)
+    select s.id as subject_id, c.id as candidate_id from subjects as s cross join lateral (${candidates.limit(limit)}) as c`.execute(trx);
+  return rows;
 }
 
 /**
@@ -128,15 +204,17 @@ export async function findCandidatesBySimilarName(db: DbOrTransaction, actor: Ac
 function similarNames(trx: Transaction<Database>, actor: Actor, search: CandidateSearch, keys: string[], limit: number) {
   const matches = trx
     .selectFrom('victims')
+    .innerJoin('incidents as owner', 'owner.id', 'victims.incident_id')
     .select([
       'victims.incident_id',
       sql<number>`max(greatest(${sql.join(keys.map((key) => sql`similarity(${nameKey}, ${key})`))}))`.as('similarity'),
     ])
     .where(sql<SqlBool>`(${sql.join(keys.map((key) => sql`${nameKey} % ${key}`), sql` or `)})`)
+    .where(matchableVictim(actor, 'owner'))
     .groupBy('victims.incident_id');
   return selectCandidates(trx, actor, search.id)
     .innerJoin(matches.as('matches'), 'matches.incident_id', 'incidents.id')
-    .where(sameCountryOrOverlapping(search))
+    .where(sameCountryOrOverlapping(termsOf(search)))
     .orderBy('matches.similarity', 'desc')
     .orderBy('incidents.id')
     .limit(limit)

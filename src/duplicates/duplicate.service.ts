@@ -1,4 +1,5 @@
-import type { Transaction } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import { sql, type Transaction } from 'kysely';
 import type { Actor, KeyActor } from '../auth/actor.ts';
 import type { Database } from '../db/database.ts';
 import type { DbOrTransaction } from '../db/in-transaction.ts';
@@ -6,17 +7,19 @@ import { NotFoundError } from '../errors.ts';
 import { fromStoredDate, toStoredDate } from '../incidents/incident-date.ts';
 import { viewFor } from '../incidents/incident-shapes.ts';
 import { findIncidentTree } from '../incidents/incident.queries.ts';
-import type { CreateIncidentInput } from '../incidents/incident.schemas.ts';
+import type { CreateIncidentInput, Incident } from '../incidents/incident.schemas.ts';
 import { DUPLICATE_THRESHOLD, scoreDuplicate, type ScoredIncident } from './duplicate-score.ts';
 import type { DuplicateCandidate } from './duplicate.schemas.ts';
 import {
+  findCandidatePairs,
   findCandidatesBySameName,
   findCandidatesBySimilarName,
   findCandidatesNearby,
   type CandidateRow,
+  selectCandidates,
   type CandidateSearch,
 } from './candidate.queries.ts';
-import { listOpenFlags, refreshVictimNameKeys, saveFlags } from './duplicate.queries.ts';
+import { listOpenFlags, mergePendingNameKeys, refreshVictimNameKeys, saveFlagsOf } from './duplicate.queries.ts';
 import { nameForms } from './name-key.ts';
 
 /**
@@ -73,11 +76,10 @@ const STRATEGIES = {
   list: [findCandidatesBySimilarName, (db, actor, search, limit) => findCandidatesNearby(db, actor, search, 'attackType', limit)],
 } satisfies Record<string, Array<(db: DbOrTransaction, actor: Actor, search: CandidateSearch, limit: number) => Promise<CandidateRow[]>>>;
 
-async function rankCandidates(db: DbOrTransaction, actor: Actor, subjectRow: IncidentLike, purpose: keyof typeof STRATEGIES) {
-  const mayUseProtected = protectedVictimsFor(actor);
-  const subject = toScored(subjectRow);
-  const usableVictims = subject.victims.filter((victim) => !victim.protected || mayUseProtected(subject.organisationId));
-  const search: CandidateSearch = {
+/** What to search for: the subject's victims' name keys, as far as the actor may use them. */
+function searchFor(actor: Actor, subject: ScoredIncident): CandidateSearch {
+  const usableVictims = subject.victims.filter((victim) => !victim.protected || protectedVictimsFor(actor)(subject.organisationId));
+  return {
     id: subject.id,
     country: subject.country,
     dateStart: subject.date.start,
@@ -85,16 +87,27 @@ async function rankCandidates(db: DbOrTransaction, actor: Actor, subjectRow: Inc
     attackTypes: subject.attackTypes,
     nameKeys: usableVictims.flatMap((victim) => nameForms(victim).map((form) => form.key)),
   };
-  const rows = new Map<string, CandidateRow>();
-  for (const find of STRATEGIES[purpose]) {
-    for (const row of await find(db, actor, search, CANDIDATE_LIMIT)) rows.set(row.id, row);
-  }
-  return [...rows.values()]
+}
+
+/** Scores the rows the prefilters found, best first. */
+function scoreCandidates(actor: Actor, subject: ScoredIncident, rows: Iterable<CandidateRow>): DuplicateCandidate[] {
+  const mayUseProtected = protectedVictimsFor(actor);
+  return [...rows]
     .map((row) => {
       const { score, reasons } = scoreDuplicate(subject, toScored(row), mayUseProtected);
       return toCandidate(row, score, reasons);
     })
     .sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+}
+
+async function rankCandidates(db: DbOrTransaction, actor: Actor, subjectRow: IncidentLike, purpose: keyof typeof STRATEGIES) {
+  const subject = toScored(subjectRow);
+  const search = searchFor(actor, subject);
+  const rows = new Map<string, CandidateRow>();
+  for (const find of STRATEGIES[purpose]) {
+    for (const row of await find(db, actor, search, CANDIDATE_LIMIT)) rows.set(row.id, row);
+  }
+  return scoreCandidates(actor, subject, rows.values());
 }
 
 /** GET /v1/incidents/:id/duplicates: candidates the actor may see, computed now, best first. */
@@ -116,7 +129,7 @@ export async function flagDuplicates(trx: Transaction<Database>, actor: Actor, i
   const subject = await findIncidentTree(trx, incidentId);
   if (!subject) throw new NotFoundError('Incident not found.');
   const likely = (await rankCandidates(trx, actor, subject, 'flag')).filter((candidate) => candidate.score >= DUPLICATE_THRESHOLD);
-  await saveFlags(trx, incidentId, likely.map((candidate) => ({ candidateId: candidate.id, score: candidate.score, reasons: candidate.reasons })));
+  await saveFlagsOf(trx, [{ incidentId, flags: likely.map(flagOf) }]);
   return likely;
 }
 
@@ -127,23 +140,81 @@ export async function possibleDuplicates(db: DbOrTransaction, actor: Actor, inci
 }
 
 /**
- * For src/imports/import-hooks.ts (`importHooks.flagDuplicates`): an import creates each incident
- * with createIncident, which has already flagged it; this reads back what was stored, for the
- * import report. An importer that writes rows without createIncident calls flagDuplicates instead.
+ * flagDuplicates for a batch of incidents just written together (an import chunk), set-based:
+ * the same prefilters as for one create, each run once for the whole batch
+ * (findCandidatePairs), one read of the candidates, the same scoring, one insert of the flags.
+ * A subject's candidates include incidents of earlier batches and those before it in this one,
+ * so the flags are those that creating the incidents one by one would store. Returns the
+ * likely duplicates of each incident, by id, for the import report.
  */
-export async function importDuplicatesHook(trx: Transaction<Database>, incidentId: string, context: { actor: Actor }) {
-  const flagged = await possibleDuplicates(trx, context.actor, incidentId);
-  return flagged.map(({ id, score, reasons }) => ({ incidentId: id, score, reasons }));
+export async function flagBatchDuplicates(trx: Transaction<Database>, actor: Actor, incidents: readonly Incident[]) {
+  await mergePendingNameKeys(trx);
+  const likely = await likelyDuplicatesOf(trx, actor, incidents.map((incident) => scoredFromIncident(incident)));
+  await saveFlagsOf(trx, [...likely].map(([incidentId, candidates]) => ({ incidentId, flags: candidates.map(flagOf) })));
+  return likely;
 }
+
+/**
+ * Likely duplicates, among the incidents stored now, of inputs not written yet (an import's
+ * rows, before any is created), set-based like flagBatchDuplicates: index i holds input i's
+ * candidates, best first. Nothing is stored.
+ */
+export async function findStoredDuplicates(trx: Transaction<Database>, actor: KeyActor, inputs: readonly CreateIncidentInput[]): Promise<DuplicateCandidate[][]> {
+  const subjects = inputs.map((input) => toScored(subjectFromInput(randomUUID(), actor.organisationId, input)));
+  const likely = await likelyDuplicatesOf(trx, actor, subjects);
+  return subjects.map((subject) => likely.get(subject.id) ?? []);
+}
+
+/** The batch lookup: both flagging prefilters once for all subjects, one read of the candidates, then scoring. */
+async function likelyDuplicatesOf(trx: Transaction<Database>, actor: Actor, subjects: readonly ScoredIncident[]) {
+  const searches = subjects.map((subject, ord) => ({ ...searchFor(actor, subject), ord }));
+  const pairs = [
+    ...(await findCandidatePairs(trx, actor, searches, 'sameName', CANDIDATE_LIMIT)),
+    ...(await findCandidatePairs(trx, actor, searches, 'nearbyName', CANDIDATE_LIMIT)),
+  ];
+  const candidateIds = [...new Set(pairs.map((pair) => pair.candidate_id))];
+  const rows = new Map((candidateIds.length ? await selectCandidates(trx, actor).where('incidents.id', '=', sql<string>`any(${candidateIds}::uuid[])`).execute() : []).map((row) => [row.id, row]));
+  const found = new Map<string, Map<string, CandidateRow>>();
+  for (const { subject_id, candidate_id } of pairs) {
+    const row = rows.get(candidate_id);
+    if (row) found.set(subject_id, (found.get(subject_id) ?? new Map()).set(candidate_id, row));
+  }
+  const likely = new Map<string, DuplicateCandidate[]>();
+  for (const subject of subjects) {
+    const candidates = scoreCandidates(actor, subject, found.get(subject.id)?.values() ?? []).filter((candidate) => candidate.score >= DUPLICATE_THRESHOLD);
+    if (candidates.length) likely.set(subject.id, candidates);
+  }
+  return likely;
+}
+
+function scoredFromIncident(incident: Incident): ScoredIncident {
+  return {
+    id: incident.id,
+    organisationId: incident.organisation.id,
+    date: incident.date,
+    country: incident.location.country,
+    city: incident.location.city ?? null,
+    attackTypes: incident.attackTypes,
+    victims: incident.victims.map(({ name, nameOriginal, aliases, protected: isProtected }) => ({ name, nameOriginal, aliases, protected: isProtected })),
+  };
+}
+
+const flagOf = (candidate: DuplicateCandidate) => ({ candidateId: candidate.id, score: candidate.score, reasons: candidate.reasons });
 
 /**
  * Likely duplicates of an incident not written yet, e.g. an import row, so the caller can
  * decide not to create it twice. Same candidates and scores as flagDuplicates would give.
  */
 export async function findLikelyDuplicates(db: DbOrTransaction, actor: KeyActor, input: CreateIncidentInput): Promise<DuplicateCandidate[]> {
-  const subject: IncidentLike = {
-    id: '00000000-0000-0000-0000-000000000000',
-    organisation_id: actor.organisationId,
+  const subject = subjectFromInput('00000000-0000-0000-0000-000000000000', actor.organisationId, input);
+  return (await rankCandidates(db, actor, subject, 'flag')).filter((candidate) => candidate.score >= DUPLICATE_THRESHOLD);
+}
+
+/** An input as the organisation's incident `id` would store it, as far as scoring reads it. */
+function subjectFromInput(id: string, organisationId: string, input: CreateIncidentInput): IncidentLike {
+  return {
+    id,
+    organisation_id: organisationId,
     ...toStoredDate(input.date),
     country: input.location.country,
     city: input.location.city ?? null,
@@ -152,5 +223,4 @@ export async function findLikelyDuplicates(db: DbOrTransaction, actor: KeyActor,
       name: victim.name ?? null, name_original: victim.nameOriginal ?? null, aliases: victim.aliases, protected: victim.protected,
     })),
   };
-  return (await rankCandidates(db, actor, subject, 'flag')).filter((candidate) => candidate.score >= DUPLICATE_THRESHOLD);
 }

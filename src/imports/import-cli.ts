@@ -4,6 +4,7 @@ import { createDb, type Db } from '../db/create-db.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { CommandError, describeError, importFromFile, summarise, type ImportCommand } from './import-command.ts';
 import { IMPORT_FORMATS, type ImportFormatName } from './import-plan.ts';
+import { ON_DUPLICATE, type OnDuplicate } from './import.schemas.ts';
 
 const usage = `Import a CSV file of incidents into an organisation (the same checks and report as
 POST /v1/imports; with the embedded database the API must be stopped, since only one process may
@@ -13,6 +14,7 @@ open it).
       [--mapping mapping.json]       the mapping of a --format mapped file (src/imports/README.md)
       [--dry-run]                    check every row and report; write nothing
       [--on-error abort|skip]        abort (default): any bad row imports nothing; skip: import the rest
+      [--on-duplicate skip|create]   skip (default): leave out rows that are incidents already stored; create: create and flag them
       [--visibility draft|published] draft (default)
       [--idempotency-key KEY]        the same key again returns the first import's report
       [--json]                       print the whole report as JSON
@@ -27,7 +29,7 @@ const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
     format: { type: 'string' }, org: { type: 'string' }, mapping: { type: 'string' }, 'dry-run': { type: 'boolean', default: false },
-    'on-error': { type: 'string', default: 'abort' }, visibility: { type: 'string', default: 'draft' },
+    'on-error': { type: 'string', default: 'abort' }, 'on-duplicate': { type: 'string', default: 'skip' }, visibility: { type: 'string', default: 'draft' },
     'idempotency-key': { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
   },
 });
@@ -40,11 +42,12 @@ if (!file || extra.length) fail('Give exactly one file.');
 if (!IMPORT_FORMATS.includes(values.format as ImportFormatName)) fail(`--format must be one of ${IMPORT_FORMATS.join(', ')}.`);
 if (!values.org) fail('Missing --org.');
 if (!['abort', 'skip'].includes(values['on-error'])) fail('--on-error must be abort or skip.');
+if (!ON_DUPLICATE.includes(values['on-duplicate'] as OnDuplicate)) fail(`--on-duplicate must be ${ON_DUPLICATE.join(' or ')}.`);
 if (!['draft', 'published'].includes(values.visibility)) fail('--visibility must be draft or published.');
 
 const command: ImportCommand = {
   file, format: values.format as ImportFormatName, organisation: values.org, mappingFile: values.mapping, dryRun: values['dry-run'],
-  onError: values['on-error'] as 'abort' | 'skip', visibility: values.visibility as 'draft' | 'published', idempotencyKey: values['idempotency-key'],
+  onError: values['on-error'] as 'abort' | 'skip', onDuplicate: values['on-duplicate'] as OnDuplicate, visibility: values.visibility as 'draft' | 'published', idempotencyKey: values['idempotency-key'],
 };
 
 /** One line on a terminal, rewritten in place; a line per 10% when stderr is a log file. */

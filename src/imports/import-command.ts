@@ -9,7 +9,7 @@ import { ValidationError } from '../errors.ts';
 import { findOrganisationByName } from '../organisations/organisation.queries.ts';
 import { parseInput } from '../http/validate.ts';
 import type { ImportFormatName } from './import-plan.ts';
-import type { ImportReport } from './import.schemas.ts';
+import type { ImportReport, OnDuplicate } from './import.schemas.ts';
 import { earlierImport, previewImport, runImport, type ImportOutcome, type ImportRequest } from './import.service.ts';
 import { importMappingSchema } from './mapping.schema.ts';
 
@@ -27,6 +27,7 @@ export interface ImportCommand {
   mappingFile?: string | undefined;
   dryRun: boolean;
   onError: 'abort' | 'skip';
+  onDuplicate: OnDuplicate;
   visibility: 'draft' | 'published';
   idempotencyKey?: string | undefined;
 }
@@ -79,10 +80,12 @@ export async function importFromFile(db: Db, command: ImportCommand, onProgress?
     bytes: await readFile(command.file),
     mapping: command.mappingFile ? await readMapping(command.mappingFile) : undefined,
     onError: command.onError,
+    onDuplicate: command.onDuplicate,
     visibility: command.visibility,
     idempotencyKey: command.idempotencyKey,
   };
-  if (command.dryRun) return previewImport(db, request);
+  // A dry run only reads: it sees what the run's editor key would see, without making the key.
+  if (command.dryRun) return previewImport(db, { kind: 'key', keyId: 'import-cli-dry-run', organisationId: organisation.id, role: 'editor' }, request);
   // A file imported before needs no key for this run.
   const earlier = await earlierImport(db, request);
   if (earlier) return { kind: 'replayed', report: earlier };
@@ -102,16 +105,24 @@ export function summarise(outcome: ImportOutcome, maxRows = 30): string {
   const { report } = outcome;
   const { counts } = report;
   const headline = {
-    dry_run: `Dry run: ${counts.valid} of ${counts.rows} rows would be created, ${counts.rejected} rejected. Nothing was written.`,
-    imported: `Imported ${counts.created} of ${counts.rows} rows (import ${report.id})${counts.skipped ? `; skipped ${counts.skipped} bad rows` : ''}.`,
+    dry_run: `Dry run: ${counts.valid - counts.duplicates} of ${counts.rows} rows would be created${counts.duplicates ? `, ${counts.duplicates} are already stored` : ''}, ${counts.rejected} rejected. Nothing was written.`,
+    imported: `Imported ${counts.created} of ${counts.rows} rows (import ${report.id})${counts.skipped ? `; skipped ${counts.skipped} bad rows` : ''}${counts.duplicates ? `; left out ${counts.duplicates} already stored` : ''}.`,
     replayed: `This file was imported before (import ${report.id}): nothing was created. Its report:`,
     rejected: `Nothing was imported: ${counts.rejected} of ${counts.rows} rows cannot be imported. Fix them, or use --on-error skip.`,
   }[outcome.kind];
   const lines = [headline];
   if (outcome.kind === 'replayed') lines.push(`  created ${counts.created}, skipped ${counts.skipped}, on ${report.createdAt}`);
   if (report.ignoredColumns.length) lines.push(`Columns not read: ${report.ignoredColumns.join(', ')}`);
-  lines.push(...rejectedLines(report, maxRows));
+  lines.push(...duplicateLines(report, maxRows), ...rejectedLines(report, maxRows));
   return lines.join('\n');
+}
+
+function duplicateLines(report: ImportReport, maxRows: number): string[] {
+  if (!report.duplicates?.length) return [];
+  const lines = ['Rows already stored (not created; --on-duplicate create creates them):'];
+  for (const row of report.duplicates.slice(0, maxRows)) lines.push(`  line ${row.line}: incident ${row.duplicateOf.incidentId} (score ${row.duplicateOf.score})`);
+  if (report.duplicates.length > maxRows) lines.push(`  … and ${report.duplicates.length - maxRows} more rows; --json prints the whole report.`);
+  return lines;
 }
 
 function rejectedLines(report: ImportReport, maxRows: number): string[] {

@@ -4,8 +4,10 @@ import {
   idempotencyKeySchema,
   importIdParamsSchema,
   importJsonBodySchema,
+  importListSchema,
   importQuerySchema,
   importReportSchema,
+  listImportsQuerySchema,
   publishImportResultSchema,
 } from './import.schemas.ts';
 
@@ -28,8 +30,9 @@ export function registerImportPaths(registry: OpenAPIRegistry, { json, problem, 
     description:
       'The body is the file: Content-Type text/csv (native, cpj), or JSON { csv, mapping } (required for mapped). Every row is checked ' +
       'like POST /v1/incidents; a real import is one transaction. Imported incidents are unverified drafts, each with a private source ' +
-      '"Imported from <fileName>, line <n> (<format>)", each audited. The same file (or Idempotency-Key) again answers 200 with the ' +
-      'first report and creates nothing. Formats and mappings: src/imports/README.md.',
+      '"Imported from <fileName>, line <n> (<format>)", each audited. With onDuplicate=skip (the default) a row that is an incident ' +
+      'the organisation can already read is not created and is listed in the report\'s duplicates. The same file (or Idempotency-Key) ' +
+      'again answers 200 with the first report and creates nothing. Formats and mappings: src/imports/README.md.',
     request: {
       query: importQuerySchema,
       headers: z.object({ 'idempotency-key': idempotencyKeySchema.describe('Any string up to 200 characters; reusing it returns the first import.') }),
@@ -52,6 +55,13 @@ export function registerImportPaths(registry: OpenAPIRegistry, { json, problem, 
         content: { 'application/problem+json': { schema: z.object({ type: z.string(), detail: z.string(), report: importReportSchema }) } },
       },
     },
+  });
+  registry.registerPath({
+    method: 'get', path: '/v1/imports', tags: ['imports'], security: secured,
+    summary: "The organisation's imports, newest first (editors and reviewers of the organisation)",
+    description: 'Summaries only, keyset-paginated: send nextCursor as cursor for the next page.',
+    request: { query: listImportsQuerySchema },
+    responses: { 200: json(importListSchema, 'One page of imports.'), ...errors },
   });
   registry.registerPath({
     method: 'get', path: '/v1/imports/{id}', tags: ['imports'], security: secured,

@@ -72,6 +72,19 @@ export async function completeImport(
     .execute();
 }
 
+/** A page of an organisation's imports, newest first, after the keyset position `after`. */
+export function listImportRows(db: Db, organisationId: string, page: { limit: number; after?: { createdAt: string; id: string } | undefined }) {
+  let query = db
+    .selectFrom('imports')
+    .select(['id', 'format', 'file_name', 'row_count', 'created_count', 'rejected_count', 'created_at', 'created_by'])
+    .where('organisation_id', '=', organisationId);
+  if (page.after) {
+    const { createdAt, id } = page.after;
+    query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(new Date(createdAt), id)));
+  }
+  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
+}
+
 /** An import of the caller's organisation; another organisation's answers like a missing one. */
 export function findOwnImport(db: Db, organisationId: string, id: string) {
   return db.selectFrom('imports').select(['id', 'report']).where('id', '=', id).where('organisation_id', '=', organisationId).executeTakeFirst();
@@ -97,12 +110,13 @@ export async function draftIncidentIds(db: Db, organisationId: string, ids: read
 
 /**
  * The planner chooses by table statistics, which say nothing of the rows an open import has
- * added: on a new or small database it keeps planning for empty tables, and the per-row lookups
- * of duplicate detection degrade to scans, so one import of a few thousand rows took hours on
+ * added: on a new or small database it keeps planning for empty tables, and the lookups of
+ * duplicate detection degrade to scans, so one import of a few thousand rows took hours on
  * PostgreSQL. ANALYZE inside the transaction counts its own new rows; the import runs it as the
- * tables double (256, 512, 1024... rows created), a dozen times for 100,000 rows. A table the
- * database user does not own is skipped with a warning, not an error.
+ * tables double (at 256, 512, 1024... rows created, or the first batch past each), a dozen times
+ * for 100,000 rows. A table the database user does not own is skipped with a warning, not an error.
  */
-export async function refreshStatisticsIfGrown(trx: Transaction<Database>, created: number) {
-  if (created >= 256 && (created & (created - 1)) === 0) await sql`analyze incidents, victims`.execute(trx);
+export async function refreshStatisticsIfGrown(trx: Transaction<Database>, created: number, before = created - 1) {
+  const doublings = (count: number) => Math.floor(Math.log2(Math.max(1, count)));
+  if (created >= 256 && doublings(created) > doublings(before)) await sql`analyze incidents, victims`.execute(trx);
 }

@@ -7,8 +7,8 @@ import { ValidationError } from '../errors.ts';
 import { sendProblem } from '../http/problem-handler.ts';
 import { parseInput } from '../http/validate.ts';
 import type { ImportHooks } from './import-hooks.ts';
-import { idempotencyKeySchema, importIdParamsSchema, importJsonBodySchema, importQuerySchema, type ImportQuery } from './import.schemas.ts';
-import { getImportReport, previewImport, publishImport, runImport, type ImportRequest } from './import.service.ts';
+import { idempotencyKeySchema, importIdParamsSchema, importJsonBodySchema, importQuerySchema, listImportsQuerySchema, type ImportQuery } from './import.schemas.ts';
+import { getImportReport, listImports, previewImport, publishImport, runImport, type ImportRequest } from './import.service.ts';
 
 /**
  * POST /v1/imports takes the file as the body: `text/csv` for native and cpj, or JSON
@@ -72,9 +72,9 @@ export function importRoutes(db: Db, options: ImportRouteOptions): Router {
     }
     const request: ImportRequest = {
       organisationId: context.actor.organisationId, format: query.format, fileName: query.fileName, onError: query.onError,
-      visibility: query.visibility, idempotencyKey, ...body,
+      onDuplicate: query.onDuplicate, visibility: query.visibility, idempotencyKey, ...body,
     };
-    const outcome = query.dryRun ? await previewImport(db, request) : await runImport(db, context, request, { hooks: options.hooks });
+    const outcome = query.dryRun ? await previewImport(db, context.actor, request, { hooks: options.hooks }) : await runImport(db, context, request, { hooks: options.hooks });
     switch (outcome.kind) {
       case 'imported':
         res.status(201).location(`${req.baseUrl}/${outcome.report.id}`).json(outcome.report);
@@ -94,6 +94,12 @@ export function importRoutes(db: Db, options: ImportRouteOptions): Router {
         });
       }
     }
+  });
+
+  router.get('/', needsRole('editor', 'reviewer'), async (req, res) => {
+    const { limit, cursor } = parseInput(listImportsQuerySchema, req.query, 'query');
+    const actor = requireRole(req.actor, 'editor', 'reviewer');
+    res.set('Cache-Control', 'private, no-cache').json(await listImports(db, actor.organisationId, { limit, cursor }));
   });
 
   router.get('/:id', needsRole('editor', 'reviewer'), async (req, res) => {

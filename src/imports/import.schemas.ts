@@ -5,11 +5,17 @@ import { importMappingSchema } from './mapping.schema.ts';
 /** The wire shapes of /v1/imports: request parameters and the import report. */
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
 
+export const ON_DUPLICATE = ['skip', 'create'] as const;
+export type OnDuplicate = (typeof ON_DUPLICATE)[number];
+const onDuplicateSchema = z.enum(ON_DUPLICATE);
+
 export const importQuerySchema = z.strictObject({
   format: z.enum(IMPORT_FORMATS).describe('native: a Dateline CSV export; cpj: the CPJ killed-journalists export; mapped: any CSV with a mapping.'),
   dryRun: flag.default(false).describe('Check every row and report what would be created; write nothing.'),
   onError: z.enum(['abort', 'skip']).default('abort')
     .describe('abort (default): a file with any bad row imports nothing. skip: import the good rows; the report lists the skipped ones.'),
+  onDuplicate: onDuplicateSchema.default('skip')
+    .describe('skip (default): a row that is an incident you can already read (same victim, overlapping dates, same country and attack type) is not created; the report lists it under duplicates. create: create it anyway and flag it as a likely duplicate.'),
   visibility: z.enum(['draft', 'published']).default('draft')
     .describe('Imports land as drafts; "published" is refused over the API: a reviewer publishes them with POST /v1/imports/{id}/publish.'),
   fileName: z.string().trim().min(1).max(200).regex(/^[^\\/\u0000-\u001f]+$/, 'a file name, without folders').default('upload.csv')
@@ -31,20 +37,47 @@ export const importJsonBodySchema = z
 
 export const importIdParamsSchema = z.object({ id: z.uuid('not an import id') });
 
+/** Keyset position in the list of imports: the last row's createdAt and id. */
+export interface ImportCursor {
+  createdAt: string;
+  id: string;
+}
+
+export const encodeImportCursor = (cursor: ImportCursor) => Buffer.from(JSON.stringify([cursor.createdAt, cursor.id])).toString('base64url');
+
+const importCursorSchema = z.string().max(500).transform((value, context): ImportCursor => {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as unknown[];
+    if (z.iso.datetime().safeParse(createdAt).success && z.uuid().safeParse(id).success) return { createdAt: createdAt as string, id: id as string };
+  } catch {
+    // reported below
+  }
+  context.issues.push({ code: 'custom', input: value, message: 'use the nextCursor value from the previous page' });
+  return z.NEVER;
+});
+
+export const listImportsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: importCursorSchema.optional().describe('nextCursor from the previous page.'),
+});
+
 const cellErrorSchema = z.object({
   column: z.string().describe('The header name of the column at fault; "(row)" for the row as a whole.'),
   value: z.string().optional().describe('The offending cell, shortened.'),
   reason: z.string(),
 });
 
+const duplicateSchema = z.object({ incidentId: z.uuid(), score: z.number() }).loose();
+
 export const importReportSchema = z
   .object({
     id: z.uuid().nullable().describe('null for a dry run or a rejected file: nothing was stored.'),
     format: z.enum(IMPORT_FORMATS),
     fileName: z.string(),
-    fingerprint: z.string().describe('sha256 of the organisation, format, mapping and file bytes.'),
+    fingerprint: z.string().describe('sha256 of the organisation, format, mapping, onDuplicate and file bytes.'),
     dryRun: z.boolean(),
     onError: z.enum(['abort', 'skip']),
+    onDuplicate: onDuplicateSchema,
     visibility: z.enum(['draft', 'published']),
     counts: z.object({
       rows: z.int().describe('Data rows read; blank lines are not counted.'),
@@ -52,6 +85,7 @@ export const importReportSchema = z
       rejected: z.int(),
       created: z.int(),
       skipped: z.int().describe('Rejected rows left out because onError=skip.'),
+      duplicates: z.int().describe('Rows not created because they are an incident already stored (onDuplicate=skip); in a dry run, rows that would not be.'),
     }),
     ignoredColumns: z.array(z.string()).describe('Columns of the file that this format does not read.'),
     created: z.array(
@@ -59,10 +93,17 @@ export const importReportSchema = z
         line: z.int().describe('Line of the file where the row starts; the header is line 1.'),
         incidentId: z.uuid().nullable().describe('null in a dry run: the row would be created.'),
         title: z.string(),
-        duplicates: z.array(z.object({ incidentId: z.uuid(), score: z.number() }).loose()).optional()
+        duplicates: z.array(duplicateSchema).optional()
           .describe('Likely duplicates flagged when the incident was created.'),
       }),
     ),
+    duplicates: z.array(
+      z.object({
+        line: z.int(),
+        title: z.string(),
+        duplicateOf: duplicateSchema.describe('The stored incident the row is, among those the importing organisation can read.'),
+      }),
+    ).describe('onDuplicate=skip: rows not created (in a dry run: that would not be) because they are an incident stored before the import.'),
     rejected: z.array(z.object({ line: z.int(), errors: z.array(cellErrorSchema) })),
     createdAt: z.iso.datetime().nullable(),
     createdBy: z.uuid().nullable().describe('The API key that ran the import.'),
@@ -70,6 +111,25 @@ export const importReportSchema = z
   .meta({ id: 'ImportReport' });
 
 export type ImportReport = z.infer<typeof importReportSchema>;
+
+export const importSummarySchema = z
+  .object({
+    id: z.uuid(),
+    format: z.enum(IMPORT_FORMATS),
+    fileName: z.string(),
+    counts: z.object({
+      rows: z.int().describe('Data rows read.'),
+      created: z.int(),
+      rejected: z.int().describe('Rows left out (onError=skip).'),
+    }),
+    createdAt: z.iso.datetime(),
+    createdBy: z.uuid().nullable().describe('The API key that ran the import.'),
+  })
+  .meta({ id: 'ImportSummary', description: 'An import without its report; GET /v1/imports/{id} has the report.' });
+
+export const importListSchema = z
+  .object({ data: z.array(importSummarySchema), nextCursor: z.string().nullable().describe('Send as cursor for the next page; null on the last.') })
+  .meta({ id: 'ImportList' });
 
 export const publishImportResultSchema = z
   .object({

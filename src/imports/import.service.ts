@@ -1,20 +1,27 @@
 import { createHash } from 'node:crypto';
-import { requireRole } from '../auth/actor.ts';
+import type { Transaction } from 'kysely';
+import { requireRole, type KeyActor } from '../auth/actor.ts';
 import type { WriteContext } from '../audit/audit.queries.ts';
+import type { Database } from '../db/database.ts';
 import { inTransaction, type DbOrTransaction } from '../db/in-transaction.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
-import { createIncident, setVisibility } from '../incidents/incident.service.ts';
+import { createIncidentBatch } from '../incidents/incident-batch.ts';
+import { setVisibility } from '../incidents/incident.service.ts';
+import { findOrganisation } from '../organisations/organisation.queries.ts';
 import { decodeUtf8, fileError } from './csv-records.ts';
 import { importHooks, type ImportHooks } from './import-hooks.ts';
-import { planImport, type ImportFormatName, type ImportPlan } from './import-plan.ts';
-import type { ImportReport } from './import.schemas.ts';
-import { completeImport, draftIncidentIds, findEarlierImports, findOwnImport, insertImport, refreshStatisticsIfGrown } from './import.queries.ts';
+import { planImport, type ImportFormatName, type ImportPlan, type PlannedRow } from './import-plan.ts';
+import { encodeImportCursor, type ImportCursor, type ImportReport, type OnDuplicate } from './import.schemas.ts';
+import { completeImport, draftIncidentIds, findEarlierImports, findOwnImport, insertImport, listImportRows, refreshStatisticsIfGrown } from './import.queries.ts';
 import type { ImportMapping } from './mapping.schema.ts';
 
 /**
- * Imports a CSV file: plan every row (import-plan.ts), then create the valid ones through
- * createIncident, so each is validated, audited and searchable like one logged by hand, all in
- * one transaction. The import is recorded with its report; the same file or Idempotency-Key
+ * Imports a CSV file: plan every row (import-plan.ts); with onDuplicate=skip, set aside the
+ * rows that are incidents already stored (import-hooks.ts, per batch, before anything is
+ * written); then create the other valid ones in batches
+ * (createIncidentBatch: the same rows, audit records and search text as createIncident, in a
+ * few multi-row inserts per batch) and flag likely duplicates per batch, all in one
+ * transaction. The import is recorded with its report; the same file or Idempotency-Key
  * again answers with that report and creates nothing.
  */
 export interface ImportRequest {
@@ -24,6 +31,7 @@ export interface ImportRequest {
   bytes: Uint8Array;
   mapping?: ImportMapping | undefined;
   onError: 'abort' | 'skip';
+  onDuplicate: OnDuplicate;
   visibility: 'draft' | 'published';
   idempotencyKey?: string | undefined;
 }
@@ -40,14 +48,23 @@ export interface RunOptions {
   /** A reviewer's context to publish with; only the CLI has one (see README). */
   publishAs?: WriteContext | undefined;
   hooks?: ImportHooks | undefined;
-  /** Called after each created incident. */
+  /** Called for each created incident, once its batch is written. */
   onProgress?: ((done: number, total: number) => void) | undefined;
+  /** Incidents written (and checked for duplicates) per batch: a few statements each. */
+  chunkSize?: number | undefined;
 }
 
-/** sha256 over everything that decides what an import creates. */
+const CHUNK_SIZE = 500;
+
+/**
+ * sha256 over everything that decides what an import creates. onDuplicate=create hashes as
+ * every import did before the option existed (they all created), so a file imported then is
+ * still recognised when sent again with onDuplicate=create.
+ */
 export function importFingerprint(request: ImportRequest): string {
   const hash = createHash('sha256');
   hash.update(`${request.organisationId}\n${request.format}\n${request.mapping ? JSON.stringify(request.mapping) : ''}\n`);
+  if (request.onDuplicate !== 'create') hash.update(`onDuplicate=${request.onDuplicate}\n`);
   hash.update(request.bytes);
   return hash.digest('hex');
 }
@@ -57,9 +74,21 @@ export async function earlierImport(db: DbOrTransaction, request: ImportRequest,
   const earlier = await findEarlierImports(db, request.organisationId, fingerprint, request.idempotencyKey);
   const byKey = earlier.find((row) => request.idempotencyKey && row.idempotency_key === request.idempotencyKey);
   if (byKey && byKey.fingerprint !== fingerprint) {
-    throw new ConflictError(`This Idempotency-Key was used for a different file (import ${byKey.id}). Use a new key for a new file.`);
+    throw new ConflictError(`This Idempotency-Key was used for a different file or onDuplicate (import ${byKey.id}). Use a new key for a new import.`);
   }
-  return (byKey ?? earlier[0])?.report as ImportReport | undefined;
+  const report = (byKey ?? earlier[0])?.report;
+  return report ? storedReport(report) : undefined;
+}
+
+/** A report as stored; those of imports stored before onDuplicate existed lack its fields. */
+type StoredReport = Omit<ImportReport, 'onDuplicate' | 'duplicates' | 'counts'> & Partial<Pick<ImportReport, 'onDuplicate' | 'duplicates'>> & {
+  counts: Omit<ImportReport['counts'], 'duplicates'> & { duplicates?: number };
+};
+
+/** A stored report as the API answers it: imports stored before onDuplicate existed all created. */
+function storedReport(stored: unknown): ImportReport {
+  const report = stored as StoredReport;
+  return { onDuplicate: 'create', duplicates: [], ...report, counts: { duplicates: 0, ...report.counts } };
 }
 
 function plan(request: ImportRequest): ImportPlan {
@@ -70,12 +99,14 @@ function plan(request: ImportRequest): ImportPlan {
 
 function report(request: ImportRequest, fingerprint: string, planned: ImportPlan, result: Partial<ImportReport> & { dryRun: boolean }): ImportReport {
   const created = result.created ?? [];
+  const duplicates = result.duplicates ?? [];
   return {
     id: null,
     format: request.format,
     fileName: request.fileName,
     fingerprint,
     onError: request.onError,
+    onDuplicate: request.onDuplicate,
     visibility: request.visibility,
     counts: {
       rows: planned.rowCount,
@@ -84,9 +115,11 @@ function report(request: ImportRequest, fingerprint: string, planned: ImportPlan
       created: created.filter((row) => row.incidentId).length,
       // Only an import that happened skipped anything: a dry run or a rejected file has no id.
       skipped: result.id && request.onError === 'skip' ? planned.rejected.length : 0,
+      duplicates: duplicates.length,
     },
     ignoredColumns: planned.ignoredColumns,
     created,
+    duplicates,
     rejected: planned.rejected,
     createdAt: null,
     createdBy: null,
@@ -94,14 +127,39 @@ function report(request: ImportRequest, fingerprint: string, planned: ImportPlan
   };
 }
 
-/** The dry run: what the import would do, with nothing written. */
-export async function previewImport(db: DbOrTransaction, request: ImportRequest): Promise<ImportOutcome> {
+/**
+ * With onDuplicate=skip: splits the valid rows into those to create and those that are an
+ * incident stored before the import (as `viewer`, the importing editor, may read it), one
+ * set-based lookup per batch. Runs before the first batch is written, so rows of the same file
+ * never make each other duplicates: those are created and flagged (the file is the source).
+ */
+async function setAsideDuplicates(trx: Transaction<Database>, viewer: KeyActor, request: ImportRequest, rows: readonly PlannedRow[], options: RunOptions) {
+  const { findSameIncidents } = options.hooks ?? importHooks;
+  if (request.onDuplicate !== 'skip' || !findSameIncidents) return { toCreate: rows, duplicates: [] };
+  const chunkSize = options.chunkSize ?? CHUNK_SIZE;
+  const toCreate: PlannedRow[] = [];
+  const duplicates: ImportReport['duplicates'] = [];
+  for (let start = 0; start < rows.length; start += chunkSize) {
+    const chunk = rows.slice(start, start + chunkSize);
+    const same = await findSameIncidents(trx, chunk.map((row) => row.input), viewer);
+    chunk.forEach((row, index) => {
+      const duplicateOf = same[index];
+      if (duplicateOf) duplicates.push({ line: row.line, title: row.input.title, duplicateOf });
+      else toCreate.push(row);
+    });
+  }
+  return { toCreate, duplicates };
+}
+
+/** The dry run: what the import would do, as `viewer` (the importing editor) would run it, with nothing written. */
+export async function previewImport(db: DbOrTransaction, viewer: KeyActor, request: ImportRequest, options: RunOptions = {}): Promise<ImportOutcome> {
   const fingerprint = importFingerprint(request);
   const earlier = await earlierImport(db, request, fingerprint);
   if (earlier) return { kind: 'replayed', report: earlier };
   const planned = plan(request);
-  const wouldCreate = planned.valid.map((row) => ({ line: row.line, incidentId: null, title: row.input.title }));
-  return { kind: 'dry_run', report: report(request, fingerprint, planned, { dryRun: true, created: wouldCreate }) };
+  const { toCreate, duplicates } = await inTransaction(db, (trx) => setAsideDuplicates(trx, viewer, request, planned.valid, options));
+  const wouldCreate = toCreate.map((row) => ({ line: row.line, incidentId: null, title: row.input.title }));
+  return { kind: 'dry_run', report: report(request, fingerprint, planned, { dryRun: true, created: wouldCreate, duplicates }) };
 }
 
 export async function runImport(db: DbOrTransaction, context: WriteContext, request: ImportRequest, options: RunOptions = {}): Promise<ImportOutcome> {
@@ -117,23 +175,30 @@ export async function runImport(db: DbOrTransaction, context: WriteContext, requ
     return { kind: 'rejected', report: report(request, fingerprint, planned, { dryRun: false }) };
   }
   const { flagDuplicates } = options.hooks ?? importHooks;
+  const chunkSize = options.chunkSize ?? CHUNK_SIZE;
   try {
     return await inTransaction(db, async (trx) => {
       const stored = await insertImport(trx, {
         organisationId: request.organisationId, fingerprint, idempotencyKey: request.idempotencyKey,
         format: request.format, fileName: request.fileName, createdBy: context.actor.keyId,
       });
+      const organisation = await findOrganisation(trx, request.organisationId);
+      if (!organisation) throw new NotFoundError('Organisation not found.');
+      const { toCreate, duplicates } = await setAsideDuplicates(trx, context.actor, request, planned.valid, options);
       const created: ImportReport['created'] = [];
-      for (const row of planned.valid) {
-        const incident = await createIncident(trx, context, row.input);
-        if (options.publishAs) await setVisibility(trx, options.publishAs, incident.id, 'published', undefined);
-        const duplicates = (await flagDuplicates?.(trx, incident.id, context)) ?? [];
-        created.push({ line: row.line, incidentId: incident.id, title: incident.title, ...(duplicates.length ? { duplicates: [...duplicates] } : {}) });
-        options.onProgress?.(created.length, planned.valid.length);
-        await refreshStatisticsIfGrown(trx, created.length);
+      for (let start = 0; start < toCreate.length; start += chunkSize) {
+        const rows = toCreate.slice(start, start + chunkSize);
+        const incidents = await createIncidentBatch(trx, context, rows.map((row) => row.input), { organisationName: organisation.name, publishAs: options.publishAs });
+        await refreshStatisticsIfGrown(trx, start + incidents.length, start);
+        const duplicates = await flagDuplicates?.(trx, incidents, context);
+        incidents.forEach((incident, index) => {
+          const found = duplicates?.get(incident.id) ?? [];
+          created.push({ line: rows[index]!.line, incidentId: incident.id, title: incident.title, ...(found.length ? { duplicates: [...found] } : {}) });
+          options.onProgress?.(created.length, toCreate.length);
+        });
       }
       const result = report(request, fingerprint, planned, {
-        dryRun: false, id: stored.id, created, createdAt: stored.created_at.toISOString(), createdBy: context.actor.keyId,
+        dryRun: false, id: stored.id, created, duplicates, createdAt: stored.created_at.toISOString(), createdBy: context.actor.keyId,
       });
       await completeImport(trx, stored.id, { rows: planned.rowCount, created: created.length, rejected: planned.rejected.length }, result);
       return { kind: 'imported', report: result };
@@ -151,7 +216,22 @@ export async function runImport(db: DbOrTransaction, context: WriteContext, requ
 export async function getImportReport(db: DbOrTransaction, organisationId: string, id: string): Promise<ImportReport> {
   const row = await findOwnImport(db, organisationId, id);
   if (!row) throw new NotFoundError('Import not found.');
-  return row.report as ImportReport;
+  return storedReport(row.report);
+}
+
+/** GET /v1/imports: the organisation's imports, newest first, one keyset page. */
+export async function listImports(db: DbOrTransaction, organisationId: string, page: { limit: number; cursor?: ImportCursor | undefined }) {
+  const rows = await listImportRows(db, organisationId, { limit: page.limit + 1, after: page.cursor });
+  const data = rows.slice(0, page.limit).map((row) => ({
+    id: row.id,
+    format: row.format as ImportFormatName,
+    fileName: row.file_name,
+    counts: { rows: row.row_count, created: row.created_count, rejected: row.rejected_count },
+    createdAt: row.created_at.toISOString(),
+    createdBy: row.created_by,
+  }));
+  const last = data.at(-1);
+  return { data, nextCursor: rows.length > page.limit && last ? encodeImportCursor(last) : null };
 }
 
 /** Publishes the incidents an import created that are still drafts (reviewer), in one transaction. */

@@ -35,21 +35,25 @@ export function incidentColumns(input: UpdateIncidentInput): Updateable<Incident
   return columns;
 }
 
-export async function insertIncident(trx: Trx, organisationId: string, input: CreateIncidentInput) {
+/** The columns of a new incident, shared by createIncident and the batch writer (incident-batch.ts). */
+export function newIncidentColumns(organisationId: string, input: CreateIncidentInput, now: Date) {
   const columns = incidentColumns(input);
+  return {
+    ...(columns as Required<Pick<typeof columns, 'title' | 'country' | 'attack_types'>>),
+    date_start: columns.date_start as string,
+    date_end: columns.date_end as string,
+    date_precision: columns.date_precision as string,
+    organisation_id: organisationId,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+export async function insertIncident(trx: Trx, organisationId: string, input: CreateIncidentInput) {
   // Timestamps come from JS (millisecond precision) so cursors built from them round-trip exactly.
-  const now = new Date();
   const { id } = await trx
     .insertInto('incidents')
-    .values({
-      ...(columns as Required<Pick<typeof columns, 'title' | 'country' | 'attack_types'>>),
-      date_start: columns.date_start as string,
-      date_end: columns.date_end as string,
-      date_precision: columns.date_precision as string,
-      organisation_id: organisationId,
-      created_at: now,
-      updated_at: now,
-    })
+    .values(newIncidentColumns(organisationId, input, new Date()))
     .returning('id')
     .executeTakeFirstOrThrow();
   return id;
@@ -84,59 +88,54 @@ async function replaceChildren<T extends ChildTable>(
 
 const keepId = (item: { id?: string | undefined }) => (item.id ? { id: item.id } : {});
 
+/** Column values of a victim, a claim and a source, shared by the replace* writes and the batch writer. */
+export function victimColumns(victim: VictimInput) {
+  return {
+    name: victim.name ?? null,
+    name_original: victim.nameOriginal ?? null,
+    aliases: victim.aliases,
+    role: victim.role ?? null,
+    gender: victim.gender ?? null,
+    nationality: victim.nationality ?? null,
+    outlet: victim.outlet ?? null,
+    locality: victim.locality ?? null,
+    employment: victim.employment ?? null,
+    outcome: victim.outcome ?? null,
+    protected: victim.protected,
+  };
+}
+
+export function claimColumns(claim: PerpetratorClaimInput) {
+  return {
+    actor_name: claim.actorName,
+    actor_type: claim.actorType,
+    attribution: claim.attribution,
+    attributed_by: claim.attributedBy ?? null,
+    statement: claim.statement ?? null,
+  };
+}
+
+export function sourceColumns(source: SourceInput) {
+  return {
+    url: source.url ?? null,
+    publisher: source.publisher ?? null,
+    title: source.title ?? null,
+    published_on: source.publishedOn ?? null,
+    kind: source.kind,
+    public: source.public,
+  };
+}
+
 export function replaceVictims(trx: Trx, incidentId: string, victims: VictimInput[]) {
-  return replaceChildren(
-    trx,
-    'victims',
-    incidentId,
-    victims.map((victim) => ({
-      ...keepId(victim),
-      name: victim.name ?? null,
-      name_original: victim.nameOriginal ?? null,
-      aliases: victim.aliases,
-      role: victim.role ?? null,
-      gender: victim.gender ?? null,
-      nationality: victim.nationality ?? null,
-      outlet: victim.outlet ?? null,
-      locality: victim.locality ?? null,
-      employment: victim.employment ?? null,
-      outcome: victim.outcome ?? null,
-      protected: victim.protected,
-    })),
-  );
+  return replaceChildren(trx, 'victims', incidentId, victims.map((victim) => ({ ...keepId(victim), ...victimColumns(victim) })));
 }
 
 export function replacePerpetratorClaims(trx: Trx, incidentId: string, claims: PerpetratorClaimInput[]) {
-  return replaceChildren(
-    trx,
-    'perpetrator_claims',
-    incidentId,
-    claims.map((claim) => ({
-      ...keepId(claim),
-      actor_name: claim.actorName,
-      actor_type: claim.actorType,
-      attribution: claim.attribution,
-      attributed_by: claim.attributedBy ?? null,
-      statement: claim.statement ?? null,
-    })),
-  );
+  return replaceChildren(trx, 'perpetrator_claims', incidentId, claims.map((claim) => ({ ...keepId(claim), ...claimColumns(claim) })));
 }
 
 export function replaceSources(trx: Trx, incidentId: string, sources: SourceInput[]) {
-  return replaceChildren(
-    trx,
-    'sources',
-    incidentId,
-    sources.map((source) => ({
-      ...keepId(source),
-      url: source.url ?? null,
-      publisher: source.publisher ?? null,
-      title: source.title ?? null,
-      published_on: source.publishedOn ?? null,
-      kind: source.kind,
-      public: source.public,
-    })),
-  );
+  return replaceChildren(trx, 'sources', incidentId, sources.map((source) => ({ ...keepId(source), ...sourceColumns(source) })));
 }
 
 export async function setSearchText(trx: Trx, id: string, searchText: string) {

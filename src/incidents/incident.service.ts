@@ -159,7 +159,7 @@ const CHILD_LISTS = [
 ] as const;
 
 /** A new incident has no children yet, so any id sent with one is a client mistake. */
-function rejectChildIds(input: CreateIncidentInput) {
+export function rejectChildIds(input: CreateIncidentInput) {
   const errors: FieldError[] = [];
   for (const [field] of CHILD_LISTS) {
     input[field].forEach((item, index) => {

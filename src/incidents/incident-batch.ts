@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import { requireRole } from '../auth/actor.ts';
+import type { AuditEntry, WriteContext } from '../audit/audit.queries.ts';
+import type { Database } from '../db/database.ts';
+import { victimNameKey } from '../duplicates/name-key.ts';
+import { ForbiddenError } from '../errors.ts';
+import { insertIncidentBatch, type IncidentBatchRows } from './incident-batch.queries.ts';
+import { shapeIncident } from './incident-shapes.ts';
+import type { IncidentTreeRow } from './incident.queries.ts';
+import type { CreateIncidentInput, Incident } from './incident.schemas.ts';
+import { rejectChildIds } from './incident.service.ts';
+import { claimColumns, newIncidentColumns, sourceColumns, victimColumns } from './incident-writes.queries.ts';
+import { publicSearchText } from './search-text.ts';
+
+/**
+ * Creates many incidents at once (an import): the rows createIncident would write, built in JS
+ * (ids from crypto.randomUUID, the search text, the victims' name keys, the full view for the
+ * audit record) and written with a handful of multi-row inserts instead of a dozen round trips
+ * per incident. What is stored is what createIncident followed by setVisibility (when
+ * publishAs is given) would store, record for record; test/imports-batch.test.ts compares them.
+ * Duplicate flagging is the caller's step (src/duplicates/, set-based), after the insert.
+ */
+export interface BatchOptions {
+  /** The name of the context's organisation: part of the full view in the audit record. */
+  organisationName: string;
+  /** A reviewer of the same organisation: publish each incident as setVisibility would. */
+  publishAs?: WriteContext | undefined;
+}
+
+export async function createIncidentBatch(
+  trx: Transaction<Database>, context: WriteContext, inputs: readonly CreateIncidentInput[], options: BatchOptions,
+): Promise<Incident[]> {
+  requireRole(context.actor, 'editor');
+  if (options.publishAs) {
+    requireRole(options.publishAs.actor, 'reviewer');
+    if (options.publishAs.actor.organisationId !== context.actor.organisationId) throw new ForbiddenError('A reviewer publishes only their own organisation\'s incidents.');
+  }
+  inputs.forEach(rejectChildIds);
+  const { rows, created } = buildIncidentBatch(context, inputs, options);
+  await insertIncidentBatch(trx, rows);
+  return created;
+}
+
+function buildIncidentBatch(context: WriteContext, inputs: readonly CreateIncidentInput[], options: BatchOptions) {
+  const rows: IncidentBatchRows = { incidents: [], victims: [], claims: [], sources: [], audit: [] };
+  const created: Incident[] = [];
+  const organisationId = context.actor.organisationId;
+  const now = new Date();
+  for (const input of inputs) {
+    const id = randomUUID();
+    const child = <T extends object>(columns: T, position: number) => ({ id: randomUUID(), incident_id: id, position, ...columns });
+    const victims = input.victims.map((victim, position) => child(victimColumns(victim), position));
+    const claims = input.perpetratorClaims.map((claim, position) => child(claimColumns(claim), position));
+    const sources = input.sources.map((source, position) => child(sourceColumns(source), position));
+    const draft = {
+      ...newIncidentColumns(organisationId, input, now),
+      id,
+      description: input.description ?? null,
+      internal_notes: input.internalNotes ?? null,
+      motive: input.motive ?? null,
+      judicial_outcome: input.judicialOutcome ?? null,
+      verification_status: 'unverified',
+      visibility: 'draft',
+      version: 1,
+      published_at: null as Date | null,
+      deleted_at: null,
+      deleted_reason: null,
+      search_text: '',
+    };
+    const tree = (incident: typeof draft) =>
+      ({ ...incident, organisation_name: options.organisationName, victims, perpetrator_claims: claims, sources }) as unknown as IncidentTreeRow;
+    const createdView = shapeIncident(tree(draft), 'full') as Incident;
+    const audit: AuditEntry = { action: 'incident.create', entityType: 'incident', entityId: id, organisationId, before: null, after: createdView };
+    rows.audit.push({ context, entry: audit });
+    let stored = draft;
+    let view = createdView;
+    if (options.publishAs) {
+      const publishedAt = new Date();
+      stored = { ...draft, visibility: 'published', published_at: publishedAt, updated_at: publishedAt, version: 2 };
+      view = shapeIncident(tree(stored), 'full') as Incident;
+      rows.audit.push({ context: options.publishAs, entry: { ...audit, action: 'incident.publish', before: createdView, after: view } });
+    }
+    rows.incidents.push({ ...stored, search_text: publicSearchText(view) });
+    rows.victims.push(...victims.map((victim) => ({ ...victim, name_key: victimNameKey(victim) })));
+    rows.claims.push(...claims);
+    rows.sources.push(...sources);
+    created.push(view);
+  }
+  return { rows, created };
+}
