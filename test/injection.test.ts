@@ -198,6 +198,11 @@ describe('malformed bodies and wrong content types', () => {
     expect(response.body.type).toBe(type);
   });
 
+  it('an import whose JSON body is valid JSON of the wrong shape: 400 naming the body', async () => {
+    const response = await expectRefused('POST', '/v1/imports?format=mapped', { key: actors.editor, rawBody: '3' }, 400);
+    expect(response.body).toMatchObject({ type: '/problems/validation-failed', errors: [expect.objectContaining({ pointer: '' })] });
+  });
+
   it('an import in a type it does not read: 415', async () => {
     const response = await expectRefused('POST', '/v1/imports?format=cpj', { key: actors.editor, rawBody: '<csv/>', headers: { 'content-type': 'application/xml' } }, 415);
     expect(response.body.type).toBe('/problems/unsupported-media-type');

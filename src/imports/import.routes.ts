@@ -53,7 +53,8 @@ function readBody(req: Request, query: ImportQuery): Pick<ImportRequest, 'bytes'
 export function importRoutes(db: Db, options: ImportRouteOptions): Router {
   const router = Router();
   const csvBody = express.raw({ type: CSV_TYPES, limit: options.bodyLimit });
-  const jsonBody = express.json({ limit: options.bodyLimit });
+  // strict: false as in app.ts: a body such as `3` is valid JSON of the wrong shape, for the schema to name.
+  const jsonBody = express.json({ limit: options.bodyLimit, strict: false });
 
   router.post('/', needsRole('editor'), csvBody, jsonBody, async (req, res) => {
     const context = writeContext(req, 'editor');
