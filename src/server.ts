@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import closeWithGrace from 'close-with-grace';
 import { sql } from 'kysely';
 import { seedSampleData } from '../seeds/seed.ts';
@@ -6,7 +5,7 @@ import { createApp } from './app.ts';
 import { ensureAdminKey } from './auth/bootstrap-admin.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createDb, type Db } from './db/create-db.ts';
-import { createHttpServer } from './http/http-server.ts';
+import { closeHttpServer, createHttpServer } from './http/http-server.ts';
 import { createRateLimitStore } from './http/rate-limit-store.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -52,37 +51,11 @@ const server = createHttpServer(createApp({ db, config, logger, rateLimitStore: 
   logger.info({ port, docs: `http://localhost:${port}/docs` }, `Dateline is listening on port ${port}`);
 });
 
-/**
- * server.close() waits for every connection to end, and a keep-alive client that keeps sending
- * never ends its own: under load the server would serve on until the grace period ran out and
- * then exit 1, cutting off the requests in flight (npm run reliability -- sigterm). So once
- * shutting down, every response not yet started says `Connection: close`, and a response already
- * streaming closes its connection when it ends. (server.close() itself closes the idle ones.)
- */
-let shuttingDown = false;
-const inFlight = new Set<ServerResponse>();
-server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
-  if (shuttingDown) res.setHeader('Connection', 'close');
-  inFlight.add(res);
-  res.once('close', () => inFlight.delete(res));
-});
-function closeConnectionsAfterTheirResponse() {
-  shuttingDown = true;
-  for (const res of inFlight) {
-    if (!res.headersSent) res.setHeader('Connection', 'close');
-    else res.once('finish', () => res.req.socket.end());
-  }
-}
-
 // On SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish, then close the pool.
 closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
   if (err) logger.error({ err }, 'shutting down after an error');
   else logger.info({ signal }, 'shutting down');
-  closeConnectionsAfterTheirResponse();
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-  });
+  await closeHttpServer(server);
   await rateLimits.close();
   await db.destroy();
   logger.info('stopped');

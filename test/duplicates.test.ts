@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyActor } from '../src/auth/actor.ts';
 import { findActiveKeyByToken } from '../src/auth/api-key.queries.ts';
 import { inTransaction } from '../src/db/in-transaction.ts';
-import { findLikelyDuplicates, flagDuplicates } from '../src/duplicates/duplicate.service.ts';
+import { findStoredDuplicates, flagDuplicates } from '../src/duplicates/duplicate.service.ts';
 import { duplicatesDb } from '../src/duplicates/duplicate.tables.ts';
 import { createIncidentSchema } from '../src/incidents/incident.schemas.ts';
 import { createIncident as createWithService } from '../src/incidents/incident.service.ts';
@@ -125,7 +125,7 @@ describe('flagging on create', () => {
     const secondInput = { ...input, date: { precision: 'month' as const, value: '2015-12' } };
     const { first, second, flagged, again, checked } = await inTransaction(app.db, async (trx) => {
       const first = await createWithService(trx, { actor, requestId: 'import-test' }, input);
-      const checked = await findLikelyDuplicates(trx, actor, { ...secondInput, victims: [{ name: 'Naji al-Jerf', aliases: [], protected: false }] });
+      const [checked] = await findStoredDuplicates(trx, actor, [{ ...secondInput, victims: [{ name: 'Naji al-Jerf', aliases: [], protected: false }] }]);
       // Rows written without createIncident, then flagged.
       const second = await insertIncident(trx, actor.organisationId, secondInput);
       await replaceVictims(trx, second, [{ name: 'Naji al-Jerf', aliases: [], protected: false }]);

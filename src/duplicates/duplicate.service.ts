@@ -119,7 +119,7 @@ export async function findDuplicates(db: DbOrTransaction, actor: Actor, incident
 }
 
 /**
- * The per-incident hook for create and import: refreshes the incident's victim name keys,
+ * The per-incident check of a create: refreshes the incident's victim name keys,
  * finds likely duplicates (score >= 0.6) among incidents `actor` may see and stores them in
  * duplicate_flags. Run it inside the write's transaction, after the victims are written.
  * Incidents created earlier in the same transaction are candidates too.
@@ -200,15 +200,6 @@ function scoredFromIncident(incident: Incident): ScoredIncident {
 }
 
 const flagOf = (candidate: DuplicateCandidate) => ({ candidateId: candidate.id, score: candidate.score, reasons: candidate.reasons });
-
-/**
- * Likely duplicates of an incident not written yet, e.g. an import row, so the caller can
- * decide not to create it twice. Same candidates and scores as flagDuplicates would give.
- */
-export async function findLikelyDuplicates(db: DbOrTransaction, actor: KeyActor, input: CreateIncidentInput): Promise<DuplicateCandidate[]> {
-  const subject = subjectFromInput('00000000-0000-0000-0000-000000000000', actor.organisationId, input);
-  return (await rankCandidates(db, actor, subject, 'flag')).filter((candidate) => candidate.score >= DUPLICATE_THRESHOLD);
-}
 
 /** An input as the organisation's incident `id` would store it, as far as scoring reads it. */
 function subjectFromInput(id: string, organisationId: string, input: CreateIncidentInput): IncidentLike {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, STATUS_CODES, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../config.ts';
 
@@ -22,7 +22,42 @@ export function createHttpServer(app: RequestListener, config: Pick<Config, 'HEA
     app,
   );
   server.on('clientError', answerClientError);
+  trackResponses(server);
   return server;
+}
+
+/**
+ * Stops the server and resolves once every connection has ended. server.close() waits for
+ * every connection, and a keep-alive client that keeps sending never ends its own: under load
+ * the server would serve on until the grace period ran out and then exit 1, cutting off the
+ * requests in flight (npm run reliability -- sigterm). So from now on every response not yet
+ * started says `Connection: close`, a response already streaming closes its connection when it
+ * ends, and idle connections are closed at once.
+ */
+export function closeHttpServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  drainers.get(server)?.();
+  server.closeIdleConnections();
+  return closed;
+}
+
+const drainers = new WeakMap<Server, () => void>();
+
+function trackResponses(server: Server) {
+  let closing = false;
+  const inFlight = new Set<ServerResponse>();
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (closing) res.setHeader('Connection', 'close');
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+  });
+  drainers.set(server, () => {
+    closing = true;
+    for (const res of inFlight) {
+      if (!res.headersSent) res.setHeader('Connection', 'close');
+      else res.once('finish', () => res.req.socket.end());
+    }
+  });
 }
 
 const byNodeCode: Record<string, { status: number; slug: string; title: string; detail: string }> = {

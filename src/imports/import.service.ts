@@ -190,9 +190,9 @@ export async function runImport(db: DbOrTransaction, context: WriteContext, requ
         const rows = toCreate.slice(start, start + chunkSize);
         const incidents = await createIncidentBatch(trx, context, rows.map((row) => row.input), { organisationName: organisation.name, publishAs: options.publishAs });
         await refreshStatisticsIfGrown(trx, start + incidents.length, start);
-        const duplicates = await flagDuplicates?.(trx, incidents, context);
+        const flagged = await flagDuplicates?.(trx, incidents, context);
         incidents.forEach((incident, index) => {
-          const found = duplicates?.get(incident.id) ?? [];
+          const found = flagged?.get(incident.id) ?? [];
           created.push({ line: rows[index]!.line, incidentId: incident.id, title: incident.title, ...(found.length ? { duplicates: [...found] } : {}) });
           options.onProgress?.(created.length, toCreate.length);
         });

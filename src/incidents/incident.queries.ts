@@ -86,8 +86,9 @@ export async function findIncidentOwner(db: Db, id: string) {
  * Locks the incident row for a read-modify-write; only the owning organisation's live (not merged)
  * incidents. FOR NO KEY UPDATE, not FOR UPDATE: it still serialises writers of this incident, but
  * lets another transaction insert a row that references it (a duplicate flag of a new incident).
- * FOR UPDATE blocked that foreign-key check, and since every write also waits for the one
- * data_version row, a PATCH and a concurrent create deadlocked (npm run reliability -- kill-mid-write).
+ * FOR UPDATE blocked that foreign-key check, and while the data version was still bumped at a
+ * transaction's first write (before migration 0007), a PATCH and a concurrent create deadlocked
+ * on the two locks (npm run reliability -- kill-mid-write).
  */
 export async function lockOwnIncident(trx: Transaction<Database>, id: string, organisationId: string) {
   return trx
