@@ -2,12 +2,11 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Actor } from '../src/auth/actor.ts';
-import { getDataVersion } from '../src/db/data-version.ts';
+import type { Db } from '../src/db/create-db.ts';
 import { EXPORT_BATCH_SIZE } from '../src/exports/export.routes.ts';
-import { listIncidentPage } from '../src/incidents/incident-list.queries.ts';
+import { selectIncidentCsvLines, type ExportSort } from '../src/exports/incident-csv.ts';
 import { listIncidentsQuerySchema } from '../src/incidents/incident.schemas.ts';
 import type { BenchDatabase } from './database.ts';
-import { captureQueries } from './floor.ts';
 
 /**
  * The full export: one request, read by curl in a child process (so the client's work does not
@@ -50,36 +49,32 @@ export async function measureExport(baseUrl: string, headers: Record<string, str
 }
 
 /**
- * The statements of an unfiltered export: the data version, the first batch, and the next
- * batch with marker values where the keyset cursor (last date_start and id) goes.
+ * The statements of an unfiltered CSV export, as src/exports/csv-export.ts sends them: the
+ * settings, the cursor over the lines, and the FETCH that reads it.
  */
-export async function exportQueries(actor: Actor) {
+export function exportQueries(db: Db, actor: Actor) {
   const { sort, cursor: _c, limit: _l, includeTotal: _t, ...filters } = listIncidentsQuerySchema.parse({});
-  const marker = { key: '__bench_key__', id: '__bench_id__' };
-  const [version, first] = await captureQueries(getDataVersion, (db) => listIncidentPage(db, actor, { filters, sort, limit: EXPORT_BATCH_SIZE }));
-  const [next] = await captureQueries((db) => listIncidentPage(db, actor, { filters, sort, limit: EXPORT_BATCH_SIZE, after: { sort, ...marker } }));
-  if (!version || !first || !next) throw new Error('the export statements were not captured');
-  return { version, first, next, keyAt: next.parameters.indexOf(marker.key), idAt: next.parameters.indexOf(marker.id) };
+  const lines = selectIncidentCsvLines(db, actor, { kind: 'export', filters, sort: sort as ExportSort }).compile();
+  return {
+    settings: ['set local cursor_tuple_fraction = 1', "set local work_mem = '64MB'", "set local statement_timeout = '10min'"],
+    lines: { sql: lines.sql, parameters: lines.parameters },
+    fetch: `fetch forward ${EXPORT_BATCH_SIZE} from incident_csv`,
+  };
 }
 
-/** The export's SQL floor: the same keyset batches in one read-only repeatable-read transaction. */
+/** The export's SQL floor: the same cursor read to the end in one read-only repeatable-read transaction. */
 export async function measureExportFloor(database: BenchDatabase, actor: Actor): Promise<{ rows: number; seconds: number }> {
-  const { version, first, next, keyAt, idAt } = await exportQueries(actor);
+  const { settings, lines, fetch } = exportQueries(database.handle.db, actor);
   const started = performance.now();
   const rows = await database.session(async (raw) => {
     await raw('begin isolation level repeatable read read only', []);
-    await raw(version.sql, version.parameters);
+    for (const setting of settings) await raw(setting, []);
+    await raw(`declare incident_csv no scroll cursor for ${lines.sql}`, lines.parameters);
     let count = 0;
-    let page = await raw(first.sql, first.parameters);
     for (;;) {
-      const batch = page.slice(0, EXPORT_BATCH_SIZE);
+      const batch = await raw(fetch, []);
       count += batch.length;
-      if (page.length <= EXPORT_BATCH_SIZE) break;
-      const last = batch.at(-1)!;
-      const parameters = [...next.parameters];
-      parameters[keyAt] = last.date_start;
-      parameters[idAt] = last.id;
-      page = await raw(next.sql, parameters);
+      if (batch.length < EXPORT_BATCH_SIZE) break;
     }
     await raw('commit', []);
     return count;
@@ -105,13 +100,13 @@ function status(pid: number | 'self', field: 'VmHWM' | 'VmRSS'): number | undefi
 /**
  * `npm start` as a child process on the same database (PostgreSQL only), so the export's peak
  * memory is the server's alone: nothing of the benchmark (autocannon, the floor's pool) in it.
- * With npm start's flags: --max-semi-space-size=16 caps V8's young generation, which otherwise
- * grows by some 200 MB during a long export (a 68k-row export: peak RSS 383 MB without it,
- * 276 MB with it, same CPU per row); a flag, because V8 sizes its heap before any code runs.
+ * With npm start's own Node flags, read from package.json (--optimize-for-size: BENCHMARKS.md).
  */
 export async function startServerProcess(databaseUrl: string) {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--max-semi-space-size=16', '--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/server.ts'], {
+  const startScript = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const [, ...startArguments] = startScript.split(/\s+/);
+  const child = spawn(process.execPath, startArguments, {
     env: {
       ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn',
       RATE_LIMIT_ANONYMOUS: '1000000000', RATE_LIMIT_AUTHENTICATED: '1000000000', REDIS_URL: '',

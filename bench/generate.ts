@@ -52,9 +52,12 @@ export async function generateDataset(db: Db, incidents: number, log: (message: 
     // indexes: the view counts each incident's victims through victims_incident_idx).
     const facts = await sql`select 1 from information_schema.views where table_name = 'incident_fact_rows'`.execute(conn);
     if (facts.rows.length) await step('incident_facts', sql`insert into incident_facts select * from incident_fact_rows`);
+    // Likewise the CSV export's child lists (migration 0008).
+    const lists = await sql`select 1 from information_schema.views where table_name = 'incident_list_rows'`.execute(conn);
+    if (lists.rows.length) await step('incident_lists', sql`insert into incident_lists select * from incident_list_rows`);
     for (const table of ['plan', 'pv', 'pc', 'victim_text', 'claim_text']) await sql`drop table ${sql.id(table)}`.execute(conn);
   });
-  for (const table of [...TABLES, 'incident_facts']) await sql`vacuum analyze ${sql.table(table)}`.execute(db);
+  for (const table of [...TABLES, 'incident_facts', 'incident_lists']) await sql`vacuum analyze ${sql.table(table)}`.execute(db);
   await sql`update data_version set version = version + 1, changed_at = now()`.execute(db);
   await db
     .insertInto('app_meta')

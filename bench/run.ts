@@ -109,10 +109,8 @@ async function runExport() {
     return;
   }
   if (args.explain) {
-    const { first, next, keyAt, idAt } = await exportQueries(researcher.actor);
-    const middle = [...next.parameters];
-    [middle[keyAt], middle[idAt]] = ['2015-06-01', '00000000-0000-0000-0000-000000000000'];
-    await explain(database, 'export batch', [first, { sql: next.sql, parameters: middle }]);
+    const { lines } = exportQueries(db, researcher.actor);
+    await explain(database, 'export lines', [lines]);
   }
   // The HTTP export first: the floor's own allocations would otherwise count as the server's baseline.
   // On PostgreSQL the export runs against `npm start` in a child process: its memory is the server's alone.

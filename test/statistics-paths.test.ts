@@ -96,6 +96,18 @@ describe('the facts', () => {
     expect(facts.rows[0]!.count).toBe(records.length - 2); // one deleted, one merged
   });
 
+  it('and the CSV export\'s incident lists (migration 0008) match theirs (incident_list_rows) too', async () => {
+    // An incident without children may have no row: it then reads as the defaults (0 and '').
+    const difference = await sql<Record<string, unknown>>`
+      (select * from incident_lists except select * from incident_list_rows)
+      union all (select r.* from incident_list_rows r join incident_lists l using (incident_id) except select * from incident_lists)
+      union all (select r.* from incident_list_rows r where not exists (select 1 from incident_lists l where l.incident_id = r.incident_id)
+        and (r.victim_count <> 0 or r.perpetrators <> '' or r.source_kinds <> ''))`.execute(app.db);
+    expect(difference.rows).toEqual([]);
+    const moved = await sql<{ victim_count: number }>`select victim_count from incident_lists where incident_id = ${records[31]!.id}`.execute(app.db);
+    expect(moved.rows[0]!.victim_count).toBeGreaterThan(0);
+  });
+
   it.each([
     ['groupBy=victimRole', false], ['groupBy=actorType', false], ['victimOutcome=killed', false], ['q=incident', false],
     ['city=Mosul', false], ['groupBy=year,attackType&dateFrom=1900-01-01', true], ['groupBy=month&organisation=OWN', true],

@@ -140,6 +140,37 @@ export interface IncidentFactsTable {
   country: string;
 }
 
+/**
+ * The ';'-joined child lists of an incident's CSV record (migration 0008), kept by triggers on
+ * victims, perpetrator_claims and sources; `public_*` as the public sees them. An incident
+ * without children may have no row.
+ */
+export interface IncidentListsTable {
+  incident_id: string;
+  victim_count: number;
+  victims_killed: number;
+  victim_roles: string;
+  victim_outcomes: string;
+  victim_protected: string;
+  victim_names: string;
+  victim_genders: string;
+  victim_nationalities: string;
+  victim_outlets: string;
+  public_victim_names: string;
+  public_victim_genders: string;
+  public_victim_nationalities: string;
+  public_victim_outlets: string;
+  perpetrators: string;
+  source_titles: string;
+  source_urls: string;
+  source_kinds: string;
+  source_public: string;
+  public_source_titles: string;
+  public_source_urls: string;
+  public_source_kinds: string;
+  public_source_public: string;
+}
+
 export interface DataVersionTable {
   id: Generated<boolean>;
   version: number;
@@ -156,6 +187,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   incidents: IncidentsTable;
   incident_facts: IncidentFactsTable;
+  incident_lists: IncidentListsTable;
   victims: VictimsTable;
   perpetrator_claims: PerpetratorClaimsTable;
   sources: SourcesTable;

@@ -21,6 +21,13 @@ export interface CsvColumn<Row> {
 }
 
 export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8; header=present';
+export const CSV_BOM = '\uFEFF';
+export const CSV_RECORD_END = '\r\n';
+/**
+ * The first characters that csv-stringify's escape_formulas guards with an apostrophe (a '-' only
+ * on text, not on a number), for src/exports/incident-csv.ts, whose lines PostgreSQL builds.
+ */
+export const CSV_FORMULA_STARTS = ['=', '+', '-', '@', '\t', '\r', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20'] as const;
 
 const options: Options = { record_delimiter: 'windows', escape_formulas: true };
 

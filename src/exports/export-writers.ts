@@ -1,12 +1,19 @@
+import type { Transaction } from 'kysely';
 import type { Actor } from '../auth/actor.ts';
 import type { DataVersion } from '../db/data-version.ts';
-import { CSV_CONTENT_TYPE, csvTable } from './csv.ts';
-import { incidentCsvColumns, type ShapedIncident } from './incident-csv.ts';
+import type { Database } from '../db/database.ts';
+import type { IncidentFilters } from '../incidents/incident-filters.ts';
+import { listIncidentPage, type PageCursor } from '../incidents/incident-list.queries.ts';
+import { shapeIncident, viewFor } from '../incidents/incident-shapes.ts';
+import { CSV_CONTENT_TYPE } from './csv.ts';
+import { incidentCsvChunks } from './csv-export.ts';
+import { incidentCsvHead, type ExportSort } from './incident-csv.ts';
 
 /**
  * How each export format writes its file in pieces, so that an export of any size is written
- * batch by batch: the head, then each batch of incidents (already shaped for the caller), then
- * the tail. A writer keeps only the state it needs between batches (whether a comma is due).
+ * chunk by chunk: the head, then the body read from the export's transaction, then the tail.
+ * CSV lines are built by PostgreSQL (incident-csv.ts); JSON and GeoJSON are built here from the
+ * incidents as shapeIncident makes them for the caller, a batch at a time.
  */
 export const EXPORT_FORMATS = ['json', 'csv', 'geojson'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -19,49 +26,78 @@ export interface ExportWriter {
   contentType: string;
   extension: string;
   head(): string;
-  batch(incidents: readonly ShapedIncident[]): string;
+  body(trx: Transaction<Database>, filters: IncidentFilters, sort: ExportSort): AsyncIterable<string>;
   tail(meta: ExportMeta): string;
 }
 
-export function exportWriter(format: ExportFormat, actor: Actor): ExportWriter {
+/** `batchSize`: incidents (or CSV lines) read per query; one batch and its text is what an export holds in memory. */
+export function exportWriter(format: ExportFormat, actor: Actor, batchSize: number): ExportWriter {
   switch (format) {
-    case 'csv': {
-      const table = csvTable(incidentCsvColumns(actor));
-      return { contentType: CSV_CONTENT_TYPE, extension: 'csv', head: table.head, batch: table.rows, tail: () => '' };
-    }
+    case 'csv':
+      return {
+        contentType: CSV_CONTENT_TYPE,
+        extension: 'csv',
+        head: () => incidentCsvHead(actor),
+        body: (trx, filters, sort) => incidentCsvChunks(trx, actor, filters, sort, batchSize),
+        tail: () => '',
+      };
     case 'json':
-      return { contentType: 'application/json; charset=utf-8', extension: 'json', ...streamedArray('{"data":[', (incident) => incident) };
+      return { contentType: 'application/json; charset=utf-8', extension: 'json', ...streamedArray(actor, batchSize, '{"data":[', (incident) => incident) };
     case 'geojson':
       return {
         contentType: 'application/geo+json; charset=utf-8',
         extension: 'geojson',
-        ...streamedArray('{"type":"FeatureCollection","features":[', toFeature),
+        ...streamedArray(actor, batchSize, '{"type":"FeatureCollection","features":[', toFeature),
       };
   }
 }
+
+type ShapedIncident = ReturnType<typeof shapeIncident>;
 
 /**
  * A JSON document with one array written item by item: the opening, the items with commas
  * between them, then `],"meta":{...}}`. `item` may skip an incident by returning undefined.
  * (In GeoJSON, meta is a foreign member of the FeatureCollection, which RFC 7946 allows.)
  */
-function streamedArray(opening: string, item: (incident: ShapedIncident) => unknown) {
-  let first = true;
+function streamedArray(actor: Actor, batchSize: number, opening: string, item: (incident: ShapedIncident) => unknown) {
   return {
     head: () => opening,
-    batch: (incidents: readonly ShapedIncident[]) => {
-      const parts: string[] = [];
-      for (const incident of incidents) {
-        const value = item(incident);
-        if (value !== undefined) parts.push(JSON.stringify(value));
+    body: async function* (trx: Transaction<Database>, filters: IncidentFilters, sort: ExportSort) {
+      let first = true;
+      for await (const rows of incidentBatches(trx, actor, filters, sort, batchSize)) {
+        const parts: string[] = [];
+        for (const row of rows) {
+          const value = item(shapeIncident(row, viewFor(actor, row.organisation_id)));
+          if (value !== undefined) parts.push(JSON.stringify(value));
+        }
+        if (!parts.length) continue;
+        yield (first ? '' : ',') + parts.join(',');
+        first = false;
       }
-      if (!parts.length) return '';
-      const text = (first ? '' : ',') + parts.join(',');
-      first = false;
-      return text;
     },
     tail: (meta: ExportMeta) => `],"meta":${JSON.stringify(meta)}}`,
   };
+}
+
+/**
+ * The batches in order, each read while the one before is being written: PostgreSQL works on
+ * the next batch while Node formats and sends this one, on the other core. One batch ahead at
+ * most, so memory stays flat. The read ahead is awaited when the export stops early, so that it
+ * does not fail after its transaction ends with nobody to hear it.
+ */
+async function* incidentBatches(trx: Transaction<Database>, actor: Actor, filters: IncidentFilters, sort: ExportSort, size: number) {
+  type Page = Awaited<ReturnType<typeof listIncidentPage>>;
+  const read = (after?: PageCursor): Promise<Page> => listIncidentPage(trx, actor, { filters, sort, limit: size, after });
+  let next: Promise<Page> | undefined = read();
+  try {
+    while (next) {
+      const page: Page = await next;
+      next = page.next ? read(page.next) : undefined;
+      yield page.rows;
+    }
+  } finally {
+    await next?.catch(() => undefined);
+  }
 }
 
 /**

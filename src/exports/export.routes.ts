@@ -1,20 +1,15 @@
 import { Router, type Response } from 'express';
-import type { Transaction } from 'kysely';
-import type { Actor } from '../auth/actor.ts';
 import type { Db } from '../db/create-db.ts';
 import { getDataVersion } from '../db/data-version.ts';
-import type { Database } from '../db/database.ts';
 import { answerIfUnchanged } from '../http/conditional.ts';
 import { parseInput } from '../http/validate.ts';
-import { assertFiltersAllowed, type IncidentFilters } from '../incidents/incident-filters.ts';
-import { listIncidentPage, type IncidentSort, type PageCursor } from '../incidents/incident-list.queries.ts';
-import { shapeIncident, viewFor } from '../incidents/incident-shapes.ts';
+import { assertFiltersAllowed } from '../incidents/incident-filters.ts';
 import { exportIncidentsQuerySchema } from './export.schemas.ts';
 import { EXPORT_FORMATS, exportWriter } from './export-writers.ts';
 import { chooseFormat } from '../http/response-format.ts';
 
-/** Incidents read per query; one batch of rows (and its text) is what an export holds in memory. */
-export const EXPORT_BATCH_SIZE = 1000;
+/** Incidents (JSON, GeoJSON) or lines (CSV) read per query: one batch and its text is what an export holds in memory. */
+export const EXPORT_BATCH_SIZE = 250;
 /** A client that reads nothing for this long is cut off: on the embedded database it holds the only connection. */
 export const EXPORT_STALL_TIMEOUT_MS = 30_000;
 
@@ -39,7 +34,7 @@ export function exportRoutes(db: Db, options: ExportRouteOptions = {}): Router {
   router.get('/export', async (req, res) => {
     const { format: requested, sort, ...filters } = parseInput(exportIncidentsQuerySchema, req.query, 'query');
     assertFiltersAllowed(filters, req.actor);
-    const writer = exportWriter(chooseFormat(req, requested, EXPORT_FORMATS), req.actor);
+    const writer = exportWriter(chooseFormat(req, requested, EXPORT_FORMATS), req.actor, batchSize);
     const version = await answerIfUnchanged(db, req, res);
     if (!version) return;
 
@@ -56,10 +51,7 @@ export function exportRoutes(db: Db, options: ExportRouteOptions = {}): Router {
 
         const exportedAt = new Date().toISOString();
         await send(res, writer.head(), stallTimeoutMs);
-        for await (const rows of incidentBatches(trx, req.actor, filters, sort, batchSize)) {
-          const incidents = rows.map((row) => shapeIncident(row, viewFor(req.actor, row.organisation_id)));
-          await send(res, writer.batch(incidents), stallTimeoutMs);
-        }
+        for await (const chunk of writer.body(trx, filters, sort)) await send(res, chunk, stallTimeoutMs);
         await send(res, writer.tail({ ...snapshot, exportedAt }), stallTimeoutMs);
       });
     } catch (error) {
@@ -71,27 +63,6 @@ export function exportRoutes(db: Db, options: ExportRouteOptions = {}): Router {
   });
 
   return router;
-}
-
-/**
- * The batches in order, each read while the one before is being written: PostgreSQL works on
- * the next batch while Node formats and sends this one, on the other core. One batch ahead at
- * most, so memory stays flat. The read ahead is awaited when the export stops early, so that it
- * does not fail after its transaction ends with nobody to hear it.
- */
-async function* incidentBatches(trx: Transaction<Database>, actor: Actor, filters: IncidentFilters, sort: IncidentSort, size: number) {
-  type Page = Awaited<ReturnType<typeof listIncidentPage>>;
-  const read = (after?: PageCursor): Promise<Page> => listIncidentPage(trx, actor, { filters, sort, limit: size, after });
-  let next: Promise<Page> | undefined = read();
-  try {
-    while (next) {
-      const page: Page = await next;
-      next = page.next ? read(page.next) : undefined;
-      yield page.rows;
-    }
-  } finally {
-    await next?.catch(() => undefined);
-  }
 }
 
 class ClientGone extends Error {}

@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
+import type { Db } from '../db/create-db.ts';
 import type { DataVersion } from '../db/data-version.ts';
-import { sendCsv } from './csv.ts';
-import { incidentCsvColumns, type ShapedIncident } from './incident-csv.ts';
+import { CSV_CONTENT_TYPE, CSV_RECORD_END } from './csv.ts';
+import { incidentCsvHead, selectIncidentCsvLines } from './incident-csv.ts';
 
 /**
  * GET /v1/incidents as CSV (format=csv or Accept: text/csv): one row per incident with the same
@@ -9,13 +10,15 @@ import { incidentCsvColumns, type ShapedIncident } from './incident-csv.ts';
  * (includeTotal=true) in X-Total-Count and the data version in X-Data-Version.
  */
 export interface IncidentPage {
-  data: ShapedIncident[];
+  /** The page's incidents, in order. */
+  ids: string[];
   nextCursor: string | null;
-  total?: number;
+  total?: number | undefined;
   meta: DataVersion;
 }
 
-export function sendIncidentPageCsv(req: Request, res: Response, page: IncidentPage) {
+export async function sendIncidentPageCsv(db: Db, req: Request, res: Response, page: IncidentPage) {
+  const lines = page.ids.length ? await selectIncidentCsvLines(db, req.actor, { kind: 'page', ids: page.ids }).execute() : [];
   res.set('X-Data-Version', String(page.meta.dataVersion));
   if (page.total !== undefined) res.set('X-Total-Count', String(page.total));
   if (page.nextCursor) {
@@ -23,5 +26,8 @@ export function sendIncidentPageCsv(req: Request, res: Response, page: IncidentP
     next.searchParams.set('cursor', page.nextCursor);
     res.links({ next: `${next.pathname}${next.search}` });
   }
-  sendCsv(res, incidentCsvColumns(req.actor), page.data, `dateline-incidents-${page.meta.dataVersion}-page.csv`);
+  res
+    .attachment(`dateline-incidents-${page.meta.dataVersion}-page.csv`)
+    .type(CSV_CONTENT_TYPE)
+    .send(incidentCsvHead(req.actor) + lines.map((row) => row.line + CSV_RECORD_END).join(''));
 }

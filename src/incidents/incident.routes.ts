@@ -51,14 +51,17 @@ export function incidentRoutes(db: Db): Router {
       listIncidentPage(db, req.actor, { filters, sort: query.sort, limit: query.limit, after }),
       query.includeTotal ? countIncidents(db, req.actor, filters) : undefined,
     ]);
-    const page = {
+    const nextCursor = next ? encodeCursor(next) : null;
+    if (chooseFormat(req, query.format, TABLE_FORMATS) === 'csv') {
+      const ids = rows.map((row) => row.id);
+      return sendIncidentPageCsv(db, req, res, { ids, nextCursor, total, meta: version });
+    }
+    res.json({
       data: rows.map((row) => shapeIncident(row, viewFor(req.actor, row.organisation_id))),
-      nextCursor: next ? encodeCursor(next) : null,
+      nextCursor,
       ...(total === undefined ? {} : { total }),
       meta: version,
-    };
-    if (chooseFormat(req, query.format, TABLE_FORMATS) === 'csv') sendIncidentPageCsv(req, res, page);
-    else res.json(page);
+    });
   });
 
   router.post('/', async (req, res) => {
