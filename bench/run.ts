@@ -87,7 +87,7 @@ for (const scenario of scenarios.filter((s) => !only || only.includes(s.id))) {
   const load = await runLoad({ baseUrl: server.url, paths: scenario.paths, connections: scenario.connections, seconds: runFor, headers });
   const ratio = load.requests ? load.p50 / floor.p50 : Number.NaN;
   const status = Object.entries(load.statusCounts).map(([code, count]) => `${count}x${code}`).join(' ') + (load.errors ? ` ${load.errors} errors` : '');
-  const targets = scenario.targets.map((target) => `${target.label}: ${load.requests && target.met({ p50: load.p50, ratio }) ? 'met' : 'MISSED'}`).join('; ');
+  const targets = scenario.targets.map((target) => `${target.label}: ${load.requests && target.met({ p50: load.p50, ratio }) ? 'met' : 'MISSED'}`).join('; ') || '(no target in the issue)';
   log(`| ${scenario.id}. ${scenario.name} | ${scenario.connections} | ${load.perSecond.toFixed(load.perSecond < 10 ? 2 : 0)} | ${load.p50} | ${load.p99} | ${ms(floor.p50)} | ${ratio.toFixed(2)} | ${status} | ${targets} |`);
 }
 

@@ -75,7 +75,8 @@ export const scenarios: Scenario[] = [
     connections: 4,
     expectStatus: 200,
     queries: () => listQueries(`/v1/incidents?q=${encodeURIComponent(SEARCH_NAME)}&limit=50`),
-    targets: [p50Under(20)],
+    // The issue sets no target for search; its latency is reported against the SQL floor only.
+    targets: [],
   },
   {
     id: 'c',
