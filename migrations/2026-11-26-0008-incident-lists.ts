@@ -21,14 +21,15 @@ const item = (value: string) => `coalesce(${value}::text, '')`;
 const list = (value: string, filter?: string) => `string_agg(${item(value)}, ';')${filter ? ` filter (where ${filter})` : ''}`;
 const withheld = (value: string) => `case when protected then null else ${value} end`;
 
-interface ChildLists {
+export interface ChildLists {
   table: 'victims' | 'perpetrator_claims' | 'sources';
   view: string;
   /** Column name -> aggregate over the child rows of one incident. */
   columns: Record<string, string>;
 }
 
-const CHILDREN: ChildLists[] = [
+/** Exported for migration 0009, which refreshes all lists of many incidents in one insert. */
+export const CHILDREN: ChildLists[] = [
   {
     table: 'victims',
     view: 'incident_victim_lists',
@@ -73,7 +74,7 @@ const CHILDREN: ChildLists[] = [
 const ids = (names: string[]) => sql.join(names.map((name) => sql.id(name)));
 const raw = (text: string) => sql.raw(text);
 /** A missing list is '' and a missing count 0, as for an incident without such children. */
-const emptyFor = (column: string) => (column === 'victim_count' || column === 'victims_killed' ? '0' : `''`);
+export const emptyFor = (column: string) => (column === 'victim_count' || column === 'victims_killed' ? '0' : `''`);
 
 function childStatements({ table, view, columns }: ChildLists): RawBuilder<unknown>[] {
   const names = Object.keys(columns);

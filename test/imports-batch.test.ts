@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WriteContext } from '../src/audit/audit.queries.ts';
 import { findActiveKeyByToken } from '../src/auth/api-key.queries.ts';
@@ -10,7 +11,7 @@ import { createActors, incidentBody, type Actors } from './support/factories.ts'
 import { request, startTestApp, type TestApp } from './support/test-app.ts';
 
 /**
- * The import's batch path (createIncidentBatch + set-based duplicate flagging) against the
+ * The import's batch path (prepareIncidentBatch, writeIncidentBatch, set-based duplicate flagging) against the
  * one-at-a-time path (POST /v1/incidents, then publish): the same rows, audit records, search
  * text, name keys and duplicate flags, whatever the batch boundaries.
  */
@@ -115,8 +116,12 @@ describe('the batch path', () => {
         searchText: (await app.db.selectFrom('incidents').select('search_text').where('id', '=', incidentId).executeTakeFirstOrThrow()).search_text,
         nameKeys: (await duplicatesDb(app.db).selectFrom('victims').select('name_key').where('incident_id', '=', incidentId).orderBy('position').execute()).map((row) => row.name_key),
         flags: (await duplicatesDb(app.db).selectFrom('duplicate_flags').select(['candidate_id', 'score', 'reasons']).where('incident_id', '=', incidentId).execute()),
+        // The derived tables: the import refreshes them once at its end, the API through triggers.
+        facts: (await sql<{ row: unknown }>`select to_jsonb(f) - 'incident_id' - 'organisation_id' as row from incident_facts f where incident_id = ${incidentId}`.execute(app.db)).rows,
+        lists: (await sql<{ row: unknown }>`select to_jsonb(l) - 'incident_id' as row from incident_lists l where incident_id = ${incidentId}`.execute(app.db)).rows,
       });
       const [mineStored, theirsStored] = [await stored(id), await stored(twin)];
+      expect([mineStored.facts.length, mineStored.lists.length]).toEqual([1, 1]);
       const labelled = (flags: typeof mineStored.flags, ids: string[]) =>
         flags.map((flag) => ({ ...flag, candidate_id: label(ids)(flag.candidate_id) })).sort((a, b) => b.score - a.score || a.candidate_id.localeCompare(b.candidate_id));
       expect({ ...mineStored, flags: labelled(mineStored.flags, imported) }).toEqual({ ...theirsStored, flags: labelled(theirsStored.flags, viaApi.map((row) => row.id)) });

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import type { Transaction } from 'kysely';
 import { requireRole, type KeyActor } from '../auth/actor.ts';
 import type { WriteContext } from '../audit/audit.queries.ts';
 import type { Database } from '../db/database.ts';
+import { deferDerivedTables, refreshDerivedTables } from '../db/derived-tables.ts';
 import { inTransaction, type DbOrTransaction } from '../db/in-transaction.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
-import { createIncidentBatch } from '../incidents/incident-batch.ts';
+import { prepareIncidentBatch, writeIncidentBatch } from '../incidents/incident-batch.ts';
 import { setVisibility } from '../incidents/incident.service.ts';
 import { findOrganisation } from '../organisations/organisation.queries.ts';
 import { decodeUtf8, fileError } from './csv-records.ts';
@@ -19,10 +21,11 @@ import type { ImportMapping } from './mapping.schema.ts';
  * Imports a CSV file: plan every row (import-plan.ts); with onDuplicate=skip, set aside the
  * rows that are incidents already stored (import-hooks.ts, per batch, before anything is
  * written); then create the other valid ones in batches
- * (createIncidentBatch: the same rows, audit records and search text as createIncident, in a
+ * (incident-batch.ts: the same rows, audit records and search text as createIncident, in a
  * few multi-row inserts per batch) and flag likely duplicates per batch, all in one
- * transaction. The import is recorded with its report; the same file or Idempotency-Key
- * again answers with that report and creates nothing.
+ * transaction, with the derived tables refreshed once at the end (src/db/derived-tables.ts).
+ * The import is recorded with its report; the same file or Idempotency-Key again answers with
+ * that report and creates nothing.
  */
 export interface ImportRequest {
   organisationId: string;
@@ -185,10 +188,20 @@ export async function runImport(db: DbOrTransaction, context: WriteContext, requ
       const organisation = await findOrganisation(trx, request.organisationId);
       if (!organisation) throw new NotFoundError('Organisation not found.');
       const { toCreate, duplicates } = await setAsideDuplicates(trx, context.actor, request, planned.valid, options);
+      await deferDerivedTables(trx);
       const created: ImportReport['created'] = [];
-      for (let start = 0; start < toCreate.length; start += chunkSize) {
+      const prepare = (start: number) => start < toCreate.length
+        ? prepareIncidentBatch(context, toCreate.slice(start, start + chunkSize).map((row) => row.input), { organisationName: organisation.name, publishAs: options.publishAs })
+        : undefined;
+      let next = prepare(0);
+      for (let start = 0; next; start += chunkSize) {
         const rows = toCreate.slice(start, start + chunkSize);
-        const incidents = await createIncidentBatch(trx, context, rows.map((row) => row.input), { organisationName: organisation.name, publishAs: options.publishAs });
+        // The batch's statement goes out before the next batch is prepared, so both run at once.
+        const written = writeIncidentBatch(trx, next);
+        written.catch(() => undefined); // awaited below; no unhandled rejection if preparing the next batch throws first
+        await setImmediate();
+        next = prepare(start + chunkSize);
+        const incidents = await written;
         await refreshStatisticsIfGrown(trx, start + incidents.length, start);
         const flagged = await flagDuplicates?.(trx, incidents, context);
         incidents.forEach((incident, index) => {
@@ -197,6 +210,7 @@ export async function runImport(db: DbOrTransaction, context: WriteContext, requ
           options.onProgress?.(created.length, toCreate.length);
         });
       }
+      await refreshDerivedTables(trx, created.flatMap((row) => (row.incidentId ? [row.incidentId] : [])));
       const result = report(request, fingerprint, planned, {
         dryRun: false, id: stored.id, created, duplicates, createdAt: stored.created_at.toISOString(), createdBy: context.actor.keyId,
       });

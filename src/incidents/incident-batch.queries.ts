@@ -4,8 +4,8 @@ import type { Database, IncidentsTable, PerpetratorClaimsTable, SourcesTable } f
 import type { DuplicatesDatabase } from '../duplicates/duplicate.tables.ts';
 
 /**
- * The inserts of incident-batch.ts: one statement per table for a whole batch of incidents. The
- * rows travel as one JSON document (jsonb_populate_recordset turns it into rows of the table's
+ * The inserts of incident-batch.ts: one insert per table for a whole batch of incidents. Each
+ * table's rows travel as one JSON document (jsonb_populate_recordset turns it into rows of the table's
  * own type), which PostgreSQL reads faster than thousands of bind parameters and which has no
  * 65,535-parameter limit. Ids come with the rows, so nothing is read back.
  */
@@ -17,21 +17,26 @@ export interface IncidentBatchRows {
   audit: Array<{ context: WriteContext; entry: AuditEntry }>;
 }
 
-/** Inserts rows (objects with the same keys, named as the columns) in the order given. */
-async function insertRows(trx: Transaction<Database>, table: string, rows: readonly object[]) {
-  if (rows.length === 0) return;
+/**
+ * One table's rows as an insert, to run as a data-modifying CTE: rows (objects with the same
+ * keys, named as the columns) in the order given.
+ */
+function insertRows(table: string, rows: readonly object[]) {
   const columns = sql.join(Object.keys(rows[0]!).map((column) => sql.id(column)));
-  await sql`insert into ${sql.table(table)} (${columns})
+  return sql`insert into ${sql.table(table)} (${columns})
     select ${columns} from jsonb_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::jsonb) with ordinality
-    order by ordinality`.execute(trx);
+    order by ordinality`;
 }
 
+/**
+ * The whole batch in one statement (one insert per table, as CTEs), so the import sends it and
+ * prepares the next batch while PostgreSQL writes. The children's foreign keys are checked at
+ * the end of the statement, when their incidents are in.
+ */
 export async function insertIncidentBatch(trx: Transaction<Database>, rows: IncidentBatchRows) {
-  // Parents first: the children's foreign keys point at them.
-  await insertRows(trx, 'incidents', rows.incidents);
-  await insertRows(trx, 'victims', rows.victims);
-  await insertRows(trx, 'perpetrator_claims', rows.claims);
-  await insertRows(trx, 'sources', rows.sources);
-  // The documents go in as JSON objects, not as JSON text; the order gives the audit ids.
-  await insertRows(trx, 'audit_log', rows.audit.map(({ context, entry }) => ({ ...auditColumns(context, entry), before: entry.before ?? null, after: entry.after ?? null })));
+  const audit = rows.audit.map(({ context, entry }) => ({ ...auditColumns(context, entry), before: entry.before ?? null, after: entry.after ?? null }));
+  const inserts = ([['incidents', rows.incidents], ['victims', rows.victims], ['perpetrator_claims', rows.claims], ['sources', rows.sources], ['audit_log', audit]] as const)
+    .filter(([, tableRows]) => tableRows.length > 0)
+    .map(([table, tableRows], index) => sql`${sql.id(`insert_${index}`)} as (${insertRows(table, tableRows)})`);
+  if (inserts.length) await sql`with ${sql.join(inserts)} select 1`.execute(trx);
 }

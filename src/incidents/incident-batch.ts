@@ -16,8 +16,8 @@ import { publicSearchText } from './search-text.ts';
 /**
  * Creates many incidents at once (an import): the rows createIncident would write, built in JS
  * (ids from crypto.randomUUID, the search text, the victims' name keys, the full view for the
- * audit record) and written with a handful of multi-row inserts instead of a dozen round trips
- * per incident. What is stored is what createIncident followed by setVisibility (when
+ * audit record) and written in one statement per batch instead of a dozen round trips per
+ * incident. What is stored is what createIncident followed by setVisibility (when
  * publishAs is given) would store, record for record; test/imports-batch.test.ts compares them.
  * Duplicate flagging is the caller's step (src/duplicates/, set-based), after the insert.
  */
@@ -28,18 +28,29 @@ export interface BatchOptions {
   publishAs?: WriteContext | undefined;
 }
 
-export async function createIncidentBatch(
-  trx: Transaction<Database>, context: WriteContext, inputs: readonly CreateIncidentInput[], options: BatchOptions,
-): Promise<Incident[]> {
+/** A batch ready to write: its rows, and the incidents as createIncident would return them. */
+export interface PreparedBatch {
+  rows: IncidentBatchRows;
+  created: Incident[];
+}
+
+/**
+ * Everything of a batch that is JavaScript: checks, ids, search text, name keys, audit views.
+ * Separate from the write so that an import prepares the next batch while PostgreSQL writes this one.
+ */
+export function prepareIncidentBatch(context: WriteContext, inputs: readonly CreateIncidentInput[], options: BatchOptions): PreparedBatch {
   requireRole(context.actor, 'editor');
   if (options.publishAs) {
     requireRole(options.publishAs.actor, 'reviewer');
     if (options.publishAs.actor.organisationId !== context.actor.organisationId) throw new ForbiddenError('A reviewer publishes only their own organisation\'s incidents.');
   }
   inputs.forEach(rejectChildIds);
-  const { rows, created } = buildIncidentBatch(context, inputs, options);
-  await insertIncidentBatch(trx, rows);
-  return created;
+  return buildIncidentBatch(context, inputs, options);
+}
+
+export async function writeIncidentBatch(trx: Transaction<Database>, batch: PreparedBatch): Promise<Incident[]> {
+  await insertIncidentBatch(trx, batch.rows);
+  return batch.created;
 }
 
 function buildIncidentBatch(context: WriteContext, inputs: readonly CreateIncidentInput[], options: BatchOptions) {
