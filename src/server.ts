@@ -45,7 +45,7 @@ const rateLimits = await createRateLimitStore(config.REDIS_URL, logger).catch(as
   process.exit(1);
 });
 
-const server = createHttpServer(createApp({ db, config, logger, rateLimitStore: rateLimits.store }), config).listen(config.PORT, config.HOST, () => {
+const server = createHttpServer(createApp({ db, config, logger, rateLimitStore: rateLimits.store }), config, logger).listen(config.PORT, config.HOST, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   logger.info({ port, docs: `http://localhost:${port}/docs` }, `Dateline is listening on port ${port}`);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
 
 /**
  * The HTTP server around the app. A slow client (slowloris: headers or a body trickled a byte
@@ -9,9 +10,10 @@ import type { Config } from '../config.ts';
  * still exhaust the process: headers must arrive within HEADERS_TIMEOUT_MS and the whole
  * request within REQUEST_TIMEOUT_MS, or the client gets a 408 and the socket is closed.
  * Requests Node cannot even parse (bad syntax, headers over 16 KB) are answered, like every
- * other error, with problem+json instead of Node's bare status line.
+ * other error, with problem+json instead of Node's bare status line, and logged (with the
+ * problem's requestId) when a logger is given: these never reach the app's request log.
  */
-export function createHttpServer(app: RequestListener, config: Pick<Config, 'HEADERS_TIMEOUT_MS' | 'REQUEST_TIMEOUT_MS'>): Server {
+export function createHttpServer(app: RequestListener, config: Pick<Config, 'HEADERS_TIMEOUT_MS' | 'REQUEST_TIMEOUT_MS'>, logger?: Logger): Server {
   const server = createServer(
     {
       headersTimeout: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS), // Node refuses a longer one
@@ -21,7 +23,7 @@ export function createHttpServer(app: RequestListener, config: Pick<Config, 'HEA
     },
     app,
   );
-  server.on('clientError', answerClientError);
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, logger));
   trackResponses(server);
   return server;
 }
@@ -72,7 +74,7 @@ const byNodeCode: Record<string, { status: number; slug: string; title: string; 
 };
 const malformed = { status: 400, slug: 'malformed-request', title: 'The request is not valid HTTP', detail: 'Check the request line and headers.' };
 
-function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, logger: Logger | undefined): void {
   // A reset or closed socket cannot be answered, nor one whose response has started (as Node's
   // own handler does, found through the response Node attaches to the socket).
   const response = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
@@ -81,7 +83,9 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
     return;
   }
   const { status, ...problem } = byNodeCode[error.code ?? ''] ?? malformed;
-  const body = JSON.stringify({ type: `/problems/${problem.slug}`, title: problem.title, status, detail: problem.detail, requestId: randomUUID() });
+  const requestId = randomUUID();
+  logger?.warn({ requestId, status, code: error.code, remoteAddress: (socket as Duplex & { remoteAddress?: string }).remoteAddress }, problem.title);
+  const body = JSON.stringify({ type: `/problems/${problem.slug}`, title: problem.title, status, detail: problem.detail, requestId });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
