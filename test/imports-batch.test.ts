@@ -228,6 +228,19 @@ describe('duplicates on import', () => {
     expect(again.body).toEqual(response.body);
   });
 
+  it('creates an incident once when two files holding it are imported at the same moment', async () => {
+    // Different files (different fingerprints), the same incident: one import waits for the other
+    // (one at a time per organisation), then leaves the incident out as already stored.
+    const row = { fullName: 'Concurrent Import Journalist', location: 'Izmir' };
+    const [first, second] = await Promise.all([
+      upload(actors.editor, cpjFile(row), 'fileName=concurrent-a.csv'),
+      upload(actors.editor, cpjFile(row, { fullName: 'Someone Else Entirely' }), 'fileName=concurrent-b.csv'),
+    ]);
+    expect([first.status, second.status], `${first.text}\n${second.text}`).toEqual([201, 201]);
+    expect(await incidentsNamed('Concurrent Import Journalist')).toHaveLength(1);
+    expect(first.body.counts.duplicates + second.body.counts.duplicates).toBe(1);
+  });
+
   it('neither skips for nor reveals an incident in another organisation\'s draft', async () => {
     const draft = await request(app, 'POST', '/v1/incidents', {
       key: actors.otherEditor,

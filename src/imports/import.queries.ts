@@ -37,6 +37,16 @@ export function findEarlierImports(db: Db, organisationId: string, fingerprint: 
 }
 
 /**
+ * One import at a time per organisation, until the transaction ends. Two imports running side
+ * by side would each look for duplicates among what was committed before they began, so the
+ * same incident in two files sent together would be created twice, unflagged; the second now
+ * waits and then finds the first's incidents.
+ */
+export async function lockOrganisationImports(trx: Transaction<Database>, organisationId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`dateline.import:${organisationId}`}, 0))`.execute(trx);
+}
+
+/**
  * Claims the fingerprint and key first thing in the import's transaction: a concurrent import of
  * the same file waits here for this one to finish, then fails on the unique constraint.
  */

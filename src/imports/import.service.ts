@@ -14,7 +14,7 @@ import { decodeUtf8, fileError } from './csv-records.ts';
 import { importHooks, type ImportHooks } from './import-hooks.ts';
 import { planImport, type ImportFormatName, type ImportPlan, type PlannedRow } from './import-plan.ts';
 import { encodeImportCursor, type ImportCursor, type ImportReport, type OnDuplicate } from './import.schemas.ts';
-import { completeImport, draftIncidentIds, findEarlierImports, findOwnImport, insertImport, listImportRows, refreshStatisticsIfGrown } from './import.queries.ts';
+import { completeImport, draftIncidentIds, findEarlierImports, findOwnImport, insertImport, listImportRows, lockOrganisationImports, refreshStatisticsIfGrown } from './import.queries.ts';
 import type { ImportMapping } from './mapping.schema.ts';
 
 /**
@@ -181,6 +181,7 @@ export async function runImport(db: DbOrTransaction, context: WriteContext, requ
   const chunkSize = options.chunkSize ?? CHUNK_SIZE;
   try {
     return await inTransaction(db, async (trx) => {
+      await lockOrganisationImports(trx, request.organisationId);
       const stored = await insertImport(trx, {
         organisationId: request.organisationId, fingerprint, idempotencyKey: request.idempotencyKey,
         format: request.format, fileName: request.fileName, createdBy: context.actor.keyId,
