@@ -115,9 +115,14 @@ export async function detailedStatistics(db: Db, actor: Actor, options: Statisti
     const match = matches.claim ?? sql`true`;
     // One index lookup per incident suits the few incidents a search or a place finds; for a
     // large part of all incidents, reading the claims once and joining them by hash is ~3x faster.
+    // With filters, the claims are first limited to those of `f`: sorting all 800k claims of 1M
+    // incidents for a question about 2,000 of them took 0.6 of its 0.8 s. Without, reading `f`
+    // twice would make PostgreSQL write all of it to a temporary file (~15% slower).
+    const narrowed = Object.entries(filters).some(([name, value]) => name !== 'dateMatch' && value !== undefined);
     joins.push(source.fewIncidents
       ? sql`left join lateral (select distinct ${columns} from perpetrator_claims c where c.incident_id = f.id and ${match}) claim on true`
-      : sql`left join (select distinct c.incident_id, ${columns} from perpetrator_claims c where ${match}) claim on claim.incident_id = f.id`);
+      : sql`left join (select distinct c.incident_id, ${columns} from perpetrator_claims c ${narrowed ? sql`join f on f.id = c.incident_id` : sql``}
+          where ${match}) claim on claim.incident_id = f.id`);
   }
 
   // Stored per-incident counts hold all victims: usable only when no victim filter narrows them.
