@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Actor } from '../src/auth/actor.ts';
 import type { Db } from '../src/db/create-db.ts';
+import { CSV_EXPORT_SETTINGS } from '../src/exports/csv-export.ts';
 import { EXPORT_BATCH_SIZE } from '../src/exports/export.routes.ts';
 import { selectIncidentCsvLines, type ExportSort } from '../src/exports/incident-csv.ts';
 import { listIncidentsQuerySchema } from '../src/incidents/incident.schemas.ts';
@@ -56,7 +57,7 @@ export function exportQueries(db: Db, actor: Actor) {
   const { sort, cursor: _c, limit: _l, includeTotal: _t, ...filters } = listIncidentsQuerySchema.parse({});
   const lines = selectIncidentCsvLines(db, actor, { kind: 'export', filters, sort: sort as ExportSort }).compile();
   return {
-    settings: ['set local cursor_tuple_fraction = 1', "set local work_mem = '64MB'", "set local statement_timeout = '10min'"],
+    settings: CSV_EXPORT_SETTINGS.map((setting) => setting.compile(db).sql),
     lines: { sql: lines.sql, parameters: lines.parameters },
     fetch: `fetch forward ${EXPORT_BATCH_SIZE} from incident_csv`,
   };

@@ -5,6 +5,7 @@ import type { KeyActor } from '../src/auth/actor.ts';
 import { insertApiKey } from '../src/auth/api-key.queries.ts';
 import type { WriteContext } from '../src/audit/audit.queries.ts';
 import { createDb, type DbHandle } from '../src/db/create-db.ts';
+import { deferDerivedTables } from '../src/db/derived-tables.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { flagDuplicates } from '../src/duplicates/duplicate.service.ts';
 import { decodeUtf8 } from '../src/imports/csv-records.ts';
@@ -148,7 +149,7 @@ async function importOnce(serverUrl: string, bytes: Buffer, detectDuplicates: bo
 async function copyFloor(db: DbHandle['db']): Promise<number> {
   const started = performance.now();
   await db.transaction().execute(async (trx) => {
-    await sql`select set_config('dateline.defer_derived', 'on', true)`.execute(trx);
+    await deferDerivedTables(trx);
     await sql`create temp table floor_ids on commit drop as select id as old_id, gen_random_uuid() as new_id from incidents`.execute(trx);
     const copy = async (table: string, key: 'id' | 'incident_id' | 'entity_id', where = sql``) => {
       const { rows } = await sql<{ column_name: string }>`select column_name from information_schema.columns

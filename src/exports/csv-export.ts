@@ -1,15 +1,15 @@
-import { sql, type QueryResult, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Actor } from '../auth/actor.ts';
 import type { Database } from '../db/database.ts';
 import type { IncidentFilters } from '../incidents/incident-filters.ts';
 import { CSV_RECORD_END } from './csv.ts';
 import { selectIncidentCsvLines, type ExportSort } from './incident-csv.ts';
+import { readAhead } from './read-ahead.ts';
 
 /**
  * The records of a CSV export, in chunks of text, read through a server-side cursor in the
- * caller's transaction (the same statements on PostgreSQL and on the embedded database). The
- * next FETCH runs while this chunk is written, one ahead at most, so memory stays flat; it is
- * awaited when the export stops early, so that it does not fail after its transaction ends.
+ * caller's transaction (the same statements on PostgreSQL and on the embedded database), the
+ * next FETCH read while this chunk is written (read-ahead.ts).
  *
  * cursor_tuple_fraction = 1: the whole result will be read, so PostgreSQL should plan for the
  * total time (hash-join incident_lists and sort: 13 s for 1M incidents) rather than for the first
@@ -18,7 +18,11 @@ import { selectIncidentCsvLines, type ExportSort } from './incident-csv.ts';
  * first FETCH of a sorted export waits for the whole sort, longer than the API's statement
  * timeout allows any other statement.
  */
-const EXPORT_STATEMENT_TIMEOUT = '10min';
+export const CSV_EXPORT_SETTINGS = [
+  sql`set local cursor_tuple_fraction = 1`,
+  sql`set local work_mem = '64MB'`,
+  sql`set local statement_timeout = '10min'`,
+];
 
 export async function* incidentCsvChunks(
   trx: Transaction<Database>,
@@ -27,21 +31,12 @@ export async function* incidentCsvChunks(
   sort: ExportSort,
   linesPerFetch: number,
 ): AsyncGenerator<string> {
-  await sql`set local cursor_tuple_fraction = 1`.execute(trx);
-  await sql`set local work_mem = '64MB'`.execute(trx);
-  await sql`set local statement_timeout = ${sql.lit(EXPORT_STATEMENT_TIMEOUT)}`.execute(trx);
+  for (const setting of CSV_EXPORT_SETTINGS) await setting.execute(trx);
   const query = selectIncidentCsvLines(trx, actor, { kind: 'export', filters, sort });
   await sql`declare incident_csv no scroll cursor for ${query}`.execute(trx);
 
-  const fetch = (): Promise<QueryResult<{ line: string }>> => sql<{ line: string }>`fetch forward ${sql.lit(linesPerFetch)} from incident_csv`.execute(trx);
-  let next: Promise<QueryResult<{ line: string }>> | undefined = fetch();
-  try {
-    while (next) {
-      const { rows }: QueryResult<{ line: string }> = await next;
-      next = rows.length === linesPerFetch ? fetch() : undefined;
-      if (rows.length) yield rows.map((row) => row.line + CSV_RECORD_END).join('');
-    }
-  } finally {
-    await next?.catch(() => undefined);
+  const fetch = () => sql<{ line: string }>`fetch forward ${sql.lit(linesPerFetch)} from incident_csv`.execute(trx);
+  for await (const { rows } of readAhead(fetch, (batch) => (batch.rows.length === linesPerFetch ? fetch : undefined))) {
+    if (rows.length) yield rows.map((row) => row.line + CSV_RECORD_END).join('');
   }
 }

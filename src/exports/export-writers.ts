@@ -8,6 +8,7 @@ import { shapeIncident, viewFor } from '../incidents/incident-shapes.ts';
 import { CSV_CONTENT_TYPE } from './csv.ts';
 import { incidentCsvChunks } from './csv-export.ts';
 import { incidentCsvHead, type ExportSort } from './incident-csv.ts';
+import { readAhead } from './read-ahead.ts';
 
 /**
  * How each export format writes its file in pieces, so that an export of any size is written
@@ -64,7 +65,8 @@ function streamedArray(actor: Actor, batchSize: number, opening: string, item: (
     head: () => opening,
     body: async function* (trx: Transaction<Database>, filters: IncidentFilters, sort: ExportSort) {
       let first = true;
-      for await (const rows of incidentBatches(trx, actor, filters, sort, batchSize)) {
+      const read = (after?: PageCursor) => () => listIncidentPage(trx, actor, { filters, sort, limit: batchSize, after });
+      for await (const { rows } of readAhead(read(), (page) => (page.next ? read(page.next) : undefined))) {
         const parts: string[] = [];
         for (const row of rows) {
           const value = item(shapeIncident(row, viewFor(actor, row.organisation_id)));
@@ -77,27 +79,6 @@ function streamedArray(actor: Actor, batchSize: number, opening: string, item: (
     },
     tail: (meta: ExportMeta) => `],"meta":${JSON.stringify(meta)}}`,
   };
-}
-
-/**
- * The batches in order, each read while the one before is being written: PostgreSQL works on
- * the next batch while Node formats and sends this one, on the other core. One batch ahead at
- * most, so memory stays flat. The read ahead is awaited when the export stops early, so that it
- * does not fail after its transaction ends with nobody to hear it.
- */
-async function* incidentBatches(trx: Transaction<Database>, actor: Actor, filters: IncidentFilters, sort: ExportSort, size: number) {
-  type Page = Awaited<ReturnType<typeof listIncidentPage>>;
-  const read = (after?: PageCursor): Promise<Page> => listIncidentPage(trx, actor, { filters, sort, limit: size, after });
-  let next: Promise<Page> | undefined = read();
-  try {
-    while (next) {
-      const page: Page = await next;
-      next = page.next ? read(page.next) : undefined;
-      yield page.rows;
-    }
-  } finally {
-    await next?.catch(() => undefined);
-  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder, type SqlBool, type Transaction } from 'kysely';
 import type { Actor } from '../auth/actor.ts';
 import type { Database } from '../db/database.ts';
 import { filterConditions, relevance, type IncidentFilters } from './incident-filters.ts';
@@ -35,23 +35,40 @@ export interface PageCursor {
   id: string;
 }
 
+export interface PageOptions {
+  filters: IncidentFilters;
+  sort: IncidentSort;
+  limit: number;
+  after?: PageCursor | undefined;
+}
+
 /**
  * One page of incidents with keyset pagination: the page after a cursor is "rows that sort
  * after the last row seen", so inserts and deletes elsewhere never repeat or skip a row.
  * Ties on the sort key are broken by id.
  */
-export async function listIncidentPage(
-  db: Db,
+export function listIncidentPage(db: Db, actor: Actor, options: PageOptions) {
+  return keysetPage(selectIncidentTree(db), actor, options);
+}
+
+/** The same page as ids only, for answers that read their own columns (the list as CSV). */
+export function listIncidentIdPage(db: Db, actor: Actor, options: PageOptions) {
+  return keysetPage(db.selectFrom('incidents').select('incidents.id'), actor, options);
+}
+
+async function keysetPage<TB extends 'incidents' | 'organisations', O extends { id: string }>(
+  base: SelectQueryBuilder<Database, TB, O>,
   actor: Actor,
-  options: { filters: IncidentFilters; sort: IncidentSort; limit: number; after?: PageCursor | undefined },
+  { filters, sort, limit, after }: PageOptions,
 ) {
-  const { filters, sort, limit, after } = options;
   const descending = sort.startsWith('-') || sort === 'relevance';
   const direction = descending ? 'desc' : 'asc';
   const comparison = descending ? '<' : '>';
   const { column, type, cursorKey } = sortColumn(sort, filters.q);
 
-  let query = selectIncidentTree(db)
+  // The incidents' own conditions, on a query that may also join other tables.
+  const incidents = base as unknown as SelectQueryBuilder<Database, 'incidents', O>;
+  let query = incidents
     .select(cursorKey.as('cursor_key'))
     .where(visibleTo(actor))
     .where((eb) => eb.and(filterConditions(eb, filters, actor)))

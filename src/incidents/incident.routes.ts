@@ -11,7 +11,7 @@ import { etagFor, expectedVersion } from '../http/versioning.ts';
 import { shapeIncident, viewFor, type IncidentView } from './incident-shapes.ts';
 import { findIncidentOwner, findIncidentTree, findVisibleIncidentOrganisation } from './incident.queries.ts';
 import { assertFiltersAllowed, type IncidentFilters } from './incident-filters.ts';
-import { countIncidents, listIncidentPage, type IncidentSort, type PageCursor } from './incident-list.queries.ts';
+import { countIncidents, listIncidentIdPage, listIncidentPage, type IncidentSort, type PageCursor } from './incident-list.queries.ts';
 import { answerIfUnchanged } from '../http/conditional.ts';
 import { chooseFormat } from '../http/response-format.ts';
 import { TABLE_FORMATS } from '../exports/export.schemas.ts';
@@ -47,19 +47,20 @@ export function incidentRoutes(db: Db): Router {
     const after = decodeCursor(query.cursor, query.sort);
     const version = await answerIfUnchanged(db, req, res);
     if (!version) return;
-    const [{ rows, next }, total] = await Promise.all([
-      listIncidentPage(db, req.actor, { filters, sort: query.sort, limit: query.limit, after }),
-      query.includeTotal ? countIncidents(db, req.actor, filters) : undefined,
-    ]);
-    const nextCursor = next ? encodeCursor(next) : null;
-    if (chooseFormat(req, query.format, TABLE_FORMATS) === 'csv') {
+    const csv = chooseFormat(req, query.format, TABLE_FORMATS) === 'csv';
+    const page = { filters, sort: query.sort, limit: query.limit, after };
+    const total = () => (query.includeTotal ? countIncidents(db, req.actor, filters) : undefined);
+    if (csv) {
+      // PostgreSQL builds the CSV lines from the ids: the incident trees are not loaded.
+      const [{ rows, next }, count] = await Promise.all([listIncidentIdPage(db, req.actor, page), total()]);
       const ids = rows.map((row) => row.id);
-      return sendIncidentPageCsv(db, req, res, { ids, nextCursor, total, meta: version });
+      return sendIncidentPageCsv(db, req, res, { ids, nextCursor: next ? encodeCursor(next) : null, total: count, meta: version });
     }
+    const [{ rows, next }, count] = await Promise.all([listIncidentPage(db, req.actor, page), total()]);
     res.json({
       data: rows.map((row) => shapeIncident(row, viewFor(req.actor, row.organisation_id))),
-      nextCursor,
-      ...(total === undefined ? {} : { total }),
+      nextCursor: next ? encodeCursor(next) : null,
+      ...(count === undefined ? {} : { total: count }),
       meta: version,
     });
   });
