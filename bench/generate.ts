@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../src/db/create-db.ts';
-import { publicSearchText } from '../src/incidents/search-text.ts';
+import { victimNameKey } from '../src/incidents/name-key.ts';
+import { nameSkeletonText, publicSearchText } from '../src/incidents/search-text.ts';
 import { dictionary, ORGANISATIONS } from './dictionary.ts';
 
 /**
@@ -41,7 +42,7 @@ export async function generateDataset(db: Db, incidents: number, log: (message: 
     // Replica mode skips triggers: the statement-level data_version bumps and the FK checks.
     await sql`set session_replication_role = replica`.execute(conn);
     await sql`select setseed(0.2026)`.execute(conn);
-    // victims.name_key (migration 0005, when present) is the app's nameKey: the normalised name.
+    // victims.name_key (migration 0005, when present) is the app's victimNameKey: the name's skeleton key.
     const nameKey = await sql`select 1 from information_schema.columns where table_name = 'victims' and column_name = 'name_key'`.execute(conn);
     for (const [label, statement] of statements(incidents, dictionarySql(orgPick), nameKey.rows.length > 0)) await step(label, statement);
     await sql`set session_replication_role = origin`.execute(conn);
@@ -77,8 +78,23 @@ export async function existingDataset(db: Db): Promise<number | undefined> {
  * parameters, which CREATE TABLE AS does not take) are constants to the planner: each array is
  * read once per statement instead of being detoasted again for every generated row.
  */
+/**
+ * Name skeletons, computed here with the app's own functions (search-text.ts, name-key.ts):
+ * each part's marked skeleton words for search_text (word by word, so first || ' ' || last is
+ * the whole name's), and victims.name_key for every first x last name, at (f - 1) * |last| + l
+ * (its words are sorted, so it is not the join of two parts).
+ */
+const skeletonText = (values: readonly (string | null)[]) => values.map((value) => (value === null ? null : nameSkeletonText(value)));
+const names = {
+  first_skel: skeletonText(dictionary.first),
+  first_original_skel: skeletonText(dictionary.first_original),
+  last_skel: skeletonText(dictionary.last),
+  last_original_skel: skeletonText(dictionary.last_original),
+  name_key: dictionary.first.flatMap((first) => dictionary.last.map((last) => victimNameKey({ name: `${first} ${last}` }))),
+};
+
 function dictionarySql(orgPick: string[]): RawBuilder<unknown> {
-  const columns = Object.entries({ ...dictionary, org_pick: orgPick }).map(([name, values]) => {
+  const columns = Object.entries({ ...dictionary, ...names, org_pick: orgPick }).map(([name, values]) => {
     const type = name === 'org_pick' ? 'uuid[]' : name.endsWith('_lat') || name.endsWith('_lon') ? 'float8[]'
       : values.every((value) => typeof value === 'number') ? 'int[]' : 'text[]';
     const text = `{${values.map((value) => (value === null ? 'NULL' : `"${String(value).replace(/["\\]/g, '\\$&')}"`)).join(',')}}`;
@@ -88,7 +104,7 @@ function dictionarySql(orgPick: string[]): RawBuilder<unknown> {
 }
 
 function statements(incidents: number, d: RawBuilder<unknown>, withNameKey: boolean): Array<[string, RawBuilder<unknown>]> {
-  const nameKey = withNameKey ? [sql`, name_key`, sql`, d.first_norm[v.f] || ' ' || d.last_norm[v.l]`] : [sql``, sql``];
+  const nameKey = withNameKey ? [sql`, name_key`, sql`, d.name_key[(v.f - 1) * ${sql.lit(dictionary.last.length)} + v.l]`] : [sql``, sql``];
   return [
     ['plan (incident draws)', sql`create temp table plan as
       select g, gen_random_uuid() as id, ${pick('org_pick')} as organisation_id, ${pick('place_pick')} as place,
@@ -117,12 +133,16 @@ function statements(incidents: number, d: RawBuilder<unknown>, withNameKey: bool
         ${pick('attribution_pick')} as attribution
       from plan p cross join ${d} cross join generate_series(1, p.claims) k`],
     // publicSearchText: title, description, then each unprotected victim's name, original name,
-    // aliases (none here) and outlet, then the claimed actors; all normalised.
+    // aliases (none here) and outlet, then the claimed actors; all normalised; then the
+    // skeletons of each unprotected victim's name and original name.
     ['victim_text', sql`create temp table victim_text as
       select v.incident_id, string_agg(concat_ws(' ',
           d.first_norm[v.f] || ' ' || d.last_norm[v.l],
           d.first_original_norm[v.f] || ' ' || d.last_original_norm[v.l],
-          case when v.outlet_r < 0.7 then d.outlet_norm[v.outlet] end), ' ' order by v.position) as text
+          case when v.outlet_r < 0.7 then d.outlet_norm[v.outlet] end), ' ' order by v.position) as text,
+        string_agg(concat_ws(' ',
+          d.first_skel[v.f] || ' ' || d.last_skel[v.l],
+          d.first_original_skel[v.f] || ' ' || d.last_original_skel[v.l]), ' ' order by v.position) as skel
       from pv v cross join ${d} where not v.protected group by v.incident_id`],
     ['claim_text', sql`create temp table claim_text as
       select c.incident_id, string_agg(d.actor_norm[c.actor], ' ' order by c.position) as text
@@ -140,7 +160,7 @@ function statements(incidents: number, d: RawBuilder<unknown>, withNameKey: bool
         p.status, p.motive, p.judicial, case when p.published then 'published' else 'draft' end, p.version,
         times.created_at, times.updated_at, case when p.published then times.updated_at end,
         case when p.deleted then times.updated_at end, case when p.deleted then 'Duplicate of another record.' end,
-        concat_ws(' ', d.attack_norm[p.a1] || ' in ' || d.place_norm[p.place], d.description_norm[p.description], vt.text, ct.text)
+        concat_ws(' ', d.attack_norm[p.a1] || ' in ' || d.place_norm[p.place], d.description_norm[p.description], vt.text, ct.text, vt.skel)
       from plan p cross join ${d}
       cross join lateral (select make_date(p.year, 1, 1) + floor(p.day_r * least(365, current_date - 1 - make_date(p.year, 1, 1)))::int as day) draw
       cross join lateral (select

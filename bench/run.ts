@@ -15,6 +15,7 @@ import { exportExists, exportQueries, measureExport, measureExportFloor, startSe
 import { measureFloor } from './floor.ts';
 import { checkSearchText, existingDataset, generateDataset } from './generate.ts';
 import { benchDuplicateFlagging, benchImports } from './imports.ts';
+import { benchNames } from './names.ts';
 import { runLoad } from './load.ts';
 import { JSON_HEADERS, scenarios } from './scenarios.ts';
 import { mb, ms } from './stats.ts';
@@ -23,7 +24,8 @@ import { mb, ms } from './stats.ts';
  * npm run bench [-- --incidents N] [--reuse] [--embedded] [--duration S] [--only a,c] [--explain]
  * Generates the dataset, starts the real app in this process and measures each scenario over
  * HTTP against the same SQL run directly on the driver; then the export (e), the import (i) and
- * duplicate flagging on create (j), see export.ts and imports.ts. Not a test: nothing here runs in npm test.
+ * duplicate flagging on create (j), see export.ts and imports.ts; names (names.ts) runs on its own
+ * small database. Not a test: nothing here runs in npm test.
  */
 const { values: args } = parseArgs({
   options: {
@@ -42,6 +44,12 @@ const log = (message = '') => console.log(message);
 
 const serverUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const config = loadConfig({ LOG_LEVEL: 'silent', RATE_LIMIT_ANONYMOUS: '1000000000', RATE_LIMIT_AUTHENTICATED: '1000000000' });
+// names: search and duplicate precision/recall over name spellings, on a small database of its
+// own (bench/names.ts), not the generated dataset; with nothing else in --only, nothing else runs.
+if (only?.includes('names')) {
+  await benchNames({ config, serverUrl, log });
+  if (only.every((id) => id === 'names')) process.exit(0);
+}
 const database = args.embedded
   ? await openEmbedded()
   : await openPostgres(serverUrl, {

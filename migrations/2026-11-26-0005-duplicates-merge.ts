@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 
 /**
  * Duplicates and merges. victims.name_key holds each victim's normalised name, words sorted
- * (the application fills it on every write, see src/duplicates/name-key.ts), under a btree
+ * (the application fills it on every write, see src/incidents/name-key.ts), under a btree
  * index for equal names and a trigram index for similar ones. duplicate_flags keeps
  * the likely duplicates found when an incident is created or imported. A merged incident is
  * kept, marked merged_into its survivor: nothing is deleted.
@@ -67,7 +67,7 @@ async function backfillNameKeys(db: Kysely<any>) {
   }
 }
 
-// A frozen copy of src/incidents/search-text.ts normalizeForSearch and src/duplicates/name-key.ts
+// A frozen copy of src/incidents/search-text.ts normalizeForSearch and src/incidents/name-key.ts
 // as of this migration: a later change to them must not change what this migration did. (A later
 // change to them needs a migration that recomputes victims.name_key, or old keys stop matching.)
 function frozenNameKey(name: string | null): string | null {

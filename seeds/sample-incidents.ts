@@ -25,9 +25,10 @@ export const sampleIncidents: SampleIncident[] = [
       date: { precision: 'month', value: '2015-10' },
       location: { country: 'TR', city: 'Urfa' },
       attackTypes: ['killing'],
+      deathType: 'murder',
       victims: [
-        { name: 'Fares Hamadi', role: 'journalist', nationality: 'SY', outcome: 'killed', aliases: [], protected: false },
-        { name: 'Ibrahim Abd al-Qader', role: 'journalist', nationality: 'SY', outcome: 'killed', aliases: [], protected: false },
+        { name: 'Fares Hamadi', nameOriginal: 'فارس حمادي', role: 'journalist', nationality: 'SY', outcome: 'killed', aliases: [], protected: false },
+        { name: 'Ibrahim Abd al-Qader', nameOriginal: 'إبراهيم عبد القادر', role: 'journalist', nationality: 'SY', outcome: 'killed', aliases: [], protected: false },
       ],
       perpetratorClaims: [
         { actorName: 'Islamic State', actorType: 'non_state_armed_group', attribution: 'claimed_by_perpetrator' },
@@ -42,7 +43,8 @@ export const sampleIncidents: SampleIncident[] = [
       date: { precision: 'month', value: '2015-12' },
       location: { country: 'TR', city: 'Gaziantep' },
       attackTypes: ['killing'],
-      victims: [{ name: 'Naji Jerf', role: 'journalist', nationality: 'SY', outcome: 'killed', aliases: [], protected: false }],
+      deathType: 'murder',
+      victims: [{ name: 'Naji Jerf', nameOriginal: 'ناجي الجرف', role: 'journalist', nationality: 'SY', outcome: 'killed', aliases: [], protected: false }],
       perpetratorClaims: [],
       sources: [source],
     },
@@ -55,8 +57,9 @@ export const sampleIncidents: SampleIncident[] = [
       date: { precision: 'range', from: '2017-09-20', to: '2017-09-30' },
       location: { country: 'TR', city: 'Istanbul' },
       attackTypes: ['killing'],
+      deathType: 'murder',
       victims: [
-        { name: 'Orouba Barakat', role: 'activist', gender: 'female', nationality: 'SY', outcome: 'killed', aliases: [], protected: false },
+        { name: 'Orouba Barakat', nameOriginal: 'عروبة بركات', role: 'activist', gender: 'female', nationality: 'SY', outcome: 'killed', aliases: [], protected: false },
         { name: 'Hala Barakat', role: 'journalist', gender: 'female', nationality: 'SY', outcome: 'killed', aliases: [], protected: false },
       ],
       perpetratorClaims: [],
@@ -71,7 +74,7 @@ export const sampleIncidents: SampleIncident[] = [
       date: { precision: 'year', value: '2017' },
       location: { country: 'TR' },
       attackTypes: ['attempted_killing'],
-      victims: [{ name: 'Mohammad Bayazid', role: 'filmmaker', gender: 'male', nationality: 'SY', aliases: [], protected: false }],
+      victims: [{ name: 'Mohammad Bayazid', nameOriginal: 'محمد بايزيد', role: 'filmmaker', gender: 'male', nationality: 'SY', aliases: [], protected: false }],
       perpetratorClaims: [
         {
           actorName: 'regime agents',

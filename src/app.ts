@@ -5,13 +5,17 @@ import type { Store } from 'express-rate-limit';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { apiKeyRoutes } from './auth/api-key.routes.ts';
-import { authenticate } from './auth/authenticate.ts';
+import { auditContextOf, authenticate } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/create-db.ts';
+import { listenToIncidentWrites } from './duplicates/duplicate-hooks.ts';
 import { duplicateRoutes } from './duplicates/duplicate.routes.ts';
 import { exportRoutes } from './exports/export.routes.ts';
+import { sendIncidentPageCsv } from './exports/incident-page-csv.ts';
+import { sendStatisticsCsv } from './exports/statistics-csv.ts';
 import { healthRoutes } from './health/health.routes.ts';
 import { importRoutes } from './imports/import.routes.ts';
+import { jsonBody } from './http/json-body.ts';
 import { notFoundHandler, problemHandler } from './http/problem-handler.ts';
 import { rateLimiter } from './http/rate-limit.ts';
 import { incidentRoutes } from './incidents/incident.routes.ts';
@@ -38,6 +42,7 @@ const readOnlyCors = cors({
 });
 
 export function createApp({ db, config, logger, rateLimitStore }: AppDependencies): Express {
+  listenToIncidentWrites();
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY);
@@ -64,20 +69,20 @@ export function createApp({ db, config, logger, rateLimitStore }: AppDependencie
   app.use(healthRoutes(db));
   app.use(helmet());
   app.use((req, res, next) => (['GET', 'HEAD', 'OPTIONS'].includes(req.method) ? readOnlyCors(req, res, next) : next()));
-  // strict: false lets `3` or `"text"` (valid JSON, wrong shape) reach the schema, which names the problem.
-  const jsonBody = express.json({ limit: config.BODY_LIMIT, strict: false });
-  // Imports parse their own (larger) bodies after authentication: src/imports/import.routes.ts.
-  app.use((req, res, next) => (/^\/v1\/imports(\/|$)/.test(req.path) ? next() : jsonBody(req, res, next)));
+  // JSON bodies only (415 for any other type). Imports parse their own (larger, CSV or JSON)
+  // bodies after authentication: src/imports/import.routes.ts.
+  const json = jsonBody({ limit: config.BODY_LIMIT });
+  app.use((req, res, next) => (/^\/v1\/imports(\/|$)/.test(req.path) ? next() : json(req, res, next)));
   app.use(authenticate(db));
   app.use(rateLimiter(config, rateLimitStore));
   app.use(openApiRoutes());
 
   app.use('/v1/incidents', exportRoutes(db)); // before incidentRoutes, whose /:id would take /export; also the list as CSV
-  app.use('/v1/incidents', incidentRoutes(db));
+  app.use('/v1/incidents', incidentRoutes(db, { sendPageCsv: sendIncidentPageCsv }));
   app.use('/v1/incidents', duplicateRoutes(db)); // /:id/duplicates, /:id/merge
   app.use('/v1/imports', importRoutes(db, { bodyLimit: config.IMPORT_BODY_LIMIT }));
-  app.use('/v1/stats', statisticsRoutes(db));
-  app.use('/v1/organisations', organisationRoutes(db));
+  app.use('/v1/stats', statisticsRoutes(db, { sendCsv: sendStatisticsCsv }));
+  app.use('/v1/organisations', organisationRoutes(db, { asAdmin: (req) => auditContextOf(req, 'admin') }));
   app.use('/v1/keys', apiKeyRoutes(db));
 
   app.use(notFoundHandler);

@@ -199,7 +199,7 @@ async function send(caller: Caller, call: Call, headers: Record<string, string> 
 
 const PUBLIC_KEYS = [
   'id', 'organisation', 'title', 'description', 'date', 'location', 'attackTypes', 'verificationStatus',
-  'motive', 'judicialOutcome', 'victims', 'perpetratorClaims', 'sources', 'publishedAt', 'updatedAt',
+  'motive', 'judicialOutcome', 'deathType', 'victims', 'perpetratorClaims', 'sources', 'publishedAt', 'updatedAt',
 ];
 const VIEW_KEYS = {
   public: PUBLIC_KEYS.toSorted(),

@@ -56,6 +56,7 @@ function expectedCells(incident: any): Record<string, string> {
     verification_status: incident.verificationStatus,
     motive: plain(incident.motive),
     judicial_outcome: plain(incident.judicialOutcome),
+    death_type: plain(incident.deathType),
     victim_count: String(victims.length),
     victims_killed: String(victims.filter((victim) => victim.outcome === 'killed').length),
     victim_names: text(list(victims.map((victim) => victim.name))),

@@ -3,7 +3,6 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WriteContext } from '../src/audit/audit.queries.ts';
 import { findActiveKeyByToken } from '../src/auth/api-key.queries.ts';
-import { duplicatesDb } from '../src/duplicates/duplicate.tables.ts';
 import { planImport } from '../src/imports/import-plan.ts';
 import { runImport, type ImportRequest } from '../src/imports/import.service.ts';
 import { seedSampleData } from '../seeds/seed.ts';
@@ -114,8 +113,8 @@ describe('the batch path', () => {
 
       const stored = async (incidentId: string) => ({
         searchText: (await app.db.selectFrom('incidents').select('search_text').where('id', '=', incidentId).executeTakeFirstOrThrow()).search_text,
-        nameKeys: (await duplicatesDb(app.db).selectFrom('victims').select('name_key').where('incident_id', '=', incidentId).orderBy('position').execute()).map((row) => row.name_key),
-        flags: (await duplicatesDb(app.db).selectFrom('duplicate_flags').select(['candidate_id', 'score', 'reasons']).where('incident_id', '=', incidentId).execute()),
+        nameKeys: (await app.db.selectFrom('victims').select('name_key').where('incident_id', '=', incidentId).orderBy('position').execute()).map((row) => row.name_key),
+        flags: (await app.db.selectFrom('duplicate_flags').select(['candidate_id', 'score', 'reasons']).where('incident_id', '=', incidentId).execute()),
         // The derived tables: the import refreshes them once at its end, the API through triggers.
         facts: (await sql<{ row: unknown }>`select to_jsonb(f) - 'incident_id' - 'organisation_id' as row from incident_facts f where incident_id = ${incidentId}`.execute(app.db)).rows,
         lists: (await sql<{ row: unknown }>`select to_jsonb(l) - 'incident_id' as row from incident_lists l where incident_id = ${incidentId}`.execute(app.db)).rows,
@@ -216,7 +215,7 @@ describe('duplicates on import', () => {
     expect(ibrahim.duplicates[0].score).toBeGreaterThanOrEqual(0.6);
 
     // Stored like a flag on create, so reviewers find them and can merge.
-    const flags = await duplicatesDb(app.db).selectFrom('duplicate_flags').select(['incident_id', 'candidate_id']).where('incident_id', 'in', [naji.incidentId, ibrahim.incidentId]).orderBy('score', 'desc').execute();
+    const flags = await app.db.selectFrom('duplicate_flags').select(['incident_id', 'candidate_id']).where('incident_id', 'in', [naji.incidentId, ibrahim.incidentId]).orderBy('score', 'desc').execute();
     expect(flags).toHaveLength(2);
     expect(new Set(flags.map((flag) => flag.candidate_id))).toEqual(new Set([seeded.get('Naji Jerf'), seeded.get('Ibrahim Abd al-Qader')]));
     const listed = await get(actors.editor, `/v1/incidents/${naji.incidentId}/duplicates?minScore=0.6`);

@@ -1,11 +1,14 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemActor } from '../src/audit/actor.ts';
+import { ForbiddenError } from '../src/errors.ts';
 import { CommandError, importFromFile, summarise, type ImportCommand } from '../src/imports/import-command.ts';
+import { runImport, type ImportRequest } from '../src/imports/import.service.ts';
 import { createOrganisation } from './support/factories.ts';
 import { startTestApp, type TestApp } from './support/test-app.ts';
 
@@ -26,7 +29,7 @@ const count = async (table: 'incidents' | 'imports') =>
   Number((await app.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 
 describe('import command', () => {
-  it('imports with a key made for the run, revoked afterwards, and publishes when asked', async () => {
+  it('imports as the system actor import-cli, makes no API key, and publishes when asked', async () => {
     const organisation = await createOrganisation(app.db);
     const command: ImportCommand = {
       file: fixture('cpj-killed.csv'), format: 'cpj', organisation: organisation.name, dryRun: true, onError: 'skip', onDuplicate: 'skip', visibility: 'published',
@@ -42,26 +45,40 @@ describe('import command', () => {
     expect(outcome.kind).toBe('imported');
     expect(progress).toEqual([1, 2, 3, 4, 5, 6]);
     expect(summarise(outcome)).toMatch(/Imported 6 of 9 rows \(import [0-9a-f-]{36}\); skipped 3 bad rows\.\n.*Rejected rows \(skipped\):\n {2}line 7, \(row\)/s);
+    expect(outcome.report.createdBy).toBeNull(); // no key ran it
 
-    const keys = await app.db.selectFrom('api_keys').select(['id', 'name', 'role', 'revoked_at']).where('organisation_id', '=', organisation.id).execute();
-    expect(keys.map((key) => [key.name, key.role, key.revoked_at !== null])).toEqual([
-      ['import CLI: cpj-killed.csv (editor)', 'editor', true], ['import CLI: cpj-killed.csv (reviewer)', 'reviewer', true],
-    ]);
+    const keys = await app.db.selectFrom('api_keys').select('id').where('organisation_id', '=', organisation.id).execute();
+    expect(keys).toEqual([]);
     const incidents = await app.db.selectFrom('incidents').select(['visibility']).where('organisation_id', '=', organisation.id).execute();
     expect(incidents.map((row) => row.visibility)).toEqual(Array(6).fill('published'));
-    const keyAudit = await app.db.selectFrom('audit_log').select(['action', 'actor_role']).where('entity_type', '=', 'api_key')
+    // Each incident's create and publish records name the tool, without a key, under one run id.
+    const audit = await app.db.selectFrom('audit_log').select(['action', 'entity_type', 'actor_key_id', 'actor_role', 'request_id'])
       .where('organisation_id', '=', organisation.id).orderBy('id').execute();
-    expect(keyAudit).toEqual([
-      { action: 'api_key.create', actor_role: 'system:import-cli' }, { action: 'api_key.create', actor_role: 'system:import-cli' },
-      { action: 'api_key.revoke', actor_role: 'system:import-cli' }, { action: 'api_key.revoke', actor_role: 'system:import-cli' },
-    ]);
+    expect(audit.map((row) => row.action).sort()).toEqual([...Array(6).fill('incident.create'), ...Array(6).fill('incident.publish')]);
+    expect(new Set(audit.map((row) => JSON.stringify([row.entity_type, row.actor_key_id, row.actor_role])))).toEqual(new Set([JSON.stringify(['incident', null, 'system:import-cli'])]));
+    expect(new Set(audit.map((row) => row.request_id)).size).toBe(1);
+    expect(audit[0]!.request_id).toMatch(/^import-cli-[0-9a-f-]{36}$/);
+    const importRow = await app.db.selectFrom('imports').select('created_by').where('id', '=', outcome.report.id!).executeTakeFirstOrThrow();
+    expect(importRow.created_by).toBeNull();
 
     const again = await importFromFile(app.db, { ...command, dryRun: false });
     expect(again.kind).toBe('replayed');
     expect(again.report).toEqual(outcome.report);
     expect(summarise(again)).toContain('This file was imported before');
-    const keysAfter = await app.db.selectFrom('api_keys').select('id').where('organisation_id', '=', organisation.id).execute();
-    expect(keysAfter).toHaveLength(2); // a repeat needs no key
+    expect(await app.db.selectFrom('audit_log').select('id').where('organisation_id', '=', organisation.id).execute()).toHaveLength(12); // a repeat writes nothing
+  });
+
+  it('acts only in the roles it is given: as an editor it may not publish', async () => {
+    const organisation = await createOrganisation(app.db);
+    const editor = { actor: systemActor('import-cli', { organisationId: organisation.id, role: 'editor' }), requestId: 'import-cli-test' };
+    const request: ImportRequest = {
+      organisationId: organisation.id, format: 'cpj', fileName: 'cpj-killed.csv', bytes: await readFile(fixture('cpj-killed.csv')),
+      onError: 'skip', onDuplicate: 'skip', visibility: 'published',
+    };
+    await expect(runImport(app.db, editor, request, { publishAs: editor })).rejects.toThrow(ForbiddenError);
+    const asAdmin = { ...editor, actor: systemActor('import-cli', { organisationId: organisation.id, role: 'admin' }) };
+    await expect(runImport(app.db, asAdmin, { ...request, visibility: 'draft' })).rejects.toThrow(ForbiddenError);
+    expect(await app.db.selectFrom('incidents').select('id').where('organisation_id', '=', organisation.id).execute()).toEqual([]);
   });
 
   it('imports nothing from a file with bad rows unless told to skip them', async () => {

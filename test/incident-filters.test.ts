@@ -105,7 +105,7 @@ const CASES = [
   'victimGender=female', 'victimGender=male,non_binary', 'victimGender=other',
   'actorName=police', 'actorName=GUNMEN', 'actorName=state', 'actorType=police,criminal_group', 'attribution=claimed_by_perpetrator',
   'verificationStatus=verified', 'verificationStatus=disputed,debunked', 'motive=work_related_confirmed',
-  'judicialOutcome=no_investigation,full_justice',
+  'judicialOutcome=no_investigation,full_justice', 'deathType=murder,crossfire', 'deathType=unclassified&attackType=killing',
   'organisation={own}', 'organisation={other}', 'organisation={other},{nobody}',
   'dateFrom=2018', 'dateTo=2012-06', 'dateFrom=2013-03-10&dateTo=2019-07', 'dateFrom=2013-03-10&dateTo=2019-07&dateMatch=within',
   'dateFrom=2015-10&dateTo=2015-10', 'dateFrom=2015-10&dateTo=2015-10&dateMatch=within', 'dateFrom=2016&dateMatch=within',

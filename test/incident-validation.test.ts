@@ -126,6 +126,11 @@ describe('POST /v1/incidents rejects invalid bodies', () => {
     ['retired code (Yugoslavia)', incidentBody({ location: { country: 'YU' } }), ['/location/country']],
     ['retired code (USSR)', incidentBody({ location: { country: 'SU' } }), ['/location/country']],
     ['unknown nationality', incidentBody(victim({ nationality: 'XX' })), ['/victims/0/nationality']],
+    ['four letters that are no former country', incidentBody({ location: { country: 'ABCD' } }), ['/location/country']],
+    ['a former country in lower case', incidentBody({ location: { country: 'yucs' } }), ['/location/country']],
+    // type of death
+    ['type of death on an incident that is no killing', incidentBody({ deathType: 'murder' }), ['/deathType']],
+    ['unknown type of death', incidentBody({ attackTypes: ['killing'], deathType: 'accident' }), ['/deathType']],
     // URLs and sources
     ['URL that is not a URL', incidentBody(source({ url: 'not a url' })), ['/sources/0/url']],
     ['ftp URL', incidentBody(source({ url: 'ftp://example.org/report.pdf' })), ['/sources/0/url']],
@@ -149,11 +154,26 @@ describe('POST /v1/incidents rejects invalid bodies', () => {
   });
 
   it.each([
-    ['no body at all', {}],
     ['a JSON array', { rawBody: '[]' }],
-    ['JSON sent as text/plain', { rawBody: JSON.stringify(incidentBody()), headers: { 'content-type': 'text/plain' } }],
+    ['JSON null', { rawBody: 'null' }],
   ])('rejects %s with the whole body ("") as the pointer', async (_name, options) => {
     await expectRejected(() => request(app, 'POST', '/v1/incidents', { key: actors.editor, ...options }), { fields: [''] });
+  });
+
+  it('rejects no body at all by naming each required field, as for an empty object', async () => {
+    const response = await expectRejected(() => request(app, 'POST', '/v1/incidents', { key: actors.editor }), {
+      fields: ['/title', '/date', '/location', '/attackTypes'],
+    });
+    const empty = await request(app, 'POST', '/v1/incidents', { key: actors.editor, body: {} });
+    expect(response.body.errors).toEqual(empty.body.errors);
+  });
+
+  it('rejects JSON sent as text/plain with 415 naming application/json', async () => {
+    const response = await expectRejected(
+      () => request(app, 'POST', '/v1/incidents', { key: actors.editor, rawBody: JSON.stringify(incidentBody()), headers: { 'content-type': 'text/plain' } }),
+      { status: 415, type: '/problems/unsupported-media-type' },
+    );
+    expect(response.body.detail).toContain('application/json');
   });
 });
 
@@ -184,6 +204,7 @@ describe('PATCH /v1/incidents/:id rejects invalid bodies', () => {
     ['unknown actor type', claim({ actorType: 'aliens' }), ['/perpetratorClaims/0/actorType']],
     ['impossible date', day('2015-02-30'), ['/date/value']],
     ['bad country', { location: { country: 'XX' } }, ['/location/country']],
+    ['a type of death on an incident that is no killing', { deathType: 'crossfire' }, ['/deathType']],
     ['bad URL', source({ url: 'htp:/broken' }), ['/sources/0/url']],
     ['unknown field', { unknownField: true }, ['/unknownField']],
     ['moving the incident to another organisation', { organisationId: crypto.randomUUID() }, ['/organisationId']],
@@ -271,5 +292,38 @@ describe('accepted date forms', () => {
       .where('id', '=', created.body.id)
       .executeTakeFirstOrThrow();
     expect(row).toEqual({ date_start: expected.start, date_end: expected.end, date_precision: expected.precision });
+  });
+});
+
+describe('killings and countries that no longer exist', () => {
+  it('keeps a type of death and a former country, and names the country in words', async () => {
+    const body = incidentBody({
+      location: { country: 'YUCS', city: 'Belgrade' }, attackTypes: ['killing'], deathType: 'crossfire',
+      victims: [{ name: 'A Reporter', nationality: 'SUHH', outcome: 'killed' }],
+    });
+    const created = await request(app, 'POST', '/v1/incidents', { key: actors.editor, body });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body).toMatchObject({
+      deathType: 'crossfire', location: { country: 'YUCS', countryName: 'Yugoslavia' }, victims: [{ nationality: 'SUHH' }],
+    });
+    const publicView = await request(app, 'GET', `/v1/incidents/${created.body.id}`, { key: actors.researcher });
+    expect(publicView.body).toMatchObject({ deathType: 'crossfire', location: { countryName: 'Yugoslavia' } });
+  });
+
+  it('refuses to drop "killing" from an incident that has a type of death, and changes nothing', async () => {
+    const created = await request(app, 'POST', '/v1/incidents', {
+      key: actors.editor, body: incidentBody({ attackTypes: ['killing'], deathType: 'murder' }),
+    });
+    await expectRejected(
+      () => request(app, 'PATCH', `/v1/incidents/${created.body.id}`, { key: actors.editor, body: { attackTypes: ['physical_assault'] }, headers: { 'if-match': '"1"' } }),
+      { fields: ['/attackTypes'] },
+    );
+    const read = await request(app, 'GET', `/v1/incidents/${created.body.id}`, { key: actors.editor });
+    expect(read.body).toMatchObject({ version: 1, attackTypes: ['killing'], deathType: 'murder' });
+    const cleared = await request(app, 'PATCH', `/v1/incidents/${created.body.id}`, {
+      key: actors.editor, body: { attackTypes: ['physical_assault'], deathType: null }, headers: { 'if-match': '"1"' },
+    });
+    expect(cleared.status, cleared.text).toBe(200);
+    expect(cleared.body.deathType).toBeNull();
   });
 });

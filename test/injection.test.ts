@@ -189,10 +189,10 @@ describe('malformed bodies and wrong content types', () => {
     ['a charset other than UTF-8', { rawBody: valid, headers: { 'content-type': 'application/json; charset=latin1' } }, 415, '/problems/unsupported-encoding'],
     ['an unknown Content-Encoding', { rawBody: valid, headers: { 'content-encoding': 'zstd-x' } }, 415, '/problems/unsupported-encoding'],
     ['gzip that is not gzip', { rawBody: valid, headers: { 'content-encoding': 'gzip' } }, 400, '/problems/unreadable-body'],
-    ['text/plain', { rawBody: valid, headers: { 'content-type': 'text/plain' } }, 400, '/problems/validation-failed'],
-    ['a form', { rawBody: 'title=x&date=2015', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 400, '/problems/validation-failed'],
-    ['multipart', { rawBody: '--b\r\nContent-Disposition: form-data; name="title"\r\n\r\nx\r\n--b--', headers: { 'content-type': 'multipart/form-data; boundary=b' } }, 400, '/problems/validation-failed'],
-    ['XML', { rawBody: '<incident><title>x</title></incident>', headers: { 'content-type': 'application/xml' } }, 400, '/problems/validation-failed'],
+    ['text/plain', { rawBody: valid, headers: { 'content-type': 'text/plain' } }, 415, '/problems/unsupported-media-type'],
+    ['a form', { rawBody: 'title=x&date=2015', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, '/problems/unsupported-media-type'],
+    ['multipart', { rawBody: '--b\r\nContent-Disposition: form-data; name="title"\r\n\r\nx\r\n--b--', headers: { 'content-type': 'multipart/form-data; boundary=b' } }, 415, '/problems/unsupported-media-type'],
+    ['XML', { rawBody: '<incident><title>x</title></incident>', headers: { 'content-type': 'application/xml' } }, 415, '/problems/unsupported-media-type'],
   ])('%s: clean 4xx, nothing written', async (_name, options, status, type) => {
     const response = await expectRefused('POST', '/v1/incidents', { key: actors.editor, ...options }, status);
     expect(response.body.type).toBe(type);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertApiKey } from '../src/auth/api-key.queries.ts';
-import { refreshVictimNameKeys } from '../src/duplicates/duplicate.queries.ts';
+import { refreshVictimNameKeys } from '../src/incidents/victim-name-keys.queries.ts';
 import { DIMENSIONS } from '../src/statistics/statistics.schemas.ts';
 import { createKey, createOrganisation, incidentBody } from './support/factories.ts';
 import { startTestApp, type TestApp } from './support/test-app.ts';

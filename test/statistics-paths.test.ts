@@ -23,7 +23,7 @@ let app: TestApp;
 let actors: Actors;
 const records: ModelIncident[] = [];
 
-const INCIDENT_DIMENSIONS = ['year', 'month', 'country', 'attackType', 'verificationStatus', 'motive', 'judicialOutcome'];
+const INCIDENT_DIMENSIONS = ['year', 'month', 'country', 'attackType', 'verificationStatus', 'motive', 'judicialOutcome', 'deathType'];
 const GROUPINGS = [
   '', ...INCIDENT_DIMENSIONS,
   ...INCIDENT_DIMENSIONS.flatMap((first, index) => INCIDENT_DIMENSIONS.slice(index + 1).map((second) => `${first},${second}`))
@@ -31,7 +31,7 @@ const GROUPINGS = [
 ];
 const FILTERS = [
   'country=TR,SY', 'attackType=killing,abduction', 'verificationStatus=verified,disputed', 'motive=work_related_confirmed',
-  'judicialOutcome=no_investigation,unknown', 'includeDebunked=true', 'dateFrom=2012&dateTo=2019', 'dateFrom=2014-06-15&dateTo=2018-02',
+  'judicialOutcome=no_investigation,unknown', 'deathType=murder,unclassified', 'includeDebunked=true', 'dateFrom=2012&dateTo=2019', 'dateFrom=2014-06-15&dateTo=2018-02',
   'dateFrom=2012-03&dateTo=2020&dateMatch=within', 'attackType=killing&country=TR,SY,IQ&includeDebunked=true&dateFrom=2011',
   'organisation=OWN', 'verificationStatus=debunked',
 ];

@@ -1,20 +1,9 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { KeyActor } from '../auth/actor.ts';
+import type { Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
+import type { DbOrTransaction } from '../db/in-transaction.ts';
+import type { AuditContext } from './actor.ts';
 
-type Db = Kysely<Database> | Transaction<Database>;
-
-/** Who made a write and under which request; every service write takes one. */
-export interface WriteContext {
-  actor: KeyActor;
-  requestId: string;
-}
-
-/** Writes made outside the API, such as `npm run keys`, name their tool instead of a key. */
-export interface SystemContext {
-  actor: { kind: 'system'; tool: string };
-  requestId: null;
-}
+export type { AuditContext, WriteContext } from './actor.ts';
 
 export interface AuditEntry {
   action: string;
@@ -26,14 +15,15 @@ export interface AuditEntry {
 }
 
 /** The audit_log columns of an entry other than its `before` and `after` documents. */
-export function auditColumns(context: WriteContext | SystemContext, entry: AuditEntry) {
+export function auditColumns(context: AuditContext, entry: AuditEntry) {
   return {
     action: entry.action,
     entity_type: entry.entityType,
     entity_id: entry.entityId,
     organisation_id: entry.organisationId,
-    actor_key_id: context.actor.kind === 'system' ? null : context.actor.keyId,
-    actor_role: context.actor.kind === 'system' ? `system:${context.actor.tool}` : context.actor.role,
+    actor_key_id: context.actor.keyId,
+    // A tool is recorded by its name, whatever role it acted in: `system:import-cli`.
+    actor_role: context.actor.kind === 'system' ? `system:${context.actor.name}` : context.actor.role,
     request_id: context.requestId,
   };
 }
@@ -41,11 +31,11 @@ export function auditColumns(context: WriteContext | SystemContext, entry: Audit
 const asJson = (document: unknown) => (document === undefined || document === null ? null : JSON.stringify(document));
 
 /** Call inside the write's own transaction: the audit row commits or rolls back with it. */
-export async function appendAudit(trx: Transaction<Database>, context: WriteContext | SystemContext, entry: AuditEntry) {
+export async function appendAudit(trx: Transaction<Database>, context: AuditContext, entry: AuditEntry) {
   await trx.insertInto('audit_log').values({ ...auditColumns(context, entry), before: asJson(entry.before), after: asJson(entry.after) }).execute();
 }
 
-export async function listAuditForEntity(db: Db, entityType: string, entityId: string) {
+export async function listAuditForEntity(db: DbOrTransaction, entityType: string, entityId: string) {
   const rows = await db
     .selectFrom('audit_log')
     .leftJoin('api_keys', 'api_keys.id', 'audit_log.actor_key_id')

@@ -8,7 +8,7 @@ export const auditEntrySchema = z
     actor: z.object({
       keyId: z.uuid().nullable(),
       keyName: z.string().nullable(),
-      role: z.string().nullable().describe('The key\'s role, or system:<tool> for writes made outside the API.'),
+      role: z.string().nullable().describe('The key\'s role, or system:<tool> for writes made outside the API by a tool the operator runs (system:import-cli, system:seed, system:keys-cli, system:bootstrap); keyId is then null.'),
     }),
     requestId: z.string().nullable().describe('Matches the X-Request-Id of the request and the server logs.'),
     before: z.unknown().describe('The whole incident before the write (null on create).'),

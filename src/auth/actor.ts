@@ -1,19 +1,19 @@
+import type { MemberActor, Role } from '../audit/actor.ts';
 import { ForbiddenError, UnauthenticatedError } from '../errors.ts';
 
-export const ROLES = ['admin', 'editor', 'reviewer', 'researcher'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, systemActor, type KeyActor, type MemberActor, type Role, type SystemActor } from '../audit/actor.ts';
 
-/** Who is asking. Anonymous callers are `public`; everyone else is an API key. */
-export type Actor =
-  | { kind: 'public' }
-  | { kind: 'key'; keyId: string; organisationId: string; role: Role };
+/**
+ * Who is asking. Anonymous callers are `public`; an API caller is a key. A tool run by the
+ * operator (the import CLI, the sample data) is a system actor acting for one organisation in
+ * an explicit role; its role is checked here exactly as a key's.
+ */
+export type Actor = { kind: 'public' } | MemberActor;
 
 export const PUBLIC_ACTOR: Actor = { kind: 'public' };
 
-export type KeyActor = Extract<Actor, { kind: 'key' }>;
-
-export function requireRole(actor: Actor, ...roles: Role[]): KeyActor {
-  if (actor.kind === 'key' && roles.includes(actor.role)) return actor;
+export function requireRole(actor: Actor, ...roles: Role[]): MemberActor {
+  if (actor.kind !== 'public' && roles.includes(actor.role)) return actor;
   if (actor.kind === 'public') {
     throw new UnauthenticatedError(`This needs an API key with the role ${roles.join(' or ')}.`);
   }
@@ -22,10 +22,10 @@ export function requireRole(actor: Actor, ...roles: Role[]): KeyActor {
 
 /** The organisation whose confidential details the actor may see: editors and reviewers see their own. */
 export function ownOrganisation(actor: Actor): string | undefined {
-  return actor.kind === 'key' && (actor.role === 'editor' || actor.role === 'reviewer') ? actor.organisationId : undefined;
+  return actor.kind !== 'public' && (actor.role === 'editor' || actor.role === 'reviewer') ? actor.organisationId : undefined;
 }
 
 /** Callers who get the same answers share this key: caches and ETags must never cross it. */
 export function viewerKey(actor: Actor): string {
-  return actor.kind === 'key' ? `${actor.role}:${actor.organisationId}` : 'public';
+  return actor.kind === 'public' ? 'public' : `${actor.role}:${actor.organisationId}`;
 }

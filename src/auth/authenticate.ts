@@ -1,7 +1,8 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
+import type { WriteContext } from '../audit/actor.ts';
 import type { Db } from '../db/create-db.ts';
 import { UnauthenticatedError } from '../errors.ts';
-import { PUBLIC_ACTOR } from './actor.ts';
+import { PUBLIC_ACTOR, requireRole, type Role } from './actor.ts';
 import { findActiveKeyByToken } from './api-key.queries.ts';
 
 /**
@@ -22,4 +23,12 @@ export function authenticate(db: Db): RequestHandler {
     req.actor = { kind: 'key', keyId: key.id, organisationId: key.organisation_id, role: key.role };
     next();
   };
+}
+
+/**
+ * The caller as the audit trail names it, after checking its role (401/403 otherwise). Routes
+ * call it first, so a caller without the right role learns that before any validation detail.
+ */
+export function auditContextOf(req: Request, ...roles: Role[]): WriteContext {
+  return { actor: requireRole(req.actor, ...roles), requestId: String(req.id) };
 }

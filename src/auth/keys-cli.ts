@@ -2,14 +2,16 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { createDb, type Db } from '../db/create-db.ts';
 import { migrateToLatest } from '../db/migrate.ts';
-import { findOrganisationByName, insertOrganisation } from '../organisations/organisation.queries.ts';
-import { ROLES, type Role } from './actor.ts';
-import { appendAudit, type SystemContext } from '../audit/audit.queries.ts';
-import { toOrganisation } from '../organisations/organisation.queries.ts';
-import { findApiKey, insertApiKey, listApiKeys, revokeApiKey } from './api-key.queries.ts';
-import { toApiKey } from './api-key.schemas.ts';
+import { inTransaction } from '../db/in-transaction.ts';
+import { NotFoundError } from '../errors.ts';
+import { findOrganisationByName } from '../organisations/organisation.queries.ts';
+import { findOrCreateOrganisation } from '../organisations/organisation.service.ts';
+import { ROLES, systemActor, type Role } from './actor.ts';
+import { listApiKeys } from './api-key.queries.ts';
+import { createApiKey, revokeApiKey } from './api-key.service.ts';
 
-const cli: SystemContext = { actor: { kind: 'system', tool: 'keys-cli' }, requestId: null };
+/** Every write of this tool is audited as `system:keys-cli`. */
+const cli = { actor: systemActor('keys-cli'), requestId: null };
 
 const usage = `Manage API keys from the command line (works while the API is down; with the embedded
 database the API must be stopped, since only one process may open it).
@@ -42,20 +44,10 @@ const commands: Record<string, (db: Db) => Promise<void>> = {
     if (!ROLES.includes(values.role as Role)) fail(`--role must be one of ${ROLES.join(', ')}.`);
     const role = values.role as Role;
     const org = values.org;
-    const { organisation, created } = await db.transaction().execute(async (trx) => {
-      let organisation = await findOrganisationByName(trx, org);
-      if (!organisation) {
-        organisation = await insertOrganisation(trx, org);
-        await appendAudit(trx, cli, {
-          action: 'organisation.create', entityType: 'organisation', entityId: organisation.id, organisationId: organisation.id,
-          before: null, after: toOrganisation(organisation),
-        });
-      }
-      const { key, ...row } = await insertApiKey(trx, { organisationId: organisation.id, name: values.name ?? `${role} key (CLI)`, role });
-      await appendAudit(trx, cli, {
-        action: 'api_key.create', entityType: 'api_key', entityId: row.id, organisationId: organisation.id, before: null, after: toApiKey(row),
-      });
-      return { organisation, created: { ...row, key } };
+    const { organisation, created } = await inTransaction(db, async (trx) => {
+      const { organisation } = await findOrCreateOrganisation(trx, cli, org);
+      const created = await createApiKey(trx, cli, { organisationId: organisation.id, name: values.name ?? `${role} key (CLI)`, role });
+      return { organisation, created };
     });
     console.log(`Created a new ${role} key for "${organisation.name}" (id ${created.id}). Store it now; it is not shown again:\n\n${created.key}\n`);
   },
@@ -70,17 +62,10 @@ const commands: Record<string, (db: Db) => Promise<void>> = {
   async revoke(db) {
     const id = rest[0];
     if (!id || !/^[0-9a-f-]{36}$/i.test(id)) fail('Give the id of the key to revoke (see `npm run keys -- list`).');
-    const revoked = await db.transaction().execute(async (trx) => {
-      const before = await findApiKey(trx, id);
-      const after = await revokeApiKey(trx, id);
-      if (before && after) {
-        await appendAudit(trx, cli, {
-          action: 'api_key.revoke', entityType: 'api_key', entityId: id, organisationId: after.organisation_id,
-          before: toApiKey(before), after: toApiKey(after),
-        });
-      }
-      return after;
-    });
+    const revoked = await revokeApiKey(db, cli, id).then(
+      (outcome) => outcome === 'revoked',
+      (error: unknown) => (error instanceof NotFoundError ? false : Promise.reject(error)),
+    );
     console.log(revoked ? `Revoked key ${id}.` : `No active key with id ${id}.`);
     if (!revoked) process.exitCode = 1;
   },

@@ -45,6 +45,7 @@ export interface IncidentsTable {
   verification_status: Generated<string>;
   motive: string | null;
   judicial_outcome: string | null;
+  death_type: string | null;
   visibility: Generated<string>;
   version: Generated<number>;
   created_at: CreatedAt;
@@ -53,6 +54,9 @@ export interface IncidentsTable {
   deleted_at: NullableTimestamp;
   deleted_reason: string | null;
   search_text: Generated<string>;
+  /** Set when the incident was merged into another (src/duplicates/merge.service.ts). */
+  merged_into: ColumnType<string | null, string | null | undefined, string | null>;
+  merged_at: NullableTimestamp;
 }
 
 export interface VictimsTable {
@@ -70,6 +74,8 @@ export interface VictimsTable {
   employment: string | null;
   outcome: string | null;
   protected: boolean;
+  /** The name's sorted skeleton key (src/incidents/name-key.ts), kept with the victim for duplicate lookups. */
+  name_key: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface PerpetratorClaimsTable {
@@ -103,6 +109,10 @@ export interface VerificationChangesTable {
   note: string;
   changed_by: string | null;
   changed_at: CreatedAt;
+  /** The import that recorded this entry as history of another instance (migration 0011); null for a change made here. */
+  import_id: Generated<string | null>;
+  /** Who made an imported change, as the original instance named them. */
+  changed_by_name: Generated<string | null>;
 }
 
 export interface AuditLogTable {
@@ -138,6 +148,7 @@ export interface IncidentFactsTable {
   motive: string | null;
   judicial_outcome: string | null;
   country: string;
+  death_type: string | null;
 }
 
 /**
@@ -171,6 +182,16 @@ export interface IncidentListsTable {
   public_source_public: string;
 }
 
+/** Likely duplicates found when an incident was written (src/duplicates/). */
+export interface DuplicateFlagsTable {
+  incident_id: string;
+  candidate_id: string;
+  score: number;
+  reasons: ColumnType<unknown, string, string>;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  resolved: Generated<boolean>;
+}
+
 export interface DataVersionTable {
   id: Generated<boolean>;
   version: number;
@@ -195,6 +216,7 @@ export interface Database {
   audit_log: AuditLogTable;
   app_meta: AppMetaTable;
   data_version: DataVersionTable;
+  duplicate_flags: DuplicateFlagsTable;
 }
 
 export type IncidentRow = Selectable<IncidentsTable>;

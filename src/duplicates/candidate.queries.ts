@@ -5,11 +5,13 @@ import type { Database } from '../db/database.ts';
 import { inTransaction, type DbOrTransaction } from '../db/in-transaction.ts';
 import { visibleTo } from '../incidents/incident.queries.ts';
 import { MIN_NAME_SIMILARITY } from './duplicate-score.ts';
+import { skeletonKey } from '../incidents/name-key.ts';
 
 /**
  * Cheap SQL prefilters for duplicate candidates; scoring happens in TypeScript. Every query
  * filters with visibleTo, so candidates are only incidents the caller may read (live, not
- * merged). victims.name_key is the normalised name with its words sorted (name-key.ts).
+ * merged). victims.name_key is the name's consonant skeleton, words sorted (name-key.ts): the
+ * same name in any spelling or script has one key ("Naji Jerf", "Naji Jarf", "ناجي الجرف": "jrf nj").
  *
  * On create and import (the hot path) two bounded lookups run: the same name anywhere (btree
  * equality), and similar names among incidents in the same country with overlapping dates
@@ -17,6 +19,14 @@ import { MIN_NAME_SIMILARITY } from './duplicate-score.ts';
  * list adds a trigram-index search over every name, which costs more as the table grows.
  */
 const MAX_NAME_KEYS = 20;
+/**
+ * The nearby prefilter compares skeleton keys, which are short, while scoring also takes the
+ * trigram similarity of the readable names (a typo in a vowel moves a readable key, not a
+ * skeleton): so it lets through skeleton similarities from this lower bar, and scoring decides.
+ * Over test/fixtures/name-variants.json every pair scoring >= MIN_NAME_SIMILARITY has a
+ * skeleton similarity >= 0.3 (test/name-variants.test.ts checks it).
+ */
+export const NEARBY_SKELETON_SIMILARITY = 0.3;
 /** How far before the subject a candidate may start and still overlap it: longer ranges are rare. */
 const WINDOW_DAYS = 366;
 
@@ -26,7 +36,10 @@ export interface CandidateSearch {
   dateStart: string;
   dateEnd: string;
   attackTypes: string[];
-  /** The subject's victim names as name keys, as far as the caller may use them. */
+  /**
+   * The subject's victim names as readable name keys (nameForms' `key`), as far as the caller
+   * may use them; the prefilters compare their skeletons (skeletonKey) with name_key.
+   */
   nameKeys: string[];
 }
 
@@ -86,7 +99,7 @@ function matchableVictim(actor: Actor, owner: 'incidents' | 'owner') {
     ? sql<SqlBool>`(not victims.protected or ${sql.ref(`${owner}.organisation_id`)} = ${own}::uuid)`
     : sql<SqlBool>`not victims.protected`;
 }
-const keysOf = (search: CandidateSearch) => [...new Set(search.nameKeys)].slice(0, MAX_NAME_KEYS);
+const keysOf = (search: CandidateSearch) => [...new Set(search.nameKeys.map(skeletonKey))].slice(0, MAX_NAME_KEYS);
 const termsOf = (search: CandidateSearch): SearchTerms => ({
   country: sql<string>`${search.country}`,
   dateStart: sql<string>`${search.dateStart}::date`,
@@ -127,7 +140,7 @@ const nearby = (terms: SearchTerms, actor: Actor, match: 'names' | { attackTypes
             .select(sql.lit(1).as('one'))
             .whereRef('victims.incident_id', '=', 'incidents.id')
             .where(matchableVictim(actor, 'incidents'))
-            .where(sql<SqlBool>`exists (select 1 from unnest(${terms.keys}) as key where similarity(${nameKey}, key) >= ${MIN_NAME_SIMILARITY})`),
+            .where(sql<SqlBool>`exists (select 1 from unnest(${terms.keys}) as key where similarity(${nameKey}, key) >= ${NEARBY_SKELETON_SIMILARITY})`),
         )
       : sql<SqlBool>`incidents.attack_types && ${sql.val(match.attackTypes)}::text[]`,
   ]);
@@ -175,7 +188,7 @@ export async function findCandidatePairs(trx: Transaction<Database>, actor: Acto
     : base.where(nearby(terms, actor, 'names')).orderBy(closestFirst(terms)).orderBy('incidents.id');
   const ords = JSON.stringify(Object.fromEntries(subjects.map((subject) => [subject.id, subject.ord])));
   const { rows } = await sql<{ subject_id: string; candidate_id: string }>`with subjects as (
-      select * from jsonb_to_recordset(${json}::jsonb) as s (id uuid, ord int, country char(2), date_start date, date_end date, keys text[])),
+      select * from jsonb_to_recordset(${json}::jsonb) as s (id uuid, ord int, country text, date_start date, date_end date, keys text[])),
     batch as (select ${ords}::jsonb as ords)
     select s.id as subject_id, c.id as candidate_id from subjects as s cross join lateral (${candidates.limit(limit)}) as c`.execute(trx);
   return rows;

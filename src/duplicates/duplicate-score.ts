@@ -1,5 +1,5 @@
 import { normalizeForSearch } from '../incidents/search-text.ts';
-import { nameForms, trigramSimilarity, type NameForm } from './name-key.ts';
+import { nameForms, nameSimilarity, type NameForm } from '../incidents/name-key.ts';
 
 /**
  * How alike two incidents are, 0..1, with the reasons a reviewer reads. Weights: victim name
@@ -9,7 +9,7 @@ import { nameForms, trigramSimilarity, type NameForm } from './name-key.ts';
  */
 export const DUPLICATE_THRESHOLD = 0.6;
 const WEIGHT = { name: 0.5, date: 0.25, country: 0.1, city: 0.05, attackType: 0.1 } as const;
-/** Below this trigram similarity two different names earn nothing (and the SQL prefilter skips them). */
+/** Below this name similarity (name-key.ts nameSimilarity) two different names earn nothing. */
 export const MIN_NAME_SIMILARITY = 0.5;
 /** Dates this many days apart still earn half the date weight (a death reported the day after, time zones). */
 const NEAR_DAYS = 7;
@@ -87,14 +87,18 @@ function usable(incident: ScoredIncident, mayUseProtected: (organisationId: stri
 
 type UsableVictim = ReturnType<typeof usable>[number];
 
-/** The closest pair of victims; the same name once normalised and reordered counts as a full match. */
+/**
+ * The closest pair of victims (nameSimilarity): the same consonant skeleton once normalised and
+ * reordered ("Naji Jerf", "Naji Jarf", "ناجي الجرف") counts as a full match; a name sharing only
+ * a first name or a family name with the other ("Naji Hamdan") earns nothing.
+ */
 function bestNameMatch(left: UsableVictim[], right: UsableVictim[]) {
   let best: { credit: number; a: NameForm; b: NameForm; protected: boolean } | undefined;
   for (const victimA of left) {
     for (const victimB of right) {
       for (const a of victimA.forms) {
         for (const b of victimB.forms) {
-          const credit = a.key === b.key ? 1 : trigramSimilarity(a.key, b.key);
+          const credit = nameSimilarity(a, b);
           if (credit >= MIN_NAME_SIMILARITY && (!best || credit > best.credit)) {
             best = { credit, a, b, protected: victimA.protected || victimB.protected };
           }

@@ -4,7 +4,7 @@ import type { Db } from '../db/create-db.ts';
 import { parseInput } from '../http/validate.ts';
 import { etagFor, expectedVersion } from '../http/versioning.ts';
 import { incidentIdParamsSchema } from '../incidents/incident.schemas.ts';
-import { listDuplicatesQuerySchema, mergeIncidentSchema } from './duplicate.schemas.ts';
+import { listDuplicatesQuerySchema, mergeIncidentQuerySchema, mergeIncidentSchema } from './duplicate.schemas.ts';
 import { findDuplicates } from './duplicate.service.ts';
 import { mergeIncident } from './merge.service.ts';
 
@@ -24,9 +24,12 @@ export function duplicateRoutes(db: Db): Router {
   router.post('/:id/merge', async (req, res) => {
     const context = { actor: requireRole(req.actor, 'reviewer'), requestId: String(req.id) };
     const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
+    const { dryRun } = parseInput(mergeIncidentQuerySchema, req.query, 'query');
     const input = parseInput(mergeIncidentSchema, req.body, 'body');
-    const survivor = await mergeIncident(db, context, id, input, expectedVersion(req, input.version));
-    res.set('ETag', etagFor(survivor.version)).set('Content-Location', `${req.baseUrl}/${survivor.id}`).json(survivor);
+    const survivor = await mergeIncident(db, context, id, input, expectedVersion(req, input.version), { dryRun });
+    // A dry run's version was never committed: no ETag for it.
+    if (dryRun) res.set('Cache-Control', 'no-store').json(survivor);
+    else res.set('ETag', etagFor(survivor.version)).set('Content-Location', `${req.baseUrl}/${survivor.id}`).json(survivor);
   });
 
   return router;

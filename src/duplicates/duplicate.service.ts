@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
-import type { Actor, KeyActor } from '../auth/actor.ts';
+import type { Actor, MemberActor } from '../auth/actor.ts';
 import type { Database } from '../db/database.ts';
 import type { DbOrTransaction } from '../db/in-transaction.ts';
 import { NotFoundError } from '../errors.ts';
@@ -19,8 +19,9 @@ import {
   selectCandidates,
   type CandidateSearch,
 } from './candidate.queries.ts';
-import { listOpenFlags, mergePendingNameKeys, refreshVictimNameKeys, saveFlagsOf } from './duplicate.queries.ts';
-import { nameForms } from './name-key.ts';
+import { mergePendingNameKeys } from '../incidents/victim-name-keys.queries.ts';
+import { listOpenFlags, saveFlagsOf } from './duplicate.queries.ts';
+import { nameForms } from '../incidents/name-key.ts';
 
 /**
  * Duplicate detection: SQL finds a short list (candidate.queries.ts), TypeScript scores it.
@@ -119,13 +120,11 @@ export async function findDuplicates(db: DbOrTransaction, actor: Actor, incident
 }
 
 /**
- * The per-incident check of a create: refreshes the incident's victim name keys,
- * finds likely duplicates (score >= 0.6) among incidents `actor` may see and stores them in
+ * The per-incident check of a create (incident-hooks.ts afterCreate): finds likely duplicates (score >= 0.6) among incidents `actor` may see and stores them in
  * duplicate_flags. Run it inside the write's transaction, after the victims are written.
  * Incidents created earlier in the same transaction are candidates too.
  */
 export async function flagDuplicates(trx: Transaction<Database>, actor: Actor, incidentId: string): Promise<DuplicateCandidate[]> {
-  await refreshVictimNameKeys(trx, incidentId);
   const subject = await findIncidentTree(trx, incidentId);
   if (!subject) throw new NotFoundError('Incident not found.');
   const likely = (await rankCandidates(trx, actor, subject, 'flag')).filter((candidate) => candidate.score >= DUPLICATE_THRESHOLD);
@@ -159,7 +158,7 @@ export async function flagBatchDuplicates(trx: Transaction<Database>, actor: Act
  * rows, before any is created), set-based like flagBatchDuplicates: index i holds input i's
  * candidates, best first. Nothing is stored.
  */
-export async function findStoredDuplicates(trx: Transaction<Database>, actor: KeyActor, inputs: readonly CreateIncidentInput[]): Promise<DuplicateCandidate[][]> {
+export async function findStoredDuplicates(trx: Transaction<Database>, actor: MemberActor, inputs: readonly CreateIncidentInput[]): Promise<DuplicateCandidate[][]> {
   const subjects = inputs.map((input) => toScored(subjectFromInput(randomUUID(), actor.organisationId, input)));
   const likely = await likelyDuplicatesOf(trx, actor, subjects);
   return subjects.map((subject) => likely.get(subject.id) ?? []);

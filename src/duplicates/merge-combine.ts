@@ -1,12 +1,14 @@
 import { normalizeForSearch } from '../incidents/search-text.ts';
 import type { Incident, PerpetratorClaimInput, SourceInput, VictimInput } from '../incidents/incident.schemas.ts';
-import { nameForms } from './name-key.ts';
+import type { VictimPair } from './victim-pairing.ts';
 
 /**
  * What a survivor holds after a merge: its own victims, claims and sources (ids kept) plus
- * the loser's that it does not already have. Nothing is lost: a repeated item keeps the
- * survivor's values and takes the loser's where the survivor has none, and a victim's other
- * spelling becomes an alias. Where the two disagree on confidentiality, the stricter wins.
+ * the loser's that it does not already have (for victims: those the pairing of
+ * victim-pairing.ts, or the reviewer's, did not pair with one of its own). Nothing is lost: a
+ * repeated item keeps the survivor's values and takes the loser's where the survivor has none,
+ * and a victim's other spelling becomes an alias. Where the two disagree on confidentiality,
+ * the stricter wins.
  */
 type Victim = Incident['victims'][number];
 type Claim = Incident['perpetratorClaims'][number];
@@ -14,9 +16,9 @@ type Source = Incident['sources'][number];
 
 const MAX_ALIASES = 20; // what the API accepts on a later edit
 
-export function combineChildren(survivor: Incident, loser: Incident) {
+export function combineChildren(survivor: Incident, loser: Incident, victimPairs: ReadonlyArray<Pick<VictimPair, 'kept' | 'merged'>>) {
   return {
-    victims: combineVictims(survivor.victims, loser.victims),
+    victims: combineVictims(survivor.victims, loser.victims, victimPairs),
     perpetratorClaims: combine<Claim, PerpetratorClaimInput>(survivor.perpetratorClaims, loser.perpetratorClaims, claimKeys, (kept, other) => ({
       ...kept,
       attributedBy: kept.attributedBy ?? other.attributedBy,
@@ -33,8 +35,6 @@ export function combineChildren(survivor: Incident, loser: Incident) {
   };
 }
 
-/** Same victim = a name form (name, original script, alias) in common once normalised and reordered. */
-const victimKeys = (victim: Victim) => nameForms(victim).map((form) => form.key);
 /** Same claim = the same actor (normalised name) with the same attribution. */
 const claimKeys = (claim: Claim) => [`${normalizeForSearch(claim.actorName)}|${claim.attribution}`];
 /** Same source = the same URL, or the same title. */
@@ -59,11 +59,26 @@ function combine<T extends { id: string }, Input>(
   return result as unknown as Input[];
 }
 
-function combineVictims(kept: Victim[], incoming: Victim[]): VictimInput[] {
-  const named = combine<Victim, Victim>(kept, incoming.filter((victim) => victimKeys(victim).length), victimKeys, (survivor, other) => ({
-    ...survivor,
-    nameOriginal: survivor.nameOriginal ?? other.nameOriginal,
-    aliases: otherSpellings({ ...survivor, nameOriginal: survivor.nameOriginal ?? other.nameOriginal }, other),
+/**
+ * The survivor's victims, each filled from the merged victims paired with it (its values kept,
+ * the fields it lacks taken from them, their spellings added as aliases, protected if either
+ * is), then the merged incident's unpaired victims as new victims.
+ */
+function combineVictims(kept: Victim[], incoming: Victim[], pairs: ReadonlyArray<Pick<VictimPair, 'kept' | 'merged'>>): VictimInput[] {
+  const incomingById = new Map(incoming.map((victim) => [victim.id, victim]));
+  const absorbed = new Map<string, Victim[]>();
+  for (const pair of pairs) absorbed.set(pair.kept, [...(absorbed.get(pair.kept) ?? []), incomingById.get(pair.merged)!]);
+  const paired = new Set(pairs.map((pair) => pair.merged));
+  const survivors = kept.map((victim) => (absorbed.get(victim.id) ?? []).reduce(fillVictim, victim));
+  const added = incoming.filter((victim) => !paired.has(victim.id)).map((victim) => ({ ...victim, id: undefined }));
+  return [...survivors, ...added];
+}
+
+function fillVictim(survivor: Victim, other: Victim): Victim {
+  const named = { ...survivor, name: survivor.name ?? other.name, nameOriginal: survivor.nameOriginal ?? other.nameOriginal };
+  return {
+    ...named,
+    aliases: otherSpellings(named, other),
     role: survivor.role ?? other.role,
     gender: survivor.gender ?? other.gender,
     nationality: survivor.nationality ?? other.nationality,
@@ -72,12 +87,7 @@ function combineVictims(kept: Victim[], incoming: Victim[]): VictimInput[] {
     employment: survivor.employment ?? other.employment,
     outcome: survivor.outcome ?? other.outcome,
     protected: survivor.protected || other.protected,
-  }));
-  // Victims without a name cannot be told apart: keep as many as the record that lists more.
-  const unnamedKept = kept.filter((victim) => !victimKeys(victim).length).length;
-  const unnamedIncoming = incoming.filter((victim) => !victimKeys(victim).length);
-  const extra = unnamedIncoming.slice(unnamedKept).map((victim) => ({ ...victim, id: undefined }));
-  return [...named, ...extra];
+  };
 }
 
 /** The survivor's aliases plus every spelling the other record used that the survivor does not show. */

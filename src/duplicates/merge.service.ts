@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import { requireRole, type KeyActor } from '../auth/actor.ts';
+import { requireRole, type MemberActor } from '../auth/actor.ts';
 import { appendAudit, type WriteContext } from '../audit/audit.queries.ts';
 import type { Database } from '../db/database.ts';
 import { inTransaction, type DbOrTransaction } from '../db/in-transaction.ts';
@@ -9,9 +9,11 @@ import { findIncidentTree, lockOwnIncident } from '../incidents/incident.queries
 import type { Incident } from '../incidents/incident.schemas.ts';
 import { replacePerpetratorClaims, replaceSources, replaceVictims, setSearchText, updateIncidentColumns } from '../incidents/incident-writes.queries.ts';
 import { publicSearchText } from '../incidents/search-text.ts';
-import { markMerged, refreshVictimNameKeys, resolveFlagsInvolving } from './duplicate.queries.ts';
+import { refreshVictimNameKeys } from '../incidents/victim-name-keys.queries.ts';
+import { markMerged, resolveFlagsInvolving } from './duplicate.queries.ts';
 import type { MergeIncidentInput } from './duplicate.schemas.ts';
 import { combineChildren } from './merge-combine.ts';
+import { proposeVictimPairs, reviewerVictimPairs, type VictimPair } from './victim-pairing.ts';
 
 /**
  * Merges one incident (the loser, in the path) into another (the survivor, `into`), in one
@@ -19,6 +21,10 @@ import { combineChildren } from './merge-combine.ts';
  * is kept, marked merged_into the survivor and hidden from reads and lists; both versions move
  * on and both get an `incident.merge` audit record. Only a reviewer of the organisation that
  * owns both may merge: another organisation's record is never folded away by someone else.
+ *
+ * Victims that are the same person are paired (victim-pairing.ts, or the reviewer's
+ * `victimPairs`) and kept once; the pairing is in the answer and in the survivor's audit record.
+ * A dry run does all of it, answers the same, and rolls back.
  */
 type Trx = Transaction<Database>;
 
@@ -34,7 +40,7 @@ const intoError = (detail: string) => new ValidationError('The request body is n
  * 404 when the incident in the path is not the actor's own, visible one (as for every write to
  * another organisation's incident); 403 for a survivor the actor sees but does not own.
  */
-async function checkOwnership(trx: Trx, actor: KeyActor, loserId: string, survivorId: string) {
+async function checkOwnership(trx: Trx, actor: MemberActor, loserId: string, survivorId: string) {
   const loser = await findIncidentTree(trx, loserId, actor);
   if (!loser || loser.organisation_id !== actor.organisationId) throw new NotFoundError('Incident not found.');
   const survivor = await findIncidentTree(trx, survivorId, actor);
@@ -44,11 +50,20 @@ async function checkOwnership(trx: Trx, actor: KeyActor, loserId: string, surviv
   }
 }
 
-export async function mergeIncident(db: DbOrTransaction, context: WriteContext, loserId: string, input: MergeIncidentInput, version: number | undefined) {
+export type MergedIncident = Incident & { victimPairs: VictimPair[]; dryRun?: true };
+
+export async function mergeIncident(
+  db: DbOrTransaction,
+  context: WriteContext,
+  loserId: string,
+  input: MergeIncidentInput,
+  version: number | undefined,
+  { dryRun = false }: { dryRun?: boolean } = {},
+): Promise<MergedIncident> {
   const actor = requireRole(context.actor, 'reviewer');
   const survivorId = input.into;
   if (survivorId === loserId) throw intoError('an incident cannot be merged into itself');
-  return inTransaction(db, async (trx) => {
+  const merge = async (trx: Trx): Promise<MergedIncident> => {
     await checkOwnership(trx, actor, loserId, survivorId);
     // Locks in id order, so two opposite merges running at once cannot deadlock.
     const locked = new Map<string, Awaited<ReturnType<typeof lockOwnIncident>>>();
@@ -67,7 +82,11 @@ export async function mergeIncident(db: DbOrTransaction, context: WriteContext, 
 
     const loserBefore = await loadFull(trx, loserId);
     const survivorBefore = await loadFull(trx, survivorId);
-    const combined = combineChildren(survivorBefore, loserBefore);
+    // Checked before anything is written: a bad pairing is a 400 that changes nothing.
+    const victimPairs = input.victimPairs
+      ? reviewerVictimPairs(survivorBefore.victims, loserBefore.victims, input.victimPairs)
+      : proposeVictimPairs(survivorBefore.victims, loserBefore.victims);
+    const combined = combineChildren(survivorBefore, loserBefore, victimPairs);
     await replaceVictims(trx, survivorId, combined.victims);
     await replacePerpetratorClaims(trx, survivorId, combined.perpetratorClaims);
     await replaceSources(trx, survivorId, combined.sources);
@@ -87,8 +106,37 @@ export async function mergeIncident(db: DbOrTransaction, context: WriteContext, 
     });
     await appendAudit(trx, context, {
       action: 'incident.merge', entityType: 'incident', entityId: survivorId, organisationId,
-      before: survivorBefore, after: { ...survivorAfter, mergedFrom: loserId },
+      before: survivorBefore, after: { ...survivorAfter, victimPairs, mergedFrom: loserId },
     });
-    return survivorAfter;
-  });
+    return { ...survivorAfter, victimPairs };
+  };
+  return dryRun ? rolledBack(db, merge) : inTransaction(db, merge);
+}
+
+/** Thrown out of a dry run's transaction to roll it back, carrying the answer. */
+class DryRunRollback extends Error {
+  readonly result: MergedIncident;
+
+  constructor(result: MergedIncident) {
+    super('dry run: rolled back');
+    this.result = result;
+  }
+}
+
+/**
+ * Runs the whole merge (same checks, locks and answer) in a transaction of its own and rolls it
+ * back, so a preview can never disagree with the merge it previews. Victims new to the survivor
+ * carry ids that were never committed.
+ */
+async function rolledBack(db: DbOrTransaction, merge: (trx: Trx) => Promise<MergedIncident>): Promise<MergedIncident> {
+  if (db.isTransaction) throw new Error('A dry run rolls back a transaction of its own: pass the database, not a transaction.');
+  try {
+    await db.transaction().execute(async (trx) => {
+      throw new DryRunRollback(await merge(trx));
+    });
+  } catch (error) {
+    if (error instanceof DryRunRollback) return { ...error.result, dryRun: true };
+    throw error;
+  }
+  throw new Error('unreachable: a dry run always rolls back');
 }

@@ -5,6 +5,8 @@ import type { Database } from '../db/database.ts';
 import type { IncidentFilters } from '../incidents/incident-filters.ts';
 import { listIncidentPage, type PageCursor } from '../incidents/incident-list.queries.ts';
 import { shapeIncident, viewFor } from '../incidents/incident-shapes.ts';
+import type { IncidentTreeRow } from '../incidents/incident.queries.ts';
+import { listVerificationChangesOf } from '../incidents/verification.queries.ts';
 import { CSV_CONTENT_TYPE } from './csv.ts';
 import { incidentCsvChunks } from './csv-export.ts';
 import { incidentCsvHead, type ExportSort } from './incident-csv.ts';
@@ -14,7 +16,11 @@ import { readAhead } from './read-ahead.ts';
  * How each export format writes its file in pieces, so that an export of any size is written
  * chunk by chunk: the head, then the body read from the export's transaction, then the tail.
  * CSV lines are built by PostgreSQL (incident-csv.ts); JSON and GeoJSON are built here from the
- * incidents as shapeIncident makes them for the caller, a batch at a time.
+ * incidents as shapeIncident makes them for the caller, a batch at a time. In the JSON export,
+ * the owning organisation's incidents also carry their verification history
+ * (`verificationHistory`, as GET /v1/incidents/{id}/history shows it to the owner, without the
+ * entries' ids), so that the file moves an incident to another instance without loss
+ * (src/imports/README.md, "json").
  */
 export const EXPORT_FORMATS = ['json', 'csv', 'geojson'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -43,7 +49,11 @@ export function exportWriter(format: ExportFormat, actor: Actor, batchSize: numb
         tail: () => '',
       };
     case 'json':
-      return { contentType: 'application/json; charset=utf-8', extension: 'json', ...streamedArray(actor, batchSize, '{"data":[', (incident) => incident) };
+      return {
+        contentType: 'application/json; charset=utf-8',
+        extension: 'json',
+        ...streamedArray(actor, batchSize, '{"data":[', (incident, extra) => (extra ? { ...incident, ...extra } : incident), ownHistories),
+      };
     case 'geojson':
       return {
         contentType: 'application/geo+json; charset=utf-8',
@@ -54,22 +64,35 @@ export function exportWriter(format: ExportFormat, actor: Actor, batchSize: numb
 }
 
 type ShapedIncident = ReturnType<typeof shapeIncident>;
+/** Fields added to some incidents of a batch, by id, read with one query per batch. */
+type BatchExtras = (trx: Transaction<Database>, actor: Actor, rows: readonly IncidentTreeRow[]) => Promise<ReadonlyMap<string, object>>;
+
+/** The verification history of the caller's own incidents (full view only): one query per batch. */
+const ownHistories: BatchExtras = async (trx, actor, rows) => {
+  const own = rows.filter((row) => viewFor(actor, row.organisation_id) === 'full').map((row) => row.id);
+  const histories = await listVerificationChangesOf(trx, own);
+  return new Map(own.map((id) => [id, { verificationHistory: (histories.get(id) ?? []).map(({ id: _id, ...change }) => change) }]));
+};
 
 /**
  * A JSON document with one array written item by item: the opening, the items with commas
  * between them, then `],"meta":{...}}`. `item` may skip an incident by returning undefined.
  * (In GeoJSON, meta is a foreign member of the FeatureCollection, which RFC 7946 allows.)
  */
-function streamedArray(actor: Actor, batchSize: number, opening: string, item: (incident: ShapedIncident) => unknown) {
+function streamedArray(actor: Actor, batchSize: number, opening: string, item: (incident: ShapedIncident, extra?: object) => unknown, extras?: BatchExtras) {
   return {
     head: () => opening,
     body: async function* (trx: Transaction<Database>, filters: IncidentFilters, sort: ExportSort) {
       let first = true;
-      const read = (after?: PageCursor) => () => listIncidentPage(trx, actor, { filters, sort, limit: batchSize, after });
-      for await (const { rows } of readAhead(read(), (page) => (page.next ? read(page.next) : undefined))) {
+      // A batch's extras are read with it, so the read ahead fetches both while this batch is sent.
+      const read = (after?: PageCursor) => async () => {
+        const page = await listIncidentPage(trx, actor, { filters, sort, limit: batchSize, after });
+        return { ...page, extra: extras ? await extras(trx, actor, page.rows) : undefined };
+      };
+      for await (const { rows, extra } of readAhead(read(), (page) => (page.next ? read(page.next) : undefined))) {
         const parts: string[] = [];
         for (const row of rows) {
-          const value = item(shapeIncident(row, viewFor(actor, row.organisation_id)));
+          const value = item(shapeIncident(row, viewFor(actor, row.organisation_id)), extra?.get(row.id));
           if (value !== undefined) parts.push(JSON.stringify(value));
         }
         if (!parts.length) continue;

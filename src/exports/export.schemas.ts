@@ -11,10 +11,6 @@ export const exportIncidentsQuerySchema = z
     format: formatParameter(EXPORT_FORMATS),
   });
 
-/** GET /v1/incidents and GET /v1/stats: JSON, or CSV on request. */
-export const TABLE_FORMATS = ['json', 'csv'] as const;
-export const tableFormatSchema = z.object({ format: formatParameter(TABLE_FORMATS) });
-
 /** For the OpenAPI document: what every CSV answer is. */
 export const csvTextSchema = z
   .string()

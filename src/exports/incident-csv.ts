@@ -120,6 +120,7 @@ const columns: CsvColumn[] = [
   { name: 'verification_status', value: () => plain(sql.ref('incidents.verification_status')) },
   { name: 'motive', value: () => plain(sql.ref('incidents.motive')) },
   { name: 'judicial_outcome', value: () => plain(sql.ref('incidents.judicial_outcome')) },
+  { name: 'death_type', value: () => plain(sql.ref('incidents.death_type')) },
   { name: 'victim_count', value: () => plain(sql`coalesce(l.victim_count, 0)`) },
   { name: 'victims_killed', value: () => plain(sql`coalesce(l.victims_killed, 0)`) },
   { name: 'victim_names', value: (view) => text(ownOr(view, 'victim_names')) },

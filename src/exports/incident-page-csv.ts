@@ -1,23 +1,14 @@
-import type { Request, Response } from 'express';
-import type { Db } from '../db/create-db.ts';
-import type { DataVersion } from '../db/data-version.ts';
+import type { SendIncidentPageCsv } from '../incidents/incident.routes.ts';
 import { CSV_CONTENT_TYPE, CSV_RECORD_END } from './csv.ts';
 import { incidentCsvHead, selectIncidentCsvLines } from './incident-csv.ts';
 
 /**
  * GET /v1/incidents as CSV (format=csv or Accept: text/csv): one row per incident with the same
  * columns as the export, the next page in a Link header (rel="next"), the total
- * (includeTotal=true) in X-Total-Count and the data version in X-Data-Version.
+ * (includeTotal=true) in X-Total-Count and the data version in X-Data-Version. src/app.ts hands
+ * it to the incident routes.
  */
-export interface IncidentPage {
-  /** The page's incidents, in order. */
-  ids: string[];
-  nextCursor: string | null;
-  total?: number | undefined;
-  meta: DataVersion;
-}
-
-export async function sendIncidentPageCsv(db: Db, req: Request, res: Response, page: IncidentPage) {
+export const sendIncidentPageCsv: SendIncidentPageCsv = async (db, req, res, page) => {
   const lines = page.ids.length ? await selectIncidentCsvLines(db, req.actor, { kind: 'page', ids: page.ids }).execute() : [];
   res.set('X-Data-Version', String(page.meta.dataVersion));
   if (page.total !== undefined) res.set('X-Total-Count', String(page.total));
@@ -30,4 +21,4 @@ export async function sendIncidentPageCsv(db: Db, req: Request, res: Response, p
     .attachment(`dateline-incidents-${page.meta.dataVersion}-page.csv`)
     .type(CSV_CONTENT_TYPE)
     .send(incidentCsvHead(req.actor) + lines.map((row) => row.line + CSV_RECORD_END).join(''));
-}
+};

@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import type { DataVersion } from '../db/data-version.ts';
-import type { Counts, GroupRow } from '../statistics/statistics.queries.ts';
+import type { Counts, GroupRow } from '../statistics/statistics.types.ts';
 import type { Dimension } from '../statistics/statistics.schemas.ts';
 import { sendCsv, type CsvColumn } from './csv.ts';
 
@@ -18,7 +18,9 @@ export function sendStatisticsCsv(
   result: { groupBy: Dimension[]; groups: GroupRow[]; totals: Counts; version: DataVersion },
 ): void {
   const { groupBy, groups, totals, version } = result;
-  const columns: CsvColumn<GroupRow>[] = [...groupBy, ...COUNTS].map((name) => ({ name, value: (row) => row[name] }));
+  // A group by country also names it (countryName, as in the JSON).
+  const names = [...groupBy.flatMap((name) => (name === 'country' ? ['country', 'countryName'] : [name])), ...COUNTS];
+  const columns: CsvColumn<GroupRow>[] = names.map((name) => ({ name, value: (row) => (row as Record<string, string | number | null>)[name] ?? null }));
   res
     .set('X-Totals', COUNTS.map((name) => `${name}=${totals[name]}`).join(', '))
     .set('X-Data-Version', String(version.dataVersion));

@@ -2,14 +2,17 @@ import { Router } from 'express';
 import { sql } from 'kysely';
 import type { Db } from '../db/create-db.ts';
 import { sendProblem } from '../http/problem-handler.ts';
+import { refuseQuery } from '../http/validate.ts';
 
 /** /healthz: the process answers. /readyz: it can also reach the database. */
 export function healthRoutes(db: Db): Router {
   const router = Router();
-  router.get('/healthz', (_req, res) => {
+  router.get('/healthz', (req, res) => {
+    refuseQuery(req.query);
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (req, res) => {
+    refuseQuery(req.query);
     try {
       await sql`select 1`.execute(db);
       res.json({ status: 'ready' });

@@ -26,3 +26,7 @@ export function chooseFormat<F extends Format>(req: Request, requested: F | unde
   const accepted = req.accepts(formats.map((format) => MEDIA_TYPES[format]));
   return formats.find((format) => MEDIA_TYPES[format] === accepted) ?? formats[0];
 }
+
+/** GET /v1/incidents and GET /v1/stats: JSON, or CSV on request. */
+export const TABLE_FORMATS = ['json', 'csv'] as const;
+export const tableFormatSchema = z.object({ format: formatParameter(TABLE_FORMATS) });

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ValidationError, type FieldError } from '../errors.ts';
 import { UNSTORABLE_TEXT_DETAIL, unstorableTextPaths } from './storable-text.ts';
 
@@ -15,7 +15,9 @@ export function parseInput<Schema extends z.ZodType>(
   input: unknown,
   location: Location,
 ): z.output<Schema> {
-  const result = schema.safeParse(input ?? (location === 'body' ? undefined : {}));
+  // No body at all reads as an empty one, so each missing field is named ("reason: a reason is
+  // required"), not the body as a whole; a body of JSON null is still refused as not an object.
+  const result = schema.safeParse(input === undefined ? {} : input);
   const unstorable = unstorableTextPaths(input).map((segments) => toFieldError(segments, UNSTORABLE_TEXT_DETAIL, location));
   if (result.success && unstorable.length === 0) return result.data;
   const errors = [...unstorable, ...(result.success ? [] : result.error.issues.flatMap((issue) => toFieldErrors(issue, location)))];
@@ -29,14 +31,29 @@ function toFieldErrors(issue: z.core.$ZodIssue, location: Location): FieldError[
   const path = issue.path.map(String);
   // An unknown field is reported at the field itself, not at the object holding it.
   const paths = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...path, key]) : [path];
-  const detail = issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message;
+  const unknown = location === 'body' ? 'unknown field' : 'unknown parameter';
+  const detail = issue.code === 'unrecognized_keys' ? unknown : issue.message;
   return paths.map((segments) => toFieldError(segments, detail, location));
 }
 
+/**
+ * A body error points into the body (RFC 6901: '' is the whole body). A parameter error names the
+ * parameter as the client wrote it: `country`, not `country.0` for the first item of its list.
+ */
 function toFieldError(segments: string[], detail: string, location: Location): FieldError {
   return location === 'body'
-    ? { pointer: segments.map((segment) => `/${escapePointer(segment)}`).join(''), detail } // RFC 6901: '' is the whole body
-    : { parameter: segments.join('.') || '(all)', detail };
+    ? { pointer: segments.map((segment) => `/${escapePointer(segment)}`).join(''), detail }
+    : { parameter: segments[0] ?? '(all)', detail };
+}
+
+const noParameters = z.strictObject({});
+
+/**
+ * For a route that reads no query parameters: refuses any, as the routes with a query schema
+ * (all strict) refuse one they do not know, so a mistyped parameter is never silently ignored.
+ */
+export function refuseQuery(query: unknown): void {
+  parseInput(noParameters, query, 'query');
 }
 
 /** A schema may report the same problem the text check found; list it once. */

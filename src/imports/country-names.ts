@@ -1,11 +1,13 @@
 import { countryName } from '../incidents/country.ts';
+import { HISTORICAL_COUNTRIES } from '../incidents/historical-countries.ts';
 
 /**
  * English country names -> ISO 3166-1 alpha-2 codes, for files that spell countries out (CPJ,
  * most spreadsheets). The names come from the ICU data in Node (the same source as
  * src/incidents/country.ts), plus the other names trackers commonly use. Matching ignores case,
- * accents, punctuation, "&" vs "and" and a leading "the". Historic states (Yugoslavia, USSR) are
- * not mapped: which country they mean today depends on the place, so a person has to decide.
+ * accents, punctuation, "&" vs "and" and a leading "the". States that no longer exist
+ * (Yugoslavia, USSR, Czechoslovakia, Zaire...) map to their ISO 3166-3 codes: the incident is
+ * kept in the country as it was at the time, never moved to a successor state by guesswork.
  */
 const ALIASES: Record<string, string> = {
   'ivory coast': 'CI', 'cote divoire': 'CI',
@@ -14,7 +16,7 @@ const ALIASES: Record<string, string> = {
   'palestine': 'PS', 'state of palestine': 'PS', 'palestinian territory': 'PS', 'occupied palestinian territory': 'PS',
   'gaza': 'PS', 'gaza strip': 'PS', 'west bank': 'PS',
   'democratic republic of the congo': 'CD', 'democratic republic of congo': 'CD', 'dr congo': 'CD', 'drc': 'CD',
-  'congo kinshasa': 'CD', 'congo democratic republic of the': 'CD', 'zaire': 'CD',
+  'congo kinshasa': 'CD', 'congo democratic republic of the': 'CD',
   'republic of the congo': 'CG', 'republic of congo': 'CG', 'congo brazzaville': 'CG', 'congo republic of the': 'CG',
   'burma': 'MM', 'myanmar': 'MM',
   'usa': 'US', 'us': 'US', 'united states of america': 'US',
@@ -28,6 +30,11 @@ const ALIASES: Record<string, string> = {
   'viet nam': 'VN', 'hong kong': 'HK', 'macau': 'MO', 'macao': 'MO', 'taiwan': 'TW',
   'tanzania united republic of': 'TZ', 'united republic of tanzania': 'TZ', 'venezuela bolivarian republic of': 'VE',
   'bolivia plurinational state of': 'BO', 'moldova republic of': 'MD', 'republic of moldova': 'MD', 'brunei darussalam': 'BN',
+  'kosovo': 'XK', 'republic of kosovo': 'XK',
+  // Former states, as files name them (the ISO 3166-3 names are indexed too).
+  'federal republic of yugoslavia': 'YUCS', 'fr yugoslavia': 'YUCS', 'serbia montenegro': 'CSXX',
+  'soviet union': 'SUHH', 'union of soviet socialist republics': 'SUHH', 'east germany': 'DDDE',
+  'south yemen': 'YDYE', 'zaire': 'ZRCD',
   'kyrgyz republic': 'KG', 'slovak republic': 'SK', 'uae': 'AE', 'the netherlands': 'NL', 'holland': 'NL',
 };
 
@@ -58,14 +65,15 @@ function buildIndex(): Map<string, string> {
       if (short !== name) index.set(normaliseName(short), code);
     }
   }
+  for (const [code, { name }] of Object.entries(HISTORICAL_COUNTRIES)) index.set(normaliseName(name), code);
   for (const [alias, code] of Object.entries(ALIASES)) index.set(normaliseName(alias), code);
   return index;
 }
 
-/** The ISO code for an English country name, or for an ISO code itself ("TR", "tr"); undefined if unknown. */
+/** The ISO code for an English country name, or for an ISO code itself ("TR", "tr", "YUCS"); undefined if unknown. */
 export function countryCodeFor(value: string): string | undefined {
   const trimmed = value.trim();
-  if (/^[A-Za-z]{2}$/.test(trimmed) && countryName(trimmed.toUpperCase())) return trimmed.toUpperCase();
+  if (/^([A-Za-z]{2}|[A-Za-z]{4})$/.test(trimmed) && countryName(trimmed.toUpperCase())) return trimmed.toUpperCase();
   byName ??= buildIndex();
   return byName.get(normaliseName(trimmed));
 }

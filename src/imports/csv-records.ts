@@ -26,13 +26,51 @@ export function fileError(detail: string): ValidationError {
   return new ValidationError('The file cannot be imported.', [{ pointer: '', detail }]);
 }
 
+/**
+ * The file as text. A file in another encoding is refused with one message that names it, since
+ * reading it as UTF-8 would turn its letters into replacement characters: UTF-16 (what
+ * spreadsheets call "Unicode text"; a byte-order mark or NUL bytes give it away) and anything else
+ * that is not valid UTF-8, which in practice is Latin-1 / Windows-1252 ("CSV" in older Excel).
+ */
 export function decodeUtf8(bytes: Uint8Array): string {
+  if (isUtf16(bytes)) throw fileError('the file is UTF-16 (a spreadsheet\'s "Unicode text"); save it as UTF-8 (in Excel: "CSV UTF-8") and try again');
   try {
     // A byte-order mark, if any, is dropped here.
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw fileError('the file is not UTF-8 text; save it as "CSV UTF-8" and try again');
+    const at = firstInvalidUtf8(bytes);
+    const line = at === undefined ? '' : ` (line ${lineAt(bytes, at)} has the byte 0x${bytes[at]!.toString(16).toUpperCase().padStart(2, '0')}, which is not UTF-8)`;
+    throw fileError(`the file is not UTF-8${line}; it is probably Latin-1 / Windows-1252. Save it as UTF-8 (in Excel: "CSV UTF-8") and try again`);
   }
+}
+
+/** A UTF-16 byte-order mark, or NUL bytes in the first 4 kB (UTF-16 text of Latin letters is every other byte NUL). */
+function isUtf16(bytes: Uint8Array): boolean {
+  if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) return true;
+  const head = bytes.subarray(0, 4096);
+  let nul = 0;
+  for (const byte of head) if (byte === 0) nul++;
+  return head.length > 0 && nul >= Math.max(2, head.length / 10);
+}
+
+/** Offset of the first byte that does not belong to a well-formed UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Uint8Array): number | undefined {
+  for (let index = 0; index < bytes.length; ) {
+    const byte = bytes[index]!;
+    const length = byte < 0x80 ? 1 : byte >= 0xc2 && byte <= 0xdf ? 2 : byte >= 0xe0 && byte <= 0xef ? 3 : byte >= 0xf0 && byte <= 0xf4 ? 4 : 0;
+    if (length === 0) return index;
+    for (let next = 1; next < length; next++) {
+      if (((bytes[index + next] ?? 0) & 0xc0) !== 0x80) return index;
+    }
+    index += length;
+  }
+  return undefined;
+}
+
+function lineAt(bytes: Uint8Array, offset: number): number {
+  let line = 1;
+  for (let index = 0; index < offset; index++) if (bytes[index] === 0x0a) line++;
+  return line;
 }
 
 export function readCsv(text: string, delimiter = ','): CsvFile {

@@ -4,18 +4,21 @@ import { createDb, type Db } from '../db/create-db.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { CommandError, describeError, importFromFile, summarise, type ImportCommand } from './import-command.ts';
 import { IMPORT_FORMATS, type ImportFormatName } from './import-plan.ts';
-import { ON_DUPLICATE, type OnDuplicate } from './import.schemas.ts';
+import { IMPORT_VISIBILITIES, ON_DUPLICATE, type ImportVisibility, type OnDuplicate } from './import.schemas.ts';
+import { ValidationError } from '../errors.ts';
 
-const usage = `Import a CSV file of incidents into an organisation (the same checks and report as
-POST /v1/imports; with the embedded database the API must be stopped, since only one process may
-open it).
+const usage = `Import a file of incidents into an organisation: a CSV (native, cpj, mapped) or Dateline's
+JSON export (json). The same checks and report as POST /v1/imports; with the embedded database
+the API must be stopped, since only one process may open it.
 
   npm run import -- FILE --format <${IMPORT_FORMATS.join('|')}> --org "<organisation name>"
       [--mapping mapping.json]       the mapping of a --format mapped file (src/imports/README.md)
       [--dry-run]                    check every row and report; write nothing
       [--on-error abort|skip]        abort (default): any bad row imports nothing; skip: import the rest
       [--on-duplicate skip|create]   skip (default): leave out rows that are incidents already stored; create: create and flag them
-      [--visibility draft|published] draft (default)
+      [--visibility draft|published|keep]
+                                     draft (default): unverified drafts; published: publish them all;
+                                     keep (json): each incident's verification status and visibility as in the file
       [--idempotency-key KEY]        the same key again returns the first import's report
       [--json]                       print the whole report as JSON
 `;
@@ -43,11 +46,11 @@ if (!IMPORT_FORMATS.includes(values.format as ImportFormatName)) fail(`--format 
 if (!values.org) fail('Missing --org.');
 if (!['abort', 'skip'].includes(values['on-error'])) fail('--on-error must be abort or skip.');
 if (!ON_DUPLICATE.includes(values['on-duplicate'] as OnDuplicate)) fail(`--on-duplicate must be ${ON_DUPLICATE.join(' or ')}.`);
-if (!['draft', 'published'].includes(values.visibility)) fail('--visibility must be draft or published.');
+if (!IMPORT_VISIBILITIES.includes(values.visibility as ImportVisibility)) fail(`--visibility must be ${IMPORT_VISIBILITIES.join(', ')}.`);
 
 const command: ImportCommand = {
   file, format: values.format as ImportFormatName, organisation: values.org, mappingFile: values.mapping, dryRun: values['dry-run'],
-  onError: values['on-error'] as 'abort' | 'skip', onDuplicate: values['on-duplicate'] as OnDuplicate, visibility: values.visibility as 'draft' | 'published', idempotencyKey: values['idempotency-key'],
+  onError: values['on-error'] as 'abort' | 'skip', onDuplicate: values['on-duplicate'] as OnDuplicate, visibility: values.visibility as ImportVisibility, idempotencyKey: values['idempotency-key'],
 };
 
 /** One line on a terminal, rewritten in place; a line per 10% when stderr is a log file. */
@@ -57,6 +60,14 @@ function progress(done: number, total: number) {
   const text = `Importing: ${done}/${total} rows (${Math.floor((done / total) * 100)}%)`;
   if (process.stderr.isTTY) process.stderr.write(`\r${text}${done === total ? '\n' : ''}`);
   else process.stderr.write(`${text}\n`);
+}
+
+/** A file that cannot be imported at all (wrong format, encoding, shape): one line, "The file cannot be imported: …". */
+function oneLine(error: unknown): string | undefined {
+  if (!(error instanceof ValidationError) || error.errors.length !== 1) return undefined;
+  const [only] = error.errors;
+  const where = only!.parameter ? `${only!.parameter}: ` : '';
+  return `${error.message.replace(/\.$/, '')}: ${where}${only!.detail}`;
 }
 
 const config = loadConfig();
@@ -71,7 +82,7 @@ try {
   if (outcome.kind === 'imported' && !values.json) console.error(`Took ${seconds.toFixed(1)} s (${Math.round(outcome.report.counts.created / seconds)} rows/s).`);
   if (outcome.kind === 'rejected') process.exitCode = 1;
 } catch (error) {
-  console.error(error instanceof CommandError ? error.message : describeError(error));
+  console.error(error instanceof CommandError ? error.message : oneLine(error) ?? describeError(error));
   process.exitCode = 1;
 } finally {
   await db?.destroy();

@@ -1,24 +1,22 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Role } from '../auth/actor.ts';
-import { insertApiKey, revokeApiKey } from '../auth/api-key.queries.ts';
-import { toApiKey } from '../auth/api-key.schemas.ts';
-import { appendAudit, type SystemContext, type WriteContext } from '../audit/audit.queries.ts';
+import { systemActor, type Role, type WriteContext } from '../audit/actor.ts';
 import type { Db } from '../db/create-db.ts';
 import { ValidationError } from '../errors.ts';
 import { findOrganisationByName } from '../organisations/organisation.queries.ts';
 import { parseInput } from '../http/validate.ts';
 import type { ImportFormatName } from './import-plan.ts';
-import type { ImportReport, OnDuplicate } from './import.schemas.ts';
-import { earlierImport, previewImport, runImport, type ImportOutcome, type ImportRequest } from './import.service.ts';
+import type { ImportReport, ImportVisibility, OnDuplicate } from './import.schemas.ts';
+import { previewImport, runImport, type ImportOutcome, type ImportRequest } from './import.service.ts';
 import { importMappingSchema } from './mapping.schema.ts';
 
 /**
  * `npm run import` without the argument parsing: reads the file (and mapping), then runs the
- * same previewImport/runImport as POST /v1/imports. Writes need an API key for the audit trail,
- * so the command makes a key for the run ("import CLI: <file>") and revokes it at the end, both
- * audited, like the sample-data loader. The operator has the database itself, so the CLI may
- * also publish on import, with a second (reviewer) key.
+ * same previewImport/runImport as POST /v1/imports. It writes as the system actor `import-cli`
+ * (no API key: the audit trail names it `system:import-cli`), acting as an editor of the
+ * organisation, whose role is checked as a key's would be. The operator has the database itself,
+ * so the CLI may also publish on import, acting as a reviewer too.
  */
 export interface ImportCommand {
   file: string;
@@ -28,11 +26,9 @@ export interface ImportCommand {
   dryRun: boolean;
   onError: 'abort' | 'skip';
   onDuplicate: OnDuplicate;
-  visibility: 'draft' | 'published';
+  visibility: ImportVisibility;
   idempotencyKey?: string | undefined;
 }
-
-const cli: SystemContext = { actor: { kind: 'system', tool: 'import-cli' }, requestId: null };
 
 export class CommandError extends Error {}
 
@@ -46,27 +42,9 @@ async function readMapping(file: string) {
   return parseInput(importMappingSchema, json, 'body');
 }
 
-async function temporaryKey(db: Db, organisationId: string, role: Role, file: string): Promise<WriteContext> {
-  const key = await db.transaction().execute(async (trx) => {
-    const { key: _secret, ...row } = await insertApiKey(trx, { organisationId, name: `import CLI: ${file} (${role})`, role });
-    await appendAudit(trx, cli, {
-      action: 'api_key.create', entityType: 'api_key', entityId: row.id, organisationId, before: null, after: toApiKey(row),
-    });
-    return row;
-  });
-  return { actor: { kind: 'key', keyId: key.id, organisationId, role }, requestId: `import-cli-${key.id}` };
-}
-
-async function revokeKey(db: Db, context: WriteContext) {
-  await db.transaction().execute(async (trx) => {
-    const after = await revokeApiKey(trx, context.actor.keyId);
-    if (!after) return;
-    await appendAudit(trx, cli, {
-      action: 'api_key.revoke', entityType: 'api_key', entityId: after.id, organisationId: after.organisation_id,
-      before: { ...toApiKey(after), revokedAt: null }, after: toApiKey(after),
-    });
-  });
-}
+/** The CLI in one role for the organisation; one run id ties the run's audit records together. */
+const actingAs = (organisationId: string, role: Role, runId: string): WriteContext =>
+  ({ actor: systemActor('import-cli', { organisationId, role }), requestId: runId });
 
 export async function importFromFile(db: Db, command: ImportCommand, onProgress?: (done: number, total: number) => void): Promise<ImportOutcome> {
   const organisation = await findOrganisationByName(db, command.organisation);
@@ -84,20 +62,12 @@ export async function importFromFile(db: Db, command: ImportCommand, onProgress?
     visibility: command.visibility,
     idempotencyKey: command.idempotencyKey,
   };
-  // A dry run only reads: it sees what the run's editor key would see, without making the key.
-  if (command.dryRun) return previewImport(db, { kind: 'key', keyId: 'import-cli-dry-run', organisationId: organisation.id, role: 'editor' }, request);
-  // A file imported before needs no key for this run.
-  const earlier = await earlierImport(db, request);
-  if (earlier) return { kind: 'replayed', report: earlier };
-
-  const editor = await temporaryKey(db, organisation.id, 'editor', request.fileName);
-  const reviewer = command.visibility === 'published' ? await temporaryKey(db, organisation.id, 'reviewer', request.fileName) : undefined;
-  try {
-    return await runImport(db, editor, request, { publishAs: reviewer, onProgress });
-  } finally {
-    await revokeKey(db, editor);
-    if (reviewer) await revokeKey(db, reviewer);
-  }
+  const runId = `import-cli-${randomUUID()}`;
+  const editor = actingAs(organisation.id, 'editor', runId);
+  // A dry run only reads: it sees what the editor would see.
+  if (command.dryRun) return previewImport(db, editor.actor, request);
+  const reviewer = command.visibility !== 'draft' ? actingAs(organisation.id, 'reviewer', runId) : undefined;
+  return runImport(db, editor, request, { publishAs: reviewer, onProgress });
 }
 
 /** A readable summary for the terminal; the full report is --json. */
@@ -120,7 +90,7 @@ export function summarise(outcome: ImportOutcome, maxRows = 30): string {
 function duplicateLines(report: ImportReport, maxRows: number): string[] {
   if (!report.duplicates?.length) return [];
   const lines = ['Rows already stored (not created; --on-duplicate create creates them):'];
-  for (const row of report.duplicates.slice(0, maxRows)) lines.push(`  line ${row.line}: incident ${row.duplicateOf.incidentId} (score ${row.duplicateOf.score})`);
+  for (const row of report.duplicates.slice(0, maxRows)) lines.push(`  ${report.format === 'json' ? 'item' : 'line'} ${row.line}: incident ${row.duplicateOf.incidentId} (score ${row.duplicateOf.score})`);
   if (report.duplicates.length > maxRows) lines.push(`  … and ${report.duplicates.length - maxRows} more rows; --json prints the whole report.`);
   return lines;
 }
@@ -130,7 +100,7 @@ function rejectedLines(report: ImportReport, maxRows: number): string[] {
   const lines = [`Rejected rows${report.counts.skipped ? ' (skipped)' : ''}:`];
   for (const row of report.rejected.slice(0, maxRows)) {
     for (const error of row.errors) {
-      lines.push(`  line ${row.line}, ${error.column}: ${error.reason}${error.value ? ` (${JSON.stringify(error.value)})` : ''}`);
+      lines.push(`  ${report.format === 'json' ? 'item' : 'line'} ${row.line}, ${error.column}: ${error.reason}${error.value ? ` (${JSON.stringify(error.value)})` : ''}`);
     }
   }
   if (report.rejected.length > maxRows) lines.push(`  … and ${report.rejected.length - maxRows} more rows; --json prints the whole report.`);

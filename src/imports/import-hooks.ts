@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import type { KeyActor } from '../auth/actor.ts';
+import type { MemberActor } from '../auth/actor.ts';
 import type { WriteContext } from '../audit/audit.queries.ts';
 import type { Database } from '../db/database.ts';
 import { findStoredDuplicates, flagBatchDuplicates } from '../duplicates/duplicate.service.ts';
@@ -15,7 +15,8 @@ import type { CreateIncidentInput, Incident } from '../incidents/incident.schema
  * /v1/imports and `npm run import` use `importHooks`; a caller can pass other hooks (the
  * benchmark measures an import without detection: no hook, nothing skipped or flagged).
  */
-export interface DuplicateCandidate {
+/** A likely duplicate as an import report lists it (src/duplicates/ has the full candidate). */
+export interface ReportedDuplicate {
   incidentId: string;
   score: number;
   [detail: string]: unknown;
@@ -25,14 +26,14 @@ export type FlagDuplicates = (
   trx: Transaction<Database>,
   created: readonly Incident[],
   context: WriteContext,
-) => Promise<ReadonlyMap<string, readonly DuplicateCandidate[]> | void>;
+) => Promise<ReadonlyMap<string, readonly ReportedDuplicate[]> | void>;
 
 /** For each input, the stored incident it is the same as (see SAME_INCIDENT_THRESHOLD), or undefined. */
 export type FindSameIncidents = (
   trx: Transaction<Database>,
   inputs: readonly CreateIncidentInput[],
-  actor: KeyActor,
-) => Promise<Array<DuplicateCandidate | undefined>>;
+  actor: MemberActor,
+) => Promise<Array<ReportedDuplicate | undefined>>;
 
 export interface ImportHooks {
   flagDuplicates?: FlagDuplicates | undefined;
@@ -53,7 +54,7 @@ export interface ImportHooks {
 export const SAME_INCIDENT_THRESHOLD = 0.95;
 
 /** A candidate as the report lists it: the incident's id, the score and the reasons. */
-const reported = (candidate: { id: string; score: number; reasons: unknown }): DuplicateCandidate =>
+const reported = (candidate: { id: string; score: number; reasons: unknown }): ReportedDuplicate =>
   ({ incidentId: candidate.id, score: candidate.score, reasons: candidate.reasons });
 
 export const flagImportedDuplicates: FlagDuplicates = async (trx, created, context) => {

@@ -52,7 +52,7 @@ export async function lockOrganisationImports(trx: Transaction<Database>, organi
  */
 export function insertImport(
   trx: Transaction<Database>,
-  values: { organisationId: string; fingerprint: string; idempotencyKey: string | undefined; format: string; fileName: string; createdBy: string },
+  values: { organisationId: string; fingerprint: string; idempotencyKey: string | undefined; format: string; fileName: string; createdBy: string | null },
 ) {
   return trx
     .insertInto('imports')

@@ -1,31 +1,34 @@
 import { createHash } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
 import type { Transaction } from 'kysely';
-import { requireRole, type KeyActor } from '../auth/actor.ts';
+import { requireRole, type MemberActor } from '../auth/actor.ts';
 import type { WriteContext } from '../audit/audit.queries.ts';
 import type { Database } from '../db/database.ts';
 import { deferDerivedTables, refreshDerivedTables } from '../db/derived-tables.ts';
 import { inTransaction, type DbOrTransaction } from '../db/in-transaction.ts';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { prepareIncidentBatch, writeIncidentBatch } from '../incidents/incident-batch.ts';
 import { setVisibility } from '../incidents/incident.service.ts';
 import { findOrganisation } from '../organisations/organisation.queries.ts';
 import { decodeUtf8, fileError } from './csv-records.ts';
 import { importHooks, type ImportHooks } from './import-hooks.ts';
 import { planImport, type ImportFormatName, type ImportPlan, type PlannedRow } from './import-plan.ts';
-import { encodeImportCursor, type ImportCursor, type ImportReport, type OnDuplicate } from './import.schemas.ts';
+import { recordImportedState } from './import-state.ts';
+import { encodeImportCursor, type ImportCursor, type ImportReport, type ImportVisibility, type OnDuplicate } from './import.schemas.ts';
 import { completeImport, draftIncidentIds, findEarlierImports, findOwnImport, insertImport, listImportRows, lockOrganisationImports, refreshStatisticsIfGrown } from './import.queries.ts';
 import type { ImportMapping } from './mapping.schema.ts';
 
 /**
- * Imports a CSV file: plan every row (import-plan.ts); with onDuplicate=skip, set aside the
+ * Imports a file (CSV, or Dateline's JSON export): plan every row (import-plan.ts); with onDuplicate=skip, set aside the
  * rows that are incidents already stored (import-hooks.ts, per batch, before anything is
  * written); then create the other valid ones in batches
  * (incident-batch.ts: the same rows, audit records and search text as createIncident, in a
  * few multi-row inserts per batch) and flag likely duplicates per batch, all in one
  * transaction, with the derived tables refreshed once at the end (src/db/derived-tables.ts).
  * The import is recorded with its report; the same file or Idempotency-Key again answers with
- * that report and creates nothing.
+ * that report and creates nothing. A json import also records each incident's verification
+ * history, and with a reviewer's authority (visibility=keep) its status and visibility
+ * (import-state.ts).
  */
 export interface ImportRequest {
   organisationId: string;
@@ -35,7 +38,7 @@ export interface ImportRequest {
   mapping?: ImportMapping | undefined;
   onError: 'abort' | 'skip';
   onDuplicate: OnDuplicate;
-  visibility: 'draft' | 'published';
+  visibility: ImportVisibility;
   idempotencyKey?: string | undefined;
 }
 
@@ -48,7 +51,7 @@ export type ImportOutcome =
   | { kind: 'rejected'; report: ImportReport };
 
 export interface RunOptions {
-  /** A reviewer's context to publish with; only the CLI has one (see README). */
+  /** A reviewer's context to publish (or, json, keep the file's status and visibility) with; only the CLI has one (see README). */
   publishAs?: WriteContext | undefined;
   hooks?: ImportHooks | undefined;
   /** Called for each created incident, once its batch is written. */
@@ -95,10 +98,18 @@ function storedReport(stored: unknown): ImportReport {
 }
 
 function plan(request: ImportRequest): ImportPlan {
+  if (request.visibility === 'keep' && request.format !== 'json') {
+    throw new ValidationError('The request has invalid parameters.', [
+      { parameter: 'visibility', detail: 'visibility=keep keeps the status and visibility a JSON export holds; it is only for format=json' },
+    ]);
+  }
   const result = planImport(decodeUtf8(request.bytes), { format: request.format, fileName: request.fileName, mapping: request.mapping });
-  if (result.rowCount === 0) throw fileError('the file has a header but no rows');
+  if (result.rowCount === 0) throw fileError(request.format === 'json' ? 'the file holds no incidents ("data" is empty)' : 'the file has a header but no rows');
   return result;
 }
+
+/** json: what the file said of the incident's state, kept in the report (publishImport reads it). */
+const original = (row: PlannedRow) => (row.state ? { original: { verificationStatus: row.state.verificationStatus, visibility: row.state.visibility } } : {});
 
 function report(request: ImportRequest, fingerprint: string, planned: ImportPlan, result: Partial<ImportReport> & { dryRun: boolean }): ImportReport {
   const created = result.created ?? [];
@@ -136,7 +147,7 @@ function report(request: ImportRequest, fingerprint: string, planned: ImportPlan
  * set-based lookup per batch. Runs before the first batch is written, so rows of the same file
  * never make each other duplicates: those are created and flagged (the file is the source).
  */
-async function setAsideDuplicates(trx: Transaction<Database>, viewer: KeyActor, request: ImportRequest, rows: readonly PlannedRow[], options: RunOptions) {
+async function setAsideDuplicates(trx: Transaction<Database>, viewer: MemberActor, request: ImportRequest, rows: readonly PlannedRow[], options: RunOptions) {
   const { findSameIncidents } = options.hooks ?? importHooks;
   if (request.onDuplicate !== 'skip' || !findSameIncidents) return { toCreate: rows, duplicates: [] };
   const chunkSize = options.chunkSize ?? CHUNK_SIZE;
@@ -155,20 +166,22 @@ async function setAsideDuplicates(trx: Transaction<Database>, viewer: KeyActor, 
 }
 
 /** The dry run: what the import would do, as `viewer` (the importing editor) would run it, with nothing written. */
-export async function previewImport(db: DbOrTransaction, viewer: KeyActor, request: ImportRequest, options: RunOptions = {}): Promise<ImportOutcome> {
+export async function previewImport(db: DbOrTransaction, viewer: MemberActor, request: ImportRequest, options: RunOptions = {}): Promise<ImportOutcome> {
   const fingerprint = importFingerprint(request);
   const earlier = await earlierImport(db, request, fingerprint);
   if (earlier) return { kind: 'replayed', report: earlier };
   const planned = plan(request);
   const { toCreate, duplicates } = await inTransaction(db, (trx) => setAsideDuplicates(trx, viewer, request, planned.valid, options));
-  const wouldCreate = toCreate.map((row) => ({ line: row.line, incidentId: null, title: row.input.title }));
+  const wouldCreate = toCreate.map((row) => ({ line: row.line, incidentId: null, title: row.input.title, ...original(row) }));
   return { kind: 'dry_run', report: report(request, fingerprint, planned, { dryRun: true, created: wouldCreate, duplicates }) };
 }
 
 export async function runImport(db: DbOrTransaction, context: WriteContext, request: ImportRequest, options: RunOptions = {}): Promise<ImportOutcome> {
   requireRole(context.actor, 'editor');
-  if (request.visibility === 'published' && !options.publishAs) {
-    throw new ForbiddenError('Imports land as drafts: an editor imports, then a reviewer publishes them with POST /v1/imports/{id}/publish.');
+  if (request.visibility !== 'draft' && !options.publishAs) {
+    throw new ForbiddenError(request.visibility === 'keep'
+      ? 'Imports land as unverified drafts: keeping the file\'s verification status and visibility takes a reviewer\'s authority (npm run import --visibility keep on the server). Over the API, a reviewer publishes the import with POST /v1/imports/{id}/publish.'
+      : 'Imports land as drafts: an editor imports, then a reviewer publishes them with POST /v1/imports/{id}/publish.');
   }
   const fingerprint = importFingerprint(request);
   const earlier = await earlierImport(db, request, fingerprint);
@@ -189,10 +202,13 @@ export async function runImport(db: DbOrTransaction, context: WriteContext, requ
       const organisation = await findOrganisation(trx, request.organisationId);
       if (!organisation) throw new NotFoundError('Organisation not found.');
       const { toCreate, duplicates } = await setAsideDuplicates(trx, context.actor, request, planned.valid, options);
+      // With a reviewer: keep (json) sets each incident as the file says, after its batch is written; otherwise all are published.
+      const keepAs = request.visibility === 'keep' ? options.publishAs : undefined;
+      const publishAs = keepAs ? undefined : options.publishAs;
       await deferDerivedTables(trx);
       const created: ImportReport['created'] = [];
       const prepare = (start: number) => start < toCreate.length
-        ? prepareIncidentBatch(context, toCreate.slice(start, start + chunkSize).map((row) => row.input), { organisationName: organisation.name, publishAs: options.publishAs })
+        ? prepareIncidentBatch(context, toCreate.slice(start, start + chunkSize).map((row) => row.input), { organisationName: organisation.name, publishAs })
         : undefined;
       let next = prepare(0);
       for (let start = 0; next; start += chunkSize) {
@@ -203,11 +219,12 @@ export async function runImport(db: DbOrTransaction, context: WriteContext, requ
         await setImmediate();
         next = prepare(start + chunkSize);
         const incidents = await written;
+        if (request.format === 'json') await recordImportedState(trx, stored.id, incidents, rows, keepAs);
         await refreshStatisticsIfGrown(trx, start + incidents.length, start);
         const flagged = await flagDuplicates?.(trx, incidents, context);
         incidents.forEach((incident, index) => {
           const found = flagged?.get(incident.id) ?? [];
-          created.push({ line: rows[index]!.line, incidentId: incident.id, title: incident.title, ...(found.length ? { duplicates: [...found] } : {}) });
+          created.push({ line: rows[index]!.line, incidentId: incident.id, title: incident.title, ...original(rows[index]!), ...(found.length ? { duplicates: [...found] } : {}) });
           options.onProgress?.(created.length, toCreate.length);
         });
       }
@@ -249,14 +266,19 @@ export async function listImports(db: DbOrTransaction, organisationId: string, p
   return { data, nextCursor: rows.length > page.limit && last ? encodeImportCursor(last) : null };
 }
 
-/** Publishes the incidents an import created that are still drafts (reviewer), in one transaction. */
+/**
+ * Publishes the incidents an import created that are still drafts (reviewer), in one
+ * transaction. Of a json import, only those that were published where the file was exported:
+ * a draft there stays a draft here.
+ */
 export async function publishImport(db: DbOrTransaction, context: WriteContext, id: string) {
   requireRole(context.actor, 'reviewer');
   return inTransaction(db, async (trx) => {
     const { created } = await getImportReport(trx, context.actor.organisationId, id);
     const ids = created.flatMap((row) => (row.incidentId ? [row.incidentId] : []));
-    const draftSet = new Set(await draftIncidentIds(trx, context.actor.organisationId, ids));
-    const drafts = ids.filter((incidentId) => draftSet.has(incidentId)); // in the file's order
+    const publishable = created.flatMap((row) => (row.incidentId && row.original?.visibility !== 'draft' ? [row.incidentId] : []));
+    const draftSet = new Set(await draftIncidentIds(trx, context.actor.organisationId, publishable));
+    const drafts = publishable.filter((incidentId) => draftSet.has(incidentId)); // in the file's order
     for (const incidentId of drafts) await setVisibility(trx, context, incidentId, 'published', undefined);
     return { published: drafts, unchanged: ids.length - drafts.length };
   });

@@ -22,7 +22,7 @@ const SOURCE_LISTS = { source_titles: 'title', source_urls: 'url', source_kinds:
 
 const READ = new Set([
   'title', 'description', 'internal_notes', 'date_precision', 'date_start', 'date_end', 'country', 'region', 'city',
-  'latitude', 'longitude', 'coordinate_precision', 'attack_types', 'motive', 'judicial_outcome', 'victim_count',
+  'latitude', 'longitude', 'coordinate_precision', 'attack_types', 'motive', 'judicial_outcome', 'death_type', 'victim_count',
   'perpetrators', ...Object.keys(VICTIM_LISTS), ...Object.keys(SOURCE_LISTS),
 ]);
 
@@ -138,6 +138,7 @@ function convert(record: CsvRecord) {
     attackTypes: items(cell('attack_types')),
     motive: orNull(cell('motive')),
     judicialOutcome: orNull(cell('judicial_outcome')),
+    deathType: orNull(cell('death_type')),
     victims: victims(errors, cell),
     perpetratorClaims: perpetratorClaims(errors, cell('perpetrators')),
     sources,
@@ -154,7 +155,7 @@ export const nativeFormat: ImportFormat = {
       title: 'title', description: 'description', internalNotes: 'internal_notes', date: 'date_start', 'location.country': 'country',
       'location.region': 'region', 'location.city': 'city', 'location.coordinates': 'latitude', 'location.coordinates.longitude': 'longitude',
       'location.coordinates.precision': 'coordinate_precision', attackTypes: 'attack_types', motive: 'motive',
-      judicialOutcome: 'judicial_outcome', victims: 'victim_count', perpetratorClaims: 'perpetrators',
+      judicialOutcome: 'judicial_outcome', deathType: 'death_type', victims: 'victim_count', perpetratorClaims: 'perpetrators',
       ...Object.fromEntries(Object.entries(VICTIM_LISTS).map(([column, field]) => [`victims.*.${field}`, column])),
       ...Object.fromEntries(Object.entries(SOURCE_LISTS).map(([column, field]) => [`sources.*.${field}`, column])),
     },

@@ -1,7 +1,6 @@
 import { sql, type Insertable, type Transaction } from 'kysely';
 import { auditColumns, type AuditEntry, type WriteContext } from '../audit/audit.queries.ts';
 import type { Database, IncidentsTable, PerpetratorClaimsTable, SourcesTable } from '../db/database.ts';
-import type { DuplicatesDatabase } from '../duplicates/duplicate.tables.ts';
 
 /**
  * The inserts of incident-batch.ts: one insert per table for a whole batch of incidents. Each
@@ -11,7 +10,7 @@ import type { DuplicatesDatabase } from '../duplicates/duplicate.tables.ts';
  */
 export interface IncidentBatchRows {
   incidents: Array<Insertable<IncidentsTable> & { id: string }>;
-  victims: Array<Insertable<DuplicatesDatabase['victims']>>;
+  victims: Array<Insertable<Database['victims']>>;
   claims: Array<Insertable<PerpetratorClaimsTable>>;
   sources: Array<Insertable<SourcesTable>>;
   audit: Array<{ context: WriteContext; entry: AuditEntry }>;

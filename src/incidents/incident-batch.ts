@@ -3,7 +3,7 @@ import type { Transaction } from 'kysely';
 import { requireRole } from '../auth/actor.ts';
 import type { AuditEntry, WriteContext } from '../audit/audit.queries.ts';
 import type { Database } from '../db/database.ts';
-import { victimNameKey } from '../duplicates/name-key.ts';
+import { victimNameKey } from './name-key.ts';
 import { ForbiddenError } from '../errors.ts';
 import { insertIncidentBatch, type IncidentBatchRows } from './incident-batch.queries.ts';
 import { shapeIncident } from './incident-shapes.ts';
@@ -71,6 +71,7 @@ function buildIncidentBatch(context: WriteContext, inputs: readonly CreateIncide
       internal_notes: input.internalNotes ?? null,
       motive: input.motive ?? null,
       judicial_outcome: input.judicialOutcome ?? null,
+      death_type: input.deathType ?? null,
       verification_status: 'unverified',
       visibility: 'draft',
       version: 1,

@@ -5,13 +5,14 @@ import type { Database } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
 import { countryCodeSchema } from './country.ts';
 import { incidentDateInputSchema, toStoredDate } from './incident-date.ts';
-import { normalizeForSearch } from './search-text.ts';
+import { normalizeForSearch, relevanceText, searchPatterns } from './search-text.ts';
 import {
   actorTypes,
   attackTypes,
   attributions,
   genders,
   judicialOutcomes,
+  deathTypes,
   motives,
   verificationStatuses,
   victimOutcomes,
@@ -70,6 +71,7 @@ export const incidentFilterShape = {
   verificationStatus: codes(verificationStatuses).optional(),
   motive: codes(motives).optional(),
   judicialOutcome: codes(judicialOutcomes).optional(),
+  deathType: codes(deathTypes).optional().describe('How the victims died (CPJ\'s type of death).'),
   organisation: commaList(z.uuid()).optional().describe('Organisation ids.'),
   dateFrom: dateBound.optional(),
   dateTo: dateBound.optional(),
@@ -110,6 +112,7 @@ export function filterConditions(eb: Eb, filters: IncidentFilters, actor: Actor)
   if (filters.verificationStatus) conditions.push(eb('incidents.verification_status', 'in', filters.verificationStatus));
   if (filters.motive) conditions.push(eb('incidents.motive', 'in', filters.motive));
   if (filters.judicialOutcome) conditions.push(eb('incidents.judicial_outcome', 'in', filters.judicialOutcome));
+  if (filters.deathType) conditions.push(eb('incidents.death_type', 'in', filters.deathType));
   if (filters.organisation) conditions.push(eb('incidents.organisation_id', 'in', filters.organisation));
   if (filters.updatedSince) conditions.push(eb('incidents.updated_at', '>=', new Date(filters.updatedSince)));
 
@@ -164,8 +167,9 @@ export function filterConditions(eb: Eb, filters: IncidentFilters, actor: Actor)
   }
 
   if (filters.q) {
-    for (const token of normalizeForSearch(filters.q).split(' ').filter(Boolean)) {
-      conditions.push(eb('incidents.search_text', 'like', `%${escapeLike(token)}%`));
+    // Each word as a readable substring, or by its name skeleton (search-text.ts searchPatterns).
+    for (const patterns of searchPatterns(filters.q)) {
+      conditions.push(eb.or(patterns.map((pattern) => eb('incidents.search_text', 'like', pattern))));
     }
   }
   return conditions;
@@ -194,7 +198,7 @@ function victimFilterConditions(filters: IncidentFilters, own: string | undefine
 
 /** Search relevance: how well the normalised query matches part of the search text. */
 export function relevance(q: string) {
-  return sql<number>`word_similarity(${normalizeForSearch(q)}, incidents.search_text)`;
+  return sql<number>`word_similarity(${relevanceText(q)}, incidents.search_text)`;
 }
 
 export function escapeLike(value: string): string {

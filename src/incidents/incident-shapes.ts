@@ -1,5 +1,6 @@
 import { ownOrganisation, type Actor } from '../auth/actor.ts';
 import { allowList } from './allow-list.ts';
+import { countryName } from './country.ts';
 import { fromStoredDate } from './incident-date.ts';
 import type { IncidentTreeRow } from './incident.queries.ts';
 import {
@@ -47,11 +48,12 @@ function toIncident(row: IncidentTreeRow): Incident {
     description: row.description,
     internalNotes: row.internal_notes,
     date: fromStoredDate(row),
-    location: { country: row.country.trim(), region: row.region, city: row.city, coordinates },
+    location: { country: row.country, countryName: countryName(row.country) ?? row.country, region: row.region, city: row.city, coordinates },
     attackTypes: row.attack_types,
     verificationStatus: row.verification_status,
     motive: row.motive,
     judicialOutcome: row.judicial_outcome,
+    deathType: row.death_type,
     visibility: row.visibility,
     version: row.version,
     victims: row.victims.map((victim) => ({
@@ -61,7 +63,7 @@ function toIncident(row: IncidentTreeRow): Incident {
       aliases: victim.aliases,
       role: victim.role,
       gender: victim.gender,
-      nationality: victim.nationality?.trim() ?? null,
+      nationality: victim.nationality,
       outlet: victim.outlet,
       locality: victim.locality,
       employment: victim.employment,

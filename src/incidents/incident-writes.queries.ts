@@ -32,6 +32,7 @@ export function incidentColumns(input: UpdateIncidentInput): Updateable<Incident
   if (input.attackTypes !== undefined) columns.attack_types = input.attackTypes;
   if (input.motive !== undefined) columns.motive = input.motive ?? null;
   if (input.judicialOutcome !== undefined) columns.judicial_outcome = input.judicialOutcome ?? null;
+  if (input.deathType !== undefined) columns.death_type = input.deathType ?? null;
   return columns;
 }
 

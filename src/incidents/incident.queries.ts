@@ -5,7 +5,7 @@ import type { Database } from '../db/database.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** Set when the incident was merged into another; typed in src/duplicates/duplicate.tables.ts. */
+/** Set when the incident was merged into another (src/duplicates/merge.service.ts). */
 const MERGED_INTO = sql.ref<string | null>('incidents.merged_into');
 
 /**
@@ -31,7 +31,7 @@ const SHAPED_COLUMNS = [
   'incidents.id', 'incidents.organisation_id', 'incidents.title', 'incidents.description', 'incidents.internal_notes',
   'incidents.date_start', 'incidents.date_end', 'incidents.date_precision', 'incidents.country', 'incidents.region',
   'incidents.city', 'incidents.latitude', 'incidents.longitude', 'incidents.coordinate_precision', 'incidents.attack_types',
-  'incidents.verification_status', 'incidents.motive', 'incidents.judicial_outcome', 'incidents.visibility',
+  'incidents.verification_status', 'incidents.motive', 'incidents.judicial_outcome', 'incidents.death_type', 'incidents.visibility',
   'incidents.version', 'incidents.created_at', 'incidents.updated_at', 'incidents.published_at',
   'organisations.name as organisation_name',
 ] as const;
@@ -105,4 +105,23 @@ export async function lockOwnIncident(trx: Transaction<Database>, id: string, or
 export async function childIds(trx: Transaction<Database>, table: 'victims' | 'perpetrator_claims' | 'sources', incidentId: string) {
   const rows = await trx.selectFrom(table).select('id').where('incident_id', '=', incidentId).execute();
   return new Set(rows.map((row) => row.id));
+}
+
+/**
+ * Where a merged incident lives on (following merges of merges), for a caller who could read
+ * the merged incident before and may see the survivor: otherwise a merged draft's id would
+ * answer differently from a missing one, and its existence would leak.
+ */
+export async function findMergeSurvivor(db: Db, actor: Actor, id: string): Promise<string | undefined> {
+  const readable = await db.selectFrom('incidents').select('id').where('id', '=', id).where(visibleTo(actor, { evenIfMerged: true })).executeTakeFirst();
+  if (!readable) return undefined;
+  let current = id;
+  for (let hop = 0; hop < 20; hop++) {
+    const row = await db.selectFrom('incidents').select('merged_into').where('id', '=', current).executeTakeFirst();
+    if (!row?.merged_into) break;
+    current = row.merged_into;
+  }
+  if (current === id) return undefined;
+  const visible = await db.selectFrom('incidents').select('id').where('id', '=', current).where(visibleTo(actor)).executeTakeFirst();
+  return visible?.id;
 }

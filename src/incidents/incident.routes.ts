@@ -1,21 +1,19 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
+import type { DataVersion } from '../db/data-version.ts';
 import { requireRole, type Actor } from '../auth/actor.ts';
 import { listAuditForEntity } from '../audit/audit.queries.ts';
 import type { WriteContext } from '../audit/audit.queries.ts';
 import type { Db } from '../db/create-db.ts';
-import { findMergeSurvivor } from '../duplicates/duplicate.queries.ts';
-import { possibleDuplicates } from '../duplicates/duplicate.service.ts';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors.ts';
-import { parseInput } from '../http/validate.ts';
+import { parseInput, refuseQuery } from '../http/validate.ts';
 import { etagFor, expectedVersion } from '../http/versioning.ts';
 import { shapeIncident, viewFor, type IncidentView } from './incident-shapes.ts';
-import { findIncidentOwner, findIncidentTree, findVisibleIncidentOrganisation } from './incident.queries.ts';
+import { incidentHooks } from './incident-hooks.ts';
+import { findIncidentOwner, findIncidentTree, findMergeSurvivor, findVisibleIncidentOrganisation } from './incident.queries.ts';
 import { assertFiltersAllowed, type IncidentFilters } from './incident-filters.ts';
 import { countIncidents, listIncidentIdPage, listIncidentPage, type IncidentSort, type PageCursor } from './incident-list.queries.ts';
 import { answerIfUnchanged } from '../http/conditional.ts';
-import { chooseFormat } from '../http/response-format.ts';
-import { TABLE_FORMATS } from '../exports/export.schemas.ts';
-import { sendIncidentPageCsv } from '../exports/incident-page-csv.ts';
+import { chooseFormat, TABLE_FORMATS, tableFormatSchema } from '../http/response-format.ts';
 import {
   createIncidentSchema,
   deleteIncidentSchema,
@@ -34,11 +32,26 @@ function writeContext(req: Request, role: 'editor' | 'reviewer'): WriteContext {
   return { actor: requireRole(req.actor, role), requestId: String(req.id) };
 }
 
-export function incidentRoutes(db: Db): Router {
+/** The list's parameters: filters, sort and paging, and the representation (JSON or CSV). */
+export const listIncidentsRequestSchema = listIncidentsQuerySchema.extend(tableFormatSchema.shape);
+
+/** One page of the list, for its CSV form. */
+export interface IncidentPage {
+  /** The page's incidents, in order. */
+  ids: string[];
+  nextCursor: string | null;
+  total?: number | undefined;
+  meta: DataVersion;
+}
+
+/** The list as CSV (src/exports/incident-page-csv.ts), passed in by src/app.ts: writers build on incidents, not the reverse. */
+export type SendIncidentPageCsv = (db: Db, req: Request, res: Response, page: IncidentPage) => Promise<void>;
+
+export function incidentRoutes(db: Db, { sendPageCsv }: { sendPageCsv: SendIncidentPageCsv }): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
-    const query = parseInput(listIncidentsQuerySchema, req.query, 'query');
+    const query = parseInput(listIncidentsRequestSchema, req.query, 'query');
     if (query.sort === 'relevance' && !query.q) {
       throw new ValidationError('The request has invalid parameters.', [{ parameter: 'sort', detail: 'sort=relevance needs a search (q)' }]);
     }
@@ -54,7 +67,7 @@ export function incidentRoutes(db: Db): Router {
       // PostgreSQL builds the CSV lines from the ids: the incident trees are not loaded.
       const [{ rows, next }, count] = await Promise.all([listIncidentIdPage(db, req.actor, page), total()]);
       const ids = rows.map((row) => row.id);
-      return sendIncidentPageCsv(db, req, res, { ids, nextCursor: next ? encodeCursor(next) : null, total: count, meta: version });
+      return sendPageCsv(db, req, res, { ids, nextCursor: next ? encodeCursor(next) : null, total: count, meta: version });
     }
     const [{ rows, next }, count] = await Promise.all([listIncidentPage(db, req.actor, page), total()]);
     res.json({
@@ -67,15 +80,17 @@ export function incidentRoutes(db: Db): Router {
 
   router.post('/', async (req, res) => {
     const context = writeContext(req, 'editor');
+    refuseQuery(req.query);
     const input = parseInput(createIncidentSchema, req.body, 'body');
     const incident = await createIncident(db, context, input);
-    // Likely duplicates flagged on create: in this response only, not part of the incident.
-    const duplicates = await possibleDuplicates(db, req.actor, incident.id);
-    res.status(201).location(`${req.baseUrl}/${incident.id}`).set('ETag', etagFor(incident.version)).json({ ...incident, possibleDuplicates: duplicates });
+    // Likely duplicates flagged on create (incident-hooks.ts): in this response only, not part of the incident.
+    const extras = (await incidentHooks.createdAnswer?.(db, req.actor, incident.id)) ?? {};
+    res.status(201).location(`${req.baseUrl}/${incident.id}`).set('ETag', etagFor(incident.version)).json({ ...incident, ...extras });
   });
 
   router.get('/:id', async (req, res) => {
     const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
+    refuseQuery(req.query);
     const row = await findIncidentTree(db, id, req.actor);
     res.vary('Authorization');
     if (!row) {
@@ -95,6 +110,7 @@ export function incidentRoutes(db: Db): Router {
   router.patch('/:id', async (req, res) => {
     const context = writeContext(req, 'editor');
     const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
+    refuseQuery(req.query);
     const input = parseInput(updateIncidentSchema, req.body, 'body');
     if (!Object.keys(input).some((key) => key !== 'version')) {
       throw new ValidationError('The request body is not valid.', [{ pointer: '', detail: 'send at least one field to change' }]);
@@ -106,6 +122,7 @@ export function incidentRoutes(db: Db): Router {
   router.delete('/:id', async (req, res) => {
     const context = writeContext(req, 'editor');
     const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
+    refuseQuery(req.query);
     const input = parseInput(deleteIncidentSchema, req.body, 'body');
     await deleteIncident(db, context, id, input.reason, expectedVersion(req, input.version));
     res.status(204).end();
@@ -114,6 +131,7 @@ export function incidentRoutes(db: Db): Router {
   router.post('/:id/verification', async (req, res) => {
     const context = writeContext(req, 'reviewer');
     const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
+    refuseQuery(req.query);
     const input = parseInput(verificationChangeSchema, req.body, 'body');
     const incident = await changeVerification(db, context, id, input, expectedVersion(req, input.version));
     res.set('ETag', etagFor(incident.version)).json(incident);
@@ -123,6 +141,7 @@ export function incidentRoutes(db: Db): Router {
     router.post(`/:id/${path}`, async (req, res) => {
       const context = writeContext(req, 'reviewer');
       const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
+      refuseQuery(req.query);
       const input = parseInput(versionOnlySchema, req.body, 'body');
       const incident = await setVisibility(db, context, id, visibility, expectedVersion(req, input.version));
       res.set('ETag', etagFor(incident.version)).json(incident);
@@ -131,6 +150,7 @@ export function incidentRoutes(db: Db): Router {
 
   router.get('/:id/history', async (req, res) => {
     const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
+    refuseQuery(req.query);
     const organisationId = await findVisibleIncidentOrganisation(db, id, req.actor);
     if (!organisationId) throw new NotFoundError('Incident not found.');
     const view = viewFor(req.actor, organisationId);
@@ -142,6 +162,7 @@ export function incidentRoutes(db: Db): Router {
 
   router.get('/:id/audit', async (req, res) => {
     const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
+    refuseQuery(req.query);
     // A deleted incident's trail stays readable by its organisation: it holds the reason.
     const owner = await findIncidentOwner(db, id);
     const view = owner && viewFor(req.actor, owner.organisationId);
@@ -162,7 +183,7 @@ function requireView(actor: Actor, view: IncidentView, allowed: IncidentView[], 
   throw new ForbiddenError(`The ${what} of another organisation's incident is not shown to your role.`);
 }
 
-function withoutPaging(query: ListIncidentsQuery): IncidentFilters {
+function withoutPaging(query: ListIncidentsQuery & { format?: unknown }): IncidentFilters {
   const { sort: _sort, limit: _limit, cursor: _cursor, includeTotal: _includeTotal, format: _format, ...filters } = query;
   return filters;
 }

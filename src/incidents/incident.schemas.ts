@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { formatParameter } from '../http/response-format.ts';
 import { isStorableText, UNSTORABLE_TEXT_DETAIL } from '../http/storable-text.ts';
 import { countryCodeSchema } from './country.ts';
 import { incidentFilterShape } from './incident-filters.ts';
@@ -9,6 +8,7 @@ import {
   attackTypes,
   attributions,
   coordinatePrecisions,
+  deathTypes,
   employments,
   genders,
   judicialOutcomes,
@@ -28,7 +28,10 @@ import {
  * last two are allow-lists, so a field added to the full shape never leaks by default.
  */
 // The storable-text check matters for CSV imports, whose rows are checked by these schemas alone.
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max).refine(isStorableText, UNSTORABLE_TEXT_DETAIL);
+/** `required`: the message when the field is missing altogether (zod's own names the type expected). */
+const text = (max: number, required?: string) =>
+  z.string(required ? { error: (issue) => (issue.input === undefined ? required : undefined) } : undefined)
+    .trim().min(1, 'must not be empty').max(max).refine(isStorableText, UNSTORABLE_TEXT_DETAIL);
 const optionalText = (max: number) => text(max).nullish();
 const enumOf = <T extends { codes: [string, ...string[]] }>(taxonomy: T) => z.enum(taxonomy.codes);
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD').refine(isRealDay, 'this day does not exist in the calendar');
@@ -86,6 +89,11 @@ export const locationInputSchema = z.strictObject({
   coordinates: coordinatesSchema.nullish(),
 });
 
+/** A type of death describes a killing: an incident without one has none. */
+export const DEATH_TYPE_NEEDS_KILLING = 'a type of death needs "killing" among the attack types';
+export const deathTypeFits = (incident: { deathType?: string | null | undefined; attackTypes: readonly string[] }) =>
+  !incident.deathType || incident.attackTypes.includes('killing');
+
 const incidentFields = {
   title: text(500),
   description: optionalText(20_000),
@@ -99,6 +107,8 @@ const incidentFields = {
     .refine((types) => new Set(types).size === types.length, 'list each attack type once'),
   motive: enumOf(motives).nullish(),
   judicialOutcome: enumOf(judicialOutcomes).nullish(),
+  deathType: enumOf(deathTypes).nullish()
+    .describe('How the victims died (CPJ\'s type of death); only for incidents whose attack types include a killing.'),
   victims: z.array(victimInputSchema).max(200),
   perpetratorClaims: z.array(perpetratorClaimInputSchema).max(50),
   sources: z.array(sourceInputSchema).max(100),
@@ -111,6 +121,7 @@ export const createIncidentSchema = z
     perpetratorClaims: incidentFields.perpetratorClaims.default([]),
     sources: incidentFields.sources.default([]),
   })
+  .refine((incident) => deathTypeFits(incident), { message: DEATH_TYPE_NEEDS_KILLING, path: ['deathType'] })
   .meta({ id: 'CreateIncident' });
 
 export const updateIncidentSchema = z
@@ -120,6 +131,8 @@ export const updateIncidentSchema = z
   } as { [K in keyof typeof incidentFields]: z.ZodOptional<(typeof incidentFields)[K]> } & {
     version: z.ZodOptional<z.ZodInt>;
   })
+  // Sent together, checked here; a type of death sent alone is checked against the stored attack types (incident.service.ts).
+  .refine((change) => !change.attackTypes || deathTypeFits({ ...change, attackTypes: change.attackTypes }), { message: DEATH_TYPE_NEEDS_KILLING, path: ['deathType'] })
   .meta({
     id: 'UpdateIncident',
     description: 'Only the fields sent change. victims, perpetratorClaims and sources are replaced as a whole.',
@@ -134,7 +147,7 @@ export const verificationChangeSchema = z
   .meta({ id: 'VerificationChange' });
 
 export const deleteIncidentSchema = z
-  .strictObject({ reason: text(2000), version: z.int().min(1).optional() })
+  .strictObject({ reason: text(2000, 'a reason is required').describe('Why the incident is deleted; kept in the audit trail.'), version: z.int().min(1).optional() })
   .meta({ id: 'DeleteIncident' });
 
 export const versionOnlySchema = z.strictObject({ version: z.int().min(1).optional() }).default({});
@@ -149,7 +162,6 @@ export const listIncidentsQuerySchema = z.strictObject({
   cursor: z.string().max(500).optional().describe('nextCursor from the previous page.'),
   includeTotal: z.enum(['true', 'false']).transform((value) => value === 'true').default(false)
     .describe('Also count all matching incidents (costs one more query).'),
-  format: formatParameter(['json', 'csv']),
 });
 export type ListIncidentsQuery = z.infer<typeof listIncidentsQuerySchema>;
 
@@ -199,6 +211,7 @@ export const sourceSchema = z.object({
 
 const locationSchema = z.object({
   country: z.string(),
+  countryName: z.string().describe('The country in words (English), e.g. "Turkey", or "Yugoslavia" for YUCS.'),
   region: nullable(z.string()),
   city: nullable(z.string()),
   coordinates: nullable(coordinatesSchema),
@@ -217,6 +230,7 @@ export const incidentSchema = z
     verificationStatus: enumOf(verificationStatuses),
     motive: nullable(enumOf(motives)),
     judicialOutcome: nullable(enumOf(judicialOutcomes)),
+    deathType: nullable(enumOf(deathTypes)),
     visibility: enumOf(visibilities),
     version: z.int(),
     victims: z.array(victimSchema),
@@ -255,6 +269,7 @@ export const publicIncidentSchema = incidentSchema
     verificationStatus: true,
     motive: true,
     judicialOutcome: true,
+    deathType: true,
     publishedAt: true,
     updatedAt: true,
   })

@@ -3,12 +3,11 @@ import { requireRole } from '../auth/actor.ts';
 import { appendAudit, type WriteContext } from '../audit/audit.queries.ts';
 import { inTransaction, type DbOrTransaction } from '../db/in-transaction.ts';
 import type { Database } from '../db/database.ts';
-import { flagDuplicates } from '../duplicates/duplicate.service.ts';
-import { refreshVictimNameKeys } from '../duplicates/duplicate.queries.ts';
 import { ConflictError, NotFoundError, PreconditionRequiredError, ValidationError, type FieldError } from '../errors.ts';
+import { incidentHooks } from './incident-hooks.ts';
 import { shapeIncident } from './incident-shapes.ts';
 import { childIds, findIncidentTree, lockOwnIncident } from './incident.queries.ts';
-import type { CreateIncidentInput, Incident, UpdateIncidentInput } from './incident.schemas.ts';
+import { DEATH_TYPE_NEEDS_KILLING, deathTypeFits, type CreateIncidentInput, type Incident, type UpdateIncidentInput } from './incident.schemas.ts';
 import {
   incidentColumns,
   insertIncident,
@@ -19,6 +18,7 @@ import {
   updateIncidentColumns,
 } from './incident-writes.queries.ts';
 import { publicSearchText } from './search-text.ts';
+import { refreshVictimNameKeys } from './victim-name-keys.queries.ts';
 
 /**
  * Every write: check the role, lock the incident, check the version, write, then append an
@@ -58,11 +58,12 @@ export async function createIncident(db: DbOrTransaction, context: WriteContext,
   return inTransaction(db, async (trx) => {
     const id = await insertIncident(trx, context.actor.organisationId, input);
     await replaceVictims(trx, id, input.victims);
+    await refreshVictimNameKeys(trx, id);
     await replacePerpetratorClaims(trx, id, input.perpetratorClaims);
     await replaceSources(trx, id, input.sources);
     const after = await loadFull(trx, id);
     await setSearchText(trx, id, publicSearchText(after));
-    await flagDuplicates(trx, context.actor, id); // stored in duplicate_flags; the route returns them
+    await incidentHooks.afterCreate?.(trx, context, id); // duplicates: stored in duplicate_flags
     await appendAudit(trx, context, {
       action: 'incident.create', entityType: 'incident', entityId: id, organisationId: context.actor.organisationId, before: null, after,
     });
@@ -83,6 +84,10 @@ export async function updateIncident(db: DbOrTransaction, context: WriteContext,
     if (perpetratorClaims) await replacePerpetratorClaims(trx, id, perpetratorClaims);
     if (sources) await replaceSources(trx, id, sources);
     const after = await loadFull(trx, id);
+    if (!deathTypeFits(after)) {
+      const pointer = fields.deathType === undefined ? '/attackTypes' : '/deathType';
+      throw new ValidationError('The request body is not valid.', [{ pointer, detail: `${DEATH_TYPE_NEEDS_KILLING}; the incident has type of death "${after.deathType}"` }]);
+    }
     await setSearchText(trx, id, publicSearchText(after));
     await appendAudit(trx, context, {
       action: 'incident.update', entityType: 'incident', entityId: id, organisationId: context.actor.organisationId, before, after,

@@ -48,6 +48,21 @@ export const judicialOutcomes = taxonomy({
   partial_justice: 'Some perpetrators convicted, but not all (for example, not the masterminds).',
   full_justice: 'Perpetrators and masterminds convicted.',
   unknown: 'Status of any proceedings is unknown.',
+  no_conviction:
+    'Nobody has been convicted; whether an investigation was opened or suspects charged is not recorded (CPJ\'s "complete impunity").',
+});
+
+/**
+ * How a killed victim died, in the categories CPJ (and UNESCO after it) count journalists
+ * killed by. Set only on incidents whose attack types include a killing.
+ */
+export const deathTypes = taxonomy({
+  murder: 'Deliberately targeted and killed (CPJ: murder).',
+  crossfire: 'Killed in crossfire or combat: caught between fighting sides (CPJ: crossfire/combat-related).',
+  dangerous_assignment: 'Killed while covering a dangerous event such as a protest or a bombing, without being its target (CPJ: dangerous assignment).',
+  unknown: 'Killed for their work, but how they died is not known (CPJ: unknown).',
+  unclassified:
+    'Killed, but the documenting organisation has not classified the death, typically because the motive is not confirmed (CPJ: type of death "N/A").',
 });
 
 export const victimRoles = taxonomy({

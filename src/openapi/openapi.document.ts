@@ -6,7 +6,6 @@ import {
   deleteIncidentSchema,
   incidentIdParamsSchema,
   incidentSchema,
-  listIncidentsQuerySchema,
   publicIncidentSchema,
   researchIncidentSchema,
   updateIncidentSchema,
@@ -17,7 +16,9 @@ import { auditEntrySchema, verificationHistoryEntrySchema } from '../audit/audit
 import { registerImportPaths } from '../imports/import.openapi.ts';
 import { statisticsQuerySchema, statisticsSchema } from '../statistics/statistics.schemas.ts';
 import { createdIncidentSchema, registerDuplicatePaths } from '../duplicates/duplicate.openapi.ts';
-import { csvTextSchema, exportIncidentsQuerySchema, tableFormatSchema } from '../exports/export.schemas.ts';
+import { csvTextSchema, exportIncidentsQuerySchema } from '../exports/export.schemas.ts';
+import { tableFormatSchema } from '../http/response-format.ts';
+import { listIncidentsRequestSchema } from '../incidents/incident.routes.ts';
 import { createOrganisationSchema, organisationSchema } from '../organisations/organisation.schemas.ts';
 
 /**
@@ -69,9 +70,9 @@ function buildRegistry(): OpenAPIRegistry {
   const incident = { params: incidentIdParamsSchema };
 
   registry.registerPath({
-    method: 'get', path: '/v1/incidents', tags: ['incidents'], security: secured,
+    method: 'get', path: '/v1/incidents', operationId: 'listIncidents', tags: ['incidents'], security: secured,
     summary: 'List incidents visible to you, newest first',
-    request: { query: listIncidentsQuerySchema },
+    request: { query: listIncidentsRequestSchema },
     responses: {
       200: {
         description:
@@ -89,13 +90,13 @@ function buildRegistry(): OpenAPIRegistry {
     },
   });
   registry.registerPath({
-    method: 'get', path: '/v1/incidents/export', tags: ['incidents'], security: secured,
+    method: 'get', path: '/v1/incidents/export', operationId: 'exportIncidents', tags: ['incidents'], security: secured,
     summary: 'Export every incident matching the filters, as CSV, JSON or GeoJSON',
     description:
       'Takes the filters of the list and returns all matching incidents as one file, read from one consistent snapshot of the data, ' +
       'each incident in the shape your role may see (the same redaction as the list). The format comes from `format` or, without it, the Accept header. ' +
       'CSV columns: id, title, description, date_precision, date_start, date_end, country, region, city, latitude, longitude, coordinate_precision, ' +
-      'attack_types, verification_status, motive, judicial_outcome, victim_count, victims_killed, victim_names, victim_roles, victim_outcomes, ' +
+      'attack_types, verification_status, motive, judicial_outcome, death_type, victim_count, victims_killed, victim_names, victim_roles, victim_outcomes, ' +
       'victim_genders, victim_nationalities, victim_outlets, victim_protected, perpetrators ("actor (actor_type, attribution)"), source_titles, source_urls, ' +
       'source_kinds, source_public, organisation, published_at, updated_at; lists are joined with ";" and ' +
       'the victim_* and source_* lists run in parallel. Editors and reviewers also get internal_notes (their own incidents only), and they and researchers ' +
@@ -128,13 +129,13 @@ function buildRegistry(): OpenAPIRegistry {
     },
   });
   registry.registerPath({
-    method: 'post', path: '/v1/incidents', tags: ['incidents'], security: [{ apiKey: [] }],
+    method: 'post', path: '/v1/incidents', operationId: 'createIncident', tags: ['incidents'], security: [{ apiKey: [] }],
     summary: 'Log an incident with its victims, claims and sources (editor)',
     request: body(createIncidentSchema),
     responses: { 201: json(createdIncidentSchema, 'Created; starts as an unverified draft. Carries the likely duplicates flagged on create.'), ...errors },
   });
   registry.registerPath({
-    method: 'get', path: '/v1/incidents/{id}', tags: ['incidents'], security: secured,
+    method: 'get', path: '/v1/incidents/{id}', operationId: 'getIncident', tags: ['incidents'], security: secured,
     summary: 'Read an incident, shaped by your role', request: incident,
     responses: {
       200: json(anyIncident, 'Full for the owning organisation, redacted for everyone else.'),
@@ -143,64 +144,64 @@ function buildRegistry(): OpenAPIRegistry {
     },
   });
   registry.registerPath({
-    method: 'patch', path: '/v1/incidents/{id}', tags: ['incidents'], security: [{ apiKey: [] }],
+    method: 'patch', path: '/v1/incidents/{id}', operationId: 'updateIncident', tags: ['incidents'], security: [{ apiKey: [] }],
     summary: 'Update an incident (editor); needs If-Match or version', request: { ...incident, headers: ifMatch, ...body(updateIncidentSchema) },
     responses: { 200: json(incidentSchema, 'Updated.'), ...writeErrors },
   });
   registry.registerPath({
-    method: 'delete', path: '/v1/incidents/{id}', tags: ['incidents'], security: [{ apiKey: [] }],
+    method: 'delete', path: '/v1/incidents/{id}', operationId: 'deleteIncident', tags: ['incidents'], security: [{ apiKey: [] }],
     summary: 'Soft-delete an incident with a reason (editor)', request: { ...incident, headers: ifMatch, ...body(deleteIncidentSchema) },
     responses: { 204: { description: 'Deleted; kept in the audit trail.' }, ...writeErrors },
   });
   registry.registerPath({
-    method: 'post', path: '/v1/incidents/{id}/verification', tags: ['incidents'], security: [{ apiKey: [] }],
+    method: 'post', path: '/v1/incidents/{id}/verification', operationId: 'changeIncidentVerification', tags: ['incidents'], security: [{ apiKey: [] }],
     summary: 'Change verification status with a note (reviewer)', request: { ...incident, headers: ifMatch, ...body(verificationChangeSchema) },
     responses: { 200: json(incidentSchema, 'Changed.'), ...writeErrors },
   });
   for (const action of ['publish', 'unpublish']) {
     registry.registerPath({
-      method: 'post', path: `/v1/incidents/{id}/${action}`, tags: ['incidents'], security: [{ apiKey: [] }],
+      method: 'post', path: `/v1/incidents/{id}/${action}`, operationId: `${action}Incident`, tags: ['incidents'], security: [{ apiKey: [] }],
       summary: `${action === 'publish' ? 'Publish' : 'Withdraw to draft'} (reviewer)`, request: { ...incident, headers: ifMatch, ...body(versionOnlySchema) },
       responses: { 200: json(incidentSchema, 'Done.'), ...writeErrors },
     });
   }
   registry.registerPath({
-    method: 'get', path: '/v1/incidents/{id}/history', tags: ['incidents'], security: [{ apiKey: [] }],
+    method: 'get', path: '/v1/incidents/{id}/history', operationId: 'listIncidentVerificationHistory', tags: ['incidents'], security: [{ apiKey: [] }],
     summary: 'Verification history (owning organisation, researchers)', request: incident,
     responses: { 200: json(z.object({ data: z.array(verificationHistoryEntrySchema) }), 'Every status change with who, when and why.'), ...errors },
   });
   registry.registerPath({
-    method: 'get', path: '/v1/incidents/{id}/audit', tags: ['incidents'], security: [{ apiKey: [] }],
+    method: 'get', path: '/v1/incidents/{id}/audit', operationId: 'listIncidentAudit', tags: ['incidents'], security: [{ apiKey: [] }],
     summary: 'Audit trail (owning organisation)', request: incident,
     responses: { 200: json(z.object({ data: z.array(auditEntrySchema) }), 'Every write with the incident before and after; deleted incidents included.'), ...errors },
   });
 
   registry.registerPath({
-    method: 'get', path: '/v1/organisations', tags: ['admin'], security: [{ apiKey: [] }], summary: 'List organisations (admin)',
+    method: 'get', path: '/v1/organisations', operationId: 'listOrganisations', tags: ['admin'], security: [{ apiKey: [] }], summary: 'List organisations (admin)',
     responses: { 200: json(z.object({ data: z.array(organisationSchema) }), 'All organisations.'), ...errors },
   });
   registry.registerPath({
-    method: 'post', path: '/v1/organisations', tags: ['admin'], security: [{ apiKey: [] }], summary: 'Create an organisation (admin)',
+    method: 'post', path: '/v1/organisations', operationId: 'createOrganisation', tags: ['admin'], security: [{ apiKey: [] }], summary: 'Create an organisation (admin)',
     request: body(createOrganisationSchema),
     responses: { 201: json(organisationSchema, 'Created.'), ...errors, 409: problem('Name taken.') },
   });
   registry.registerPath({
-    method: 'get', path: '/v1/keys', tags: ['admin'], security: [{ apiKey: [] }], summary: 'List API keys (admin)',
+    method: 'get', path: '/v1/keys', operationId: 'listApiKeys', tags: ['admin'], security: [{ apiKey: [] }], summary: 'List API keys (admin)',
     request: { query: listApiKeysQuerySchema },
     responses: { 200: json(z.object({ data: z.array(apiKeySchema) }), 'Keys, without secrets.'), ...errors },
   });
   registry.registerPath({
-    method: 'post', path: '/v1/keys', tags: ['admin'], security: [{ apiKey: [] }], summary: 'Create an API key (admin)',
+    method: 'post', path: '/v1/keys', operationId: 'createApiKey', tags: ['admin'], security: [{ apiKey: [] }], summary: 'Create an API key (admin)',
     request: body(createApiKeySchema),
     responses: { 201: json(createdApiKeySchema, 'The key, shown once.'), ...errors },
   });
   registry.registerPath({
-    method: 'delete', path: '/v1/keys/{id}', tags: ['admin'], security: [{ apiKey: [] }], summary: 'Revoke an API key (admin)',
+    method: 'delete', path: '/v1/keys/{id}', operationId: 'revokeApiKey', tags: ['admin'], security: [{ apiKey: [] }], summary: 'Revoke an API key (admin)',
     request: { params: apiKeyIdParamsSchema },
     responses: { 204: { description: 'Revoked.' }, ...errors },
   });
   registry.registerPath({
-    method: 'get', path: '/v1/stats', tags: ['statistics'], security: secured,
+    method: 'get', path: '/v1/stats', operationId: 'getStatistics', tags: ['statistics'], security: secured,
     summary: 'Count incidents, victims and victims killed, grouped by up to two dimensions',
     description:
       'Takes the filters of the list. Debunked incidents are left out unless includeDebunked=true. year and month are null when the ' +
@@ -217,12 +218,12 @@ function buildRegistry(): OpenAPIRegistry {
   registerImportPaths(registry, { json, problem, errors });
   registerDuplicatePaths(registry, { json, errors, writeErrors });
   registry.registerPath({
-    method: 'get', path: '/healthz', tags: ['operations'], security: [{}], summary: 'Liveness: the process answers (not rate-limited)',
-    responses: { 200: json(z.object({ status: z.literal('ok') }), 'The process answers.') },
+    method: 'get', path: '/healthz', operationId: 'checkLiveness', tags: ['operations'], security: [{}], summary: 'Liveness: the process answers (not rate-limited)',
+    responses: { 200: json(z.object({ status: z.literal('ok') }), 'The process answers.'), 400: errors[400] },
   });
   registry.registerPath({
-    method: 'get', path: '/readyz', tags: ['operations'], security: [{}], summary: 'Readiness: the database answers too (not rate-limited)',
-    responses: { 200: json(z.object({ status: z.literal('ready') }), 'The database answers.'), 503: problem('The database is unreachable.') },
+    method: 'get', path: '/readyz', operationId: 'checkReadiness', tags: ['operations'], security: [{}], summary: 'Readiness: the database answers too (not rate-limited)',
+    responses: { 200: json(z.object({ status: z.literal('ready') }), 'The database answers.'), 400: errors[400], 503: problem('The database is unreachable.') },
   });
   return registry;
 }
@@ -232,6 +233,8 @@ let cached: object | undefined;
 export function openApiDocument(): object {
   cached ??= new OpenApiGeneratorV31(buildRegistry().definitions).generateDocument({
     openapi: '3.1.0',
+    // Relative: the API is wherever this document is served from (/openapi.json).
+    servers: [{ url: '/', description: 'This Dateline instance' }],
     info: {
       title: 'Dateline API',
       version: '1',

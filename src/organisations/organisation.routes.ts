@@ -1,33 +1,34 @@
-import { Router } from 'express';
-import { requireRole } from '../auth/actor.ts';
-import { appendAudit } from '../audit/audit.queries.ts';
+import { Router, type Request } from 'express';
+import type { AuditContext } from '../audit/actor.ts';
 import type { Db } from '../db/create-db.ts';
-import { ConflictError } from '../errors.ts';
-import { parseInput } from '../http/validate.ts';
-import { findOrganisationByName, insertOrganisation, listOrganisations, toOrganisation } from './organisation.queries.ts';
+import { parseInput, refuseQuery } from '../http/validate.ts';
+import { listOrganisations, toOrganisation } from './organisation.queries.ts';
 import { createOrganisationSchema } from './organisation.schemas.ts';
+import { createOrganisation } from './organisation.service.ts';
+
+export interface OrganisationRouteOptions {
+  /**
+   * Checks that the caller is an admin and names them for the audit trail (throws otherwise).
+   * Given by the app: keys belong to organisations, so this folder knows no keys or roles.
+   */
+  asAdmin: (req: Request) => AuditContext;
+}
 
 /** Organisations are managed by the instance operator (admin keys). */
-export function organisationRoutes(db: Db): Router {
+export function organisationRoutes(db: Db, { asAdmin }: OrganisationRouteOptions): Router {
   const router = Router();
 
   router.get('/', async (req, res) => {
-    requireRole(req.actor, 'admin');
+    asAdmin(req);
+    refuseQuery(req.query);
     res.json({ data: (await listOrganisations(db)).map(toOrganisation) });
   });
 
   router.post('/', async (req, res) => {
-    const actor = requireRole(req.actor, 'admin');
+    const context = asAdmin(req);
+    refuseQuery(req.query);
     const { name } = parseInput(createOrganisationSchema, req.body, 'body');
-    const organisation = await db.transaction().execute(async (trx) => {
-      if (await findOrganisationByName(trx, name)) throw new ConflictError(`An organisation named "${name}" already exists.`);
-      const created = toOrganisation(await insertOrganisation(trx, name));
-      await appendAudit(trx, { actor, requestId: String(req.id) }, {
-        action: 'organisation.create', entityType: 'organisation', entityId: created.id, organisationId: created.id, before: null, after: created,
-      });
-      return created;
-    });
-    res.status(201).json(organisation);
+    res.status(201).json(await createOrganisation(db, context, name));
   });
 
   return router;

@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { ownOrganisation, type Actor } from '../auth/actor.ts';
 import type { Db } from '../db/create-db.ts';
 import type { IncidentFilters } from '../incidents/incident-filters.ts';
-import type { ChildMatches, Counts, GroupRow, IncidentSource, StatisticsOptions } from './statistics.queries.ts';
+import type { ChildMatches, Counts, GroupRow, IncidentSource, StatisticsOptions } from './statistics.types.ts';
 import type { Dimension } from './statistics.schemas.ts';
 
 /**
@@ -16,7 +16,7 @@ import type { Dimension } from './statistics.schemas.ts';
 
 /** The incident-level filters the facts hold. */
 const FACT_FILTERS: ReadonlySet<string> = new Set<keyof IncidentFilters>([
-  'country', 'attackType', 'verificationStatus', 'motive', 'judicialOutcome', 'organisation', 'dateFrom', 'dateTo', 'dateMatch',
+  'country', 'attackType', 'verificationStatus', 'motive', 'judicialOutcome', 'deathType', 'organisation', 'dateFrom', 'dateTo', 'dateMatch',
 ]);
 /** Filters on victims and claims: answered by joining those to the facts. */
 const CHILD_FILTERS: ReadonlySet<string> = new Set<keyof IncidentFilters>([
@@ -32,6 +32,7 @@ const FACT_DIMENSIONS: Partial<Record<Dimension, { column: string; shown: RawBui
   verificationStatus: { column: 'verification_status', shown: sql`g.verification_status::text` },
   motive: { column: 'motive', shown: sql`g.motive::text` },
   judicialOutcome: { column: 'judicial_outcome', shown: sql`g.judicial_outcome::text` },
+  deathType: { column: 'death_type', shown: sql`g.death_type::text` },
 };
 
 const given = (filters: IncidentFilters) => Object.entries(filters).filter(([, value]) => value !== undefined).map(([name]) => name);
@@ -94,7 +95,7 @@ export function factSource(actor: Actor, options: StatisticsOptions, matches: Ch
   ];
   return {
     filtered: sql`select f.incident_id as id, f.organisation_id, f.date_start, f.date_end, f.country, f.verification_status,
-        f.motive, f.judicial_outcome, f.attack_mask, f.victims, f.victims_killed as killed
+        f.motive, f.judicial_outcome, f.death_type, f.attack_mask, f.victims, f.victims_killed as killed
       from incident_facts f where ${sql.join(conditions, sql` and `)}`,
     attackTypes: sql`fact_attack_types(f.attack_mask)`,
     hasVictimCounts: true,
@@ -119,6 +120,7 @@ function factConditions(actor: Actor, { filters, includeDebunked }: StatisticsOp
   among('verification_status', filters.verificationStatus);
   among('motive', filters.motive);
   among('judicial_outcome', filters.judicialOutcome);
+  among('death_type', filters.deathType);
   among('organisation_id', filters.organisation);
   // A sub-select: computed once, not for every row.
   if (filters.attackType) conditions.push(sql`f.attack_mask & (select fact_attack_mask(${filters.attackType}::text[])) <> 0`);

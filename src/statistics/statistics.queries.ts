@@ -1,19 +1,12 @@
-import { sql, type Compilable, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { ownOrganisation, type Actor } from '../auth/actor.ts';
 import type { Db } from '../db/create-db.ts';
-import { escapeLike, filterConditions, type IncidentFilters } from '../incidents/incident-filters.ts';
+import { escapeLike, filterConditions } from '../incidents/incident-filters.ts';
 import { visibleTo } from '../incidents/incident.queries.ts';
 import { factSource, factsCanAnswer, factsHoldFilters, statisticsFromFacts } from './statistics-facts.queries.ts';
 import type { Dimension } from './statistics.schemas.ts';
+import type { ChildMatches, Counts, GroupRow, IncidentSource, StatisticsOptions } from './statistics.types.ts';
 
-export interface StatisticsOptions {
-  groupBy: Dimension[];
-  filters: IncidentFilters;
-  includeDebunked: boolean;
-}
-
-export type Counts = { incidents: number; victims: number; victimsKilled: number };
-export type GroupRow = Counts & Partial<Record<Dimension, string | number | null>>;
 
 /**
  * Counts per group. Questions on incident-level filters and dimensions are answered from the
@@ -35,32 +28,13 @@ const incidentDimensions: Partial<Record<Dimension, RawBuilder<unknown>>> = {
   verificationStatus: sql`f.verification_status::text`,
   motive: sql`f.motive::text`,
   judicialOutcome: sql`f.judicial_outcome::text`,
+  deathType: sql`f.death_type::text`,
   attackType: sql`attack.attack_type`,
   actorType: sql`claim.actor_type`,
   attribution: sql`claim.attribution`,
 };
 
 const CLAIM_COLUMNS: Partial<Record<Dimension, string>> = { actorType: 'actor_type', attribution: 'attribution' };
-
-/**
- * Where the filtered, visible incidents `f` come from: a statement with id, organisation_id,
- * date_start, date_end, country, verification_status, motive and judicial_outcome, what
- * `attackTypes` reads, and `victims` and `killed` when it has the victim counts.
- */
-export interface IncidentSource {
-  filtered: Compilable<unknown> | RawBuilder<unknown>;
-  /** The attack types of the row `f`, as a set-returning expression. */
-  attackTypes: RawBuilder<unknown>;
-  hasVictimCounts: boolean;
-  /** Whether `f` is usually a small part of all incidents (it is filtered on what the facts lack). */
-  fewIncidents: boolean;
-}
-
-/** Victim and claim filters as conditions on one victim `v` or claim `c` of the incident `f`. */
-export interface ChildMatches {
-  victim?: RawBuilder<SqlBool>;
-  claim?: RawBuilder<SqlBool>;
-}
 
 /**
  * Counts per group, with victims and claims joined. The filtered, visible incidents form a CTE
@@ -171,7 +145,7 @@ function incidentSource(db: Db, actor: Actor, { filters, includeDebunked }: Stat
   return {
     filtered: db
       .selectFrom('incidents')
-      .select(['id', 'organisation_id', 'date_start', 'date_end', 'country', 'verification_status', 'motive', 'judicial_outcome', 'attack_types'])
+      .select(['id', 'organisation_id', 'date_start', 'date_end', 'country', 'verification_status', 'motive', 'judicial_outcome', 'death_type', 'attack_types'])
       .where(visibleTo(actor))
       .where((eb) => eb.and([
         ...filterConditions(eb, filters, actor),

@@ -1,20 +1,28 @@
 import { Router } from 'express';
 import type { Db } from '../db/create-db.ts';
-import { TABLE_FORMATS, tableFormatSchema } from '../exports/export.schemas.ts';
-import { chooseFormat } from '../http/response-format.ts';
-import { sendStatisticsCsv } from '../exports/statistics-csv.ts';
+import type { Response } from 'express';
+import type { DataVersion } from '../db/data-version.ts';
+import { chooseFormat, TABLE_FORMATS, tableFormatSchema } from '../http/response-format.ts';
 import { answerIfUnchanged } from '../http/conditional.ts';
 import { parseInput } from '../http/validate.ts';
 import { assertFiltersAllowed } from '../incidents/incident-filters.ts';
 import { StatisticsCache } from './statistics-cache.ts';
 import { statistics } from './statistics.queries.ts';
-import { statisticsQuerySchema } from './statistics.schemas.ts';
+import { statisticsQuerySchema, type Dimension } from './statistics.schemas.ts';
+import type { Counts, GroupRow } from './statistics.types.ts';
+import { withCountryNames } from './country-labels.ts';
 import { fillTimeSeries } from './time-series.ts';
 
 /** Statistics answer JSON, or CSV with format=csv or Accept: text/csv. */
 const statisticsRequestSchema = statisticsQuerySchema.extend(tableFormatSchema.shape);
 
-export function statisticsRoutes(db: Db): Router {
+/** The CSV writer (src/exports/statistics-csv.ts), passed in by src/app.ts: writers build on statistics, not the reverse. */
+export type SendStatisticsCsv = (
+  res: Response,
+  result: { groupBy: Dimension[]; groups: GroupRow[]; totals: Counts; version: DataVersion },
+) => void;
+
+export function statisticsRoutes(db: Db, { sendCsv }: { sendCsv: SendStatisticsCsv }): Router {
   const router = Router();
   const cache = new StatisticsCache<Awaited<ReturnType<typeof statistics>>>();
 
@@ -27,9 +35,9 @@ export function statisticsRoutes(db: Db): Router {
     const options = { groupBy, filters, includeDebunked };
     const result = await cache.get(cache.key(version.dataVersion, req.actor, options), () => statistics(db, req.actor, options));
     const groups = groupBy.length
-      ? fillTimeSeries(result.groups, groupBy, { from: filters.dateFrom?.date_start, to: filters.dateTo?.date_end })
+      ? withCountryNames(fillTimeSeries(result.groups, groupBy, { from: filters.dateFrom?.date_start, to: filters.dateTo?.date_end }), groupBy)
       : [];
-    if (format === 'csv') return sendStatisticsCsv(res, { groupBy, groups, totals: result.totals, version });
+    if (format === 'csv') return sendCsv(res, { groupBy, groups, totals: result.totals, version });
     res.json({
       groupBy,
       groups,

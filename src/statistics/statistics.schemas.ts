@@ -9,7 +9,7 @@ import { incidentFilterShape } from '../incidents/incident-filters.ts';
  */
 export const DIMENSIONS = [
   'year', 'month', 'country', 'attackType', 'actorType', 'attribution', 'victimRole', 'gender',
-  'verificationStatus', 'motive', 'judicialOutcome',
+  'verificationStatus', 'motive', 'judicialOutcome', 'deathType',
 ] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 

@@ -1,5 +1,5 @@
 import type { Dimension } from './statistics.schemas.ts';
-import type { GroupRow } from './statistics.queries.ts';
+import type { GroupRow } from './statistics.types.ts';
 
 /**
  * A time series a researcher can plot: every year (or month) between the first and last one,

@@ -64,7 +64,7 @@ export function incidentBody(overrides: Record<string, unknown> = {}) {
 import type { WriteContext } from '../../src/audit/audit.queries.ts';
 import { createIncidentSchema, type CreateIncidentInput } from '../../src/incidents/incident.schemas.ts';
 import { changeVerification, createIncident, deleteIncident, setVisibility } from '../../src/incidents/incident.service.ts';
-import { judicialOutcomes, motives } from '../../src/incidents/taxonomies.ts';
+import { deathTypes, judicialOutcomes, motives } from '../../src/incidents/taxonomies.ts';
 import { mergeIncident } from '../../src/duplicates/merge.service.ts';
 import { request as httpRequest } from 'node:http';
 import type { ApiResponse, TestApp } from './test-app.ts';
@@ -183,7 +183,7 @@ export function randomIncidentBody(random: SeededRandom, index: number, override
   ]);
   if (date.precision === 'range' && date.to! < date.from!) date.to = `${year}-12-31`;
   const maybe = <T>(items: readonly T[]) => (random.chance(0.75) ? random.pick(items) : null);
-  return {
+  const body = {
     title: `Incident ${index} in ${place.city}`,
     description: random.chance(0.8) ? `Generated incident number ${index}.` : null,
     date,
@@ -208,6 +208,9 @@ export function randomIncidentBody(random: SeededRandom, index: number, override
     sources: [],
     ...overrides,
   };
+  // The type of death follows from the index, not from `random`, so the other choices stay as they were.
+  const deathType = body.attackTypes.includes('killing') ? [...deathTypes.codes, null][index % (deathTypes.codes.length + 1)] : null;
+  return { deathType, ...body };
 }
 
 /** Who is looking, as the model sees it. */
@@ -261,6 +264,7 @@ export function modelMatches(record: ModelIncident, params: Record<string, strin
   if (params.q !== undefined) throw new Error('the model does not do text search; list expected ids by hand');
   if (!inList('country', input.location.country) || !inList('verificationStatus', record.verificationStatus)) return false;
   if (!inList('motive', input.motive) || !inList('judicialOutcome', input.judicialOutcome) || !inList('organisation', record.organisationId)) return false;
+  if (!inList('deathType', input.deathType)) return false;
   if (params.region && !lower(list('region'))!.includes(lower([input.location.region ?? ''])![0]!)) return false;
   if (params.city && !lower(list('city'))!.includes(lower([input.location.city ?? ''])![0]!)) return false;
   if (params.attackType && !input.attackTypes.some((type) => list('attackType')!.includes(type))) return false;
