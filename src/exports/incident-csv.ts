@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
 import { ownOrganisation, type Actor } from '../auth/actor.ts';
 import type { Database } from '../db/database.ts';
-import { filterConditions, type IncidentFilters } from '../incidents/incident-filters.ts';
+import { matchesFilters, type IncidentFilters } from '../incidents/incident-filters.ts';
 import { visibleTo } from '../incidents/incident.queries.ts';
 import { CSV_BOM, CSV_FORMULA_STARTS, CSV_RECORD_END } from './csv.ts';
 
@@ -58,7 +58,7 @@ export function selectIncidentCsvLines(db: Db, actor: Actor, scope: CsvScope) {
   const direction = scope.sort.startsWith('-') ? 'desc' : 'asc';
   const column = scope.sort.endsWith('updated') ? 'incidents.updated_at' : 'incidents.date_start';
   return query
-    .where((eb) => eb.and(filterConditions(eb, scope.filters, actor)))
+    .where(matchesFilters(scope.filters, actor))
     .orderBy(column, direction)
     .orderBy('incidents.id', direction);
 }

@@ -1,7 +1,6 @@
-import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { z } from 'zod';
 import { ownOrganisation, type Actor } from '../auth/actor.ts';
-import type { Database } from '../db/database.ts';
 import { ValidationError } from '../errors.ts';
 import { countryCodeSchema } from './country.ts';
 import { incidentDateInputSchema, toStoredDate } from './incident-date.ts';
@@ -86,8 +85,6 @@ export const incidentFilterShape = {
 export const incidentFiltersSchema = z.strictObject(incidentFilterShape);
 export type IncidentFilters = z.infer<typeof incidentFiltersSchema>;
 
-type Eb = ExpressionBuilder<Database, 'incidents'>;
-
 /** Filters that would reveal confidential facts are refused to roles that may not see them. */
 export function assertFiltersAllowed(filters: IncidentFilters, actor: Actor): void {
   if (filters.hasProtectedVictims !== undefined && !ownOrganisation(actor)) {
@@ -98,102 +95,129 @@ export function assertFiltersAllowed(filters: IncidentFilters, actor: Actor): vo
 }
 
 
-export function filterConditions(eb: Eb, filters: IncidentFilters, actor: Actor): Expression<SqlBool>[] {
-  const conditions: Expression<SqlBool>[] = [];
-  const own = ownOrganisation(actor);
+/**
+ * The one filter compiler: every reader of incidents (the list, the export, both statistics
+ * paths, the site) turns the same filters into SQL here, so they cannot disagree.
+ *
+ * The incident-level conditions name columns that `incidents` and `incident_facts` (migration
+ * 0006) share, so they apply to either, through the alias of the row being read; only the
+ * attack types differ (an array there, a bit mask here). Victim and claim filters are
+ * conditions on one victim `v` and one claim `c` of that row, all for the same victim ("a
+ * journalist who was killed") and the same claim. Search, place, coordinates, update time and
+ * protected victims exist only on `incidents`.
+ */
+export interface CompiledFilters {
+  /** Conditions on the incident row `alias`, read from `incidents` or from `incident_facts`. */
+  incident(alias: string, table: 'incidents' | 'incident_facts'): RawBuilder<SqlBool>[];
+  /** Conditions on one victim `v` of the incident row `alias`; undefined without victim filters. */
+  victim?: (alias: string) => RawBuilder<SqlBool>;
+  /** Conditions on one claim `c`; undefined without claim filters. */
+  claim?: RawBuilder<SqlBool>;
+  /** Whether the facts table can answer: no filter needs a column only `incidents` has. */
+  factsHold: boolean;
+}
 
-  if (filters.country) conditions.push(eb('incidents.country', 'in', filters.country));
+/** Filters only the incidents table can answer. */
+const INCIDENTS_ONLY = ['q', 'region', 'city', 'bbox', 'updatedSince', 'hasProtectedVictims'] as const;
+
+export function compileFilters(filters: IncidentFilters, actor: Actor): CompiledFilters {
+  const own = ownOrganisation(actor);
+  const ref = (alias: string, column: string) => sql.ref(`${alias}.${column}`);
+  // An untyped array: PostgreSQL reads it as the column's type (text on incidents, an enum on the facts).
+  const among = (alias: string, column: string, values: readonly string[] | undefined) =>
+    values ? [sql<SqlBool>`${ref(alias, column)} = any(${values})`] : [];
+
+  const incident = (alias: string, table: 'incidents' | 'incident_facts') => {
+    const conditions: RawBuilder<SqlBool>[] = [
+      ...among(alias, 'country', filters.country),
+      ...among(alias, 'verification_status', filters.verificationStatus),
+      ...among(alias, 'motive', filters.motive),
+      ...among(alias, 'judicial_outcome', filters.judicialOutcome),
+      ...among(alias, 'death_type', filters.deathType),
+    ];
+    conditions.push(...among(alias, 'organisation_id', filters.organisation));
+    if (filters.attackType) {
+      // On the facts a bit mask (fact_attack_mask, computed once as a sub-select, not per row).
+      conditions.push(table === 'incidents'
+        ? sql`${ref(alias, 'attack_types')} && ${filters.attackType}::text[]`
+        : sql`${ref(alias, 'attack_mask')} & (select fact_attack_mask(${filters.attackType}::text[])) <> 0`);
+    }
+    const { dateFrom, dateTo } = filters;
+    const within = filters.dateMatch === 'within';
+    // overlaps: the incident may have happened in the range; within: it certainly did.
+    if (dateFrom) conditions.push(within ? sql`${ref(alias, 'date_start')} >= ${dateFrom.date_start}` : sql`${ref(alias, 'date_end')} >= ${dateFrom.date_start}`);
+    if (dateTo) conditions.push(within ? sql`${ref(alias, 'date_end')} <= ${dateTo.date_end}` : sql`${ref(alias, 'date_start')} <= ${dateTo.date_end}`);
+    if (table === 'incidents') conditions.push(...incidentsOnly(alias, filters, own));
+    else if (INCIDENTS_ONLY.some((name) => filters[name] !== undefined)) throw new Error('these filters need the incidents table');
+    return conditions;
+  };
+
+  const victimConditions = (alias: string) => [
+    ...among('v', 'role', filters.victimRole),
+    ...among('v', 'outcome', filters.victimOutcome),
+    // A protected victim's gender is not public: outside the owning organisation it never matches.
+    ...(filters.victimGender
+      ? [sql<SqlBool>`v.gender = any(${filters.victimGender}) and (not v.protected or ${ref(alias, 'organisation_id')} = ${own ?? null}::uuid)`]
+      : []),
+  ];
+  const claimConditions = [
+    ...among('c', 'actor_type', filters.actorType),
+    ...among('c', 'attribution', filters.attribution),
+    ...(filters.actorName ? [sql<SqlBool>`c.actor_name ilike ${`%${escapeLike(filters.actorName)}%`}`] : []),
+  ];
+  const all = (conditions: RawBuilder<SqlBool>[]) => sql<SqlBool>`(${sql.join(conditions, sql` and `)})`;
+  const hasVictimFilters = Boolean(filters.victimRole || filters.victimOutcome || filters.victimGender);
+
+  return {
+    incident,
+    ...(hasVictimFilters ? { victim: (alias: string) => all(victimConditions(alias)) } : {}),
+    ...(claimConditions.length ? { claim: all(claimConditions) } : {}),
+    factsHold: INCIDENTS_ONLY.every((name) => filters[name] === undefined),
+  };
+}
+
+/** Search, place, coordinates, update time and protected victims: columns of `incidents` alone. */
+function incidentsOnly(alias: string, filters: IncidentFilters, own: string | undefined): RawBuilder<SqlBool>[] {
+  const conditions: RawBuilder<SqlBool>[] = [];
+  const ref = (column: string) => sql.ref(`${alias}.${column}`);
   // Both sides go through PostgreSQL's lower(): JS and PostgreSQL fold some letters differently
   // (JS turns the Turkish "İ" into "i" + U+0307), and then "city=İzmir" would miss "İzmir".
-  const lower = (value: string) => eb.fn<string>('lower', [eb.val(value)]);
-  if (filters.region) conditions.push(eb(eb.fn('lower', ['incidents.region']), 'in', filters.region.map(lower)));
-  if (filters.city) conditions.push(eb(eb.fn('lower', ['incidents.city']), 'in', filters.city.map(lower)));
-  if (filters.attackType) conditions.push(eb('incidents.attack_types', '&&', sql<string[]>`${filters.attackType}::text[]`));
-  if (filters.verificationStatus) conditions.push(eb('incidents.verification_status', 'in', filters.verificationStatus));
-  if (filters.motive) conditions.push(eb('incidents.motive', 'in', filters.motive));
-  if (filters.judicialOutcome) conditions.push(eb('incidents.judicial_outcome', 'in', filters.judicialOutcome));
-  if (filters.deathType) conditions.push(eb('incidents.death_type', 'in', filters.deathType));
-  if (filters.organisation) conditions.push(eb('incidents.organisation_id', 'in', filters.organisation));
-  if (filters.updatedSince) conditions.push(eb('incidents.updated_at', '>=', new Date(filters.updatedSince)));
-
-  const { dateFrom, dateTo } = filters;
-  if (filters.dateMatch === 'within') {
-    if (dateFrom) conditions.push(eb('incidents.date_start', '>=', dateFrom.date_start));
-    if (dateTo) conditions.push(eb('incidents.date_end', '<=', dateTo.date_end));
-  } else {
-    if (dateFrom) conditions.push(eb('incidents.date_end', '>=', dateFrom.date_start));
-    if (dateTo) conditions.push(eb('incidents.date_start', '<=', dateTo.date_end));
-  }
-
+  const lowered = (values: readonly string[]) => sql.join(values.map((value) => sql`lower(${value})`));
+  if (filters.region) conditions.push(sql`lower(${ref('region')}) in (${lowered(filters.region)})`);
+  if (filters.city) conditions.push(sql`lower(${ref('city')}) in (${lowered(filters.city)})`);
+  if (filters.updatedSince) conditions.push(sql`${ref('updated_at')} >= ${new Date(filters.updatedSince)}`);
   if (filters.bbox) {
     const [west, south, east, north] = filters.bbox;
-    conditions.push(eb('incidents.latitude', '>=', south), eb('incidents.latitude', '<=', north));
-    const lon = [eb('incidents.longitude', '>=', west), eb('incidents.longitude', '<=', east)];
-    conditions.push(west <= east ? eb.and(lon) : eb.or(lon));
+    conditions.push(sql`${ref('latitude')} between ${south} and ${north}`);
+    conditions.push(west <= east
+      ? sql`${ref('longitude')} between ${west} and ${east}`
+      : sql`(${ref('longitude')} >= ${west} or ${ref('longitude')} <= ${east})`);
   }
-
-  const victimConditions = victimFilterConditions(filters, own);
-  if (victimConditions) {
-    conditions.push(
-      eb.exists(
-        eb.selectFrom('victims').select(sql`1`.as('one')).whereRef('victims.incident_id', '=', 'incidents.id').where(victimConditions),
-      ),
-    );
-  }
-
-  if (filters.actorType || filters.attribution || filters.actorName) {
-    conditions.push(
-      eb.exists(
-        eb
-          .selectFrom('perpetrator_claims')
-          .select(sql`1`.as('one'))
-          .whereRef('perpetrator_claims.incident_id', '=', 'incidents.id')
-          .where((claim) =>
-            claim.and([
-              ...(filters.actorType ? [claim('perpetrator_claims.actor_type', 'in', filters.actorType)] : []),
-              ...(filters.attribution ? [claim('perpetrator_claims.attribution', 'in', filters.attribution)] : []),
-              ...(filters.actorName ? [claim('perpetrator_claims.actor_name', 'ilike', `%${escapeLike(filters.actorName)}%`)] : []),
-            ]),
-          ),
-      ),
-    );
-  }
-
   if (filters.hasProtectedVictims !== undefined && own) {
-    const protectedVictim = eb.exists(
-      eb.selectFrom('victims').select(sql`1`.as('one')).whereRef('victims.incident_id', '=', 'incidents.id').where('victims.protected', '=', true),
-    );
-    conditions.push(eb('incidents.organisation_id', '=', own), filters.hasProtectedVictims ? protectedVictim : eb.not(protectedVictim));
+    const exists = sql<SqlBool>`exists (select 1 from victims pv where pv.incident_id = ${ref('id')} and pv.protected)`;
+    conditions.push(sql`${ref('organisation_id')} = ${own}::uuid`, filters.hasProtectedVictims ? exists : sql`not ${exists}`);
   }
-
   if (filters.q) {
     // Each word as a readable substring, or by its name skeleton (search-text.ts searchPatterns).
     for (const patterns of searchPatterns(filters.q)) {
-      conditions.push(eb.or(patterns.map((pattern) => eb('incidents.search_text', 'like', pattern))));
+      conditions.push(sql`(${sql.join(patterns.map((pattern) => sql`${ref('search_text')} like ${pattern}`), sql` or `)})`);
     }
   }
   return conditions;
 }
 
 /**
- * Conditions on one victim. A protected victim's gender is not public, so outside the owning
- * organisation it never makes an incident match a gender filter.
+ * The compiled filters as conditions on `incidents`, victims and claims as EXISTS sub-queries:
+ * what the list, the export and the site put in their WHERE clause.
  */
-function victimFilterConditions(filters: IncidentFilters, own: string | undefined) {
-  if (!filters.victimRole && !filters.victimOutcome && !filters.victimGender) return undefined;
-  return (eb: ExpressionBuilder<Database, 'victims' | 'incidents'>) =>
-    eb.and([
-      ...(filters.victimRole ? [eb('victims.role', 'in', filters.victimRole)] : []),
-      ...(filters.victimOutcome ? [eb('victims.outcome', 'in', filters.victimOutcome)] : []),
-      ...(filters.victimGender
-        ? [
-            eb('victims.gender', 'in', filters.victimGender),
-            own
-              ? eb.or([eb('victims.protected', '=', false), eb('incidents.organisation_id', '=', own)])
-              : eb('victims.protected', '=', false),
-          ]
-        : []),
-    ]);
+export function matchesFilters(filters: IncidentFilters, actor: Actor): RawBuilder<SqlBool> {
+  const compiled = compileFilters(filters, actor);
+  const conditions = [
+    ...compiled.incident('incidents', 'incidents'),
+    ...(compiled.victim ? [sql<SqlBool>`exists (select 1 from victims v where v.incident_id = incidents.id and ${compiled.victim('incidents')})`] : []),
+    ...(compiled.claim ? [sql<SqlBool>`exists (select 1 from perpetrator_claims c where c.incident_id = incidents.id and ${compiled.claim})`] : []),
+  ];
+  return conditions.length ? sql<SqlBool>`${sql.join(conditions, sql` and `)}` : sql<SqlBool>`true`;
 }
 
 /** Search relevance: how well the normalised query matches part of the search text. */

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type SelectQueryBuilder, type SqlBool, type Transaction } from 'kysely';
 import type { Actor } from '../auth/actor.ts';
 import type { Database } from '../db/database.ts';
-import { filterConditions, relevance, type IncidentFilters } from './incident-filters.ts';
+import { matchesFilters, relevance, type IncidentFilters } from './incident-filters.ts';
 import { selectIncidentTree, visibleTo } from './incident.queries.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -71,7 +71,7 @@ async function keysetPage<TB extends 'incidents' | 'organisations', O extends { 
   let query = incidents
     .select(cursorKey.as('cursor_key'))
     .where(visibleTo(actor))
-    .where((eb) => eb.and(filterConditions(eb, filters, actor)))
+    .where(matchesFilters(filters, actor))
     .orderBy(column, direction)
     .orderBy('incidents.id', direction)
     .limit(limit + 1);
@@ -92,7 +92,7 @@ export async function countIncidents(db: Db, actor: Actor, filters: IncidentFilt
     .selectFrom('incidents')
     .select((eb) => eb.fn.countAll<number>().as('total'))
     .where(visibleTo(actor))
-    .where((eb) => eb.and(filterConditions(eb, filters, actor)))
+    .where(matchesFilters(filters, actor))
     .executeTakeFirstOrThrow();
   return total;
 }

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { ownOrganisation, type Actor } from '../auth/actor.ts';
 import type { Db } from '../db/create-db.ts';
-import type { IncidentFilters } from '../incidents/incident-filters.ts';
+import { compileFilters, type CompiledFilters } from '../incidents/incident-filters.ts';
 import type { ChildMatches, Counts, GroupRow, IncidentSource, StatisticsOptions } from './statistics.types.ts';
 import type { Dimension } from './statistics.schemas.ts';
 
@@ -13,15 +13,6 @@ import type { Dimension } from './statistics.schemas.ts';
  * attack type, and summed into the groups and the totals, in one statement. Questions on victims
  * or claims use the facts as the source of detailedStatistics (statistics.queries.ts) instead.
  */
-
-/** The incident-level filters the facts hold. */
-const FACT_FILTERS: ReadonlySet<string> = new Set<keyof IncidentFilters>([
-  'country', 'attackType', 'verificationStatus', 'motive', 'judicialOutcome', 'deathType', 'organisation', 'dateFrom', 'dateTo', 'dateMatch',
-]);
-/** Filters on victims and claims: answered by joining those to the facts. */
-const CHILD_FILTERS: ReadonlySet<string> = new Set<keyof IncidentFilters>([
-  'victimRole', 'victimOutcome', 'victimGender', 'actorType', 'attribution', 'actorName',
-]);
 
 /** Per dimension: the fact column grouped on, and how the grouped value `g` is shown. */
 const FACT_DIMENSIONS: Partial<Record<Dimension, { column: string; shown: RawBuilder<unknown> }>> = {
@@ -35,16 +26,9 @@ const FACT_DIMENSIONS: Partial<Record<Dimension, { column: string; shown: RawBui
   deathType: { column: 'death_type', shown: sql`g.death_type::text` },
 };
 
-const given = (filters: IncidentFilters) => Object.entries(filters).filter(([, value]) => value !== undefined).map(([name]) => name);
-
-/** Whether the facts, with victims and claims joined to them, hold every filter of the question. */
-export function factsHoldFilters(filters: IncidentFilters): boolean {
-  return given(filters).every((name) => FACT_FILTERS.has(name) || CHILD_FILTERS.has(name));
-}
-
-/** Whether the facts alone hold every filter and dimension of the question. */
-export function factsCanAnswer({ groupBy, filters }: StatisticsOptions): boolean {
-  return groupBy.every((name) => FACT_DIMENSIONS[name]) && given(filters).every((name) => FACT_FILTERS.has(name));
+/** Whether the facts alone hold every filter and dimension of the question (no victim or claim filter). */
+export function factsCanAnswer({ groupBy }: StatisticsOptions, compiled: CompiledFilters): boolean {
+  return compiled.factsHold && !compiled.victim && !compiled.claim && groupBy.every((name) => FACT_DIMENSIONS[name]);
 }
 
 export async function statisticsFromFacts(db: Db, actor: Actor, options: StatisticsOptions): Promise<{ groups: GroupRow[]; totals: Counts }> {
@@ -105,7 +89,7 @@ export function factSource(actor: Actor, options: StatisticsOptions, matches: Ch
 
 /**
  * Who sees what, as in visibleTo (src/incidents/incident.queries.ts) but on the facts, which
- * hold live incidents only; then the filters, on the same columns the incident path uses.
+ * hold live incidents only; then the filters, compiled once for all readers (incident-filters.ts).
  */
 function factConditions(actor: Actor, { filters, includeDebunked }: StatisticsOptions): RawBuilder<unknown>[] {
   const own = ownOrganisation(actor);
@@ -113,22 +97,7 @@ function factConditions(actor: Actor, { filters, includeDebunked }: StatisticsOp
   if (!(actor.kind === 'key' && actor.role === 'researcher')) {
     conditions.push(own ? sql`(f.published or f.organisation_id = ${own})` : sql`f.published`);
   }
-  const among = (column: string, values: readonly string[] | undefined) => {
-    if (values) conditions.push(sql`${sql.ref(`f.${column}`)} = any(${values})`);
-  };
-  among('country', filters.country);
-  among('verification_status', filters.verificationStatus);
-  among('motive', filters.motive);
-  among('judicial_outcome', filters.judicialOutcome);
-  among('death_type', filters.deathType);
-  among('organisation_id', filters.organisation);
-  // A sub-select: computed once, not for every row.
-  if (filters.attackType) conditions.push(sql`f.attack_mask & (select fact_attack_mask(${filters.attackType}::text[])) <> 0`);
+  conditions.push(...compileFilters(filters, actor).incident('f', 'incident_facts'));
   if (!includeDebunked) conditions.push(sql`f.verification_status <> 'debunked'`);
-
-  const { dateFrom, dateTo } = filters;
-  const within = filters.dateMatch === 'within';
-  if (dateFrom) conditions.push(within ? sql`f.date_start >= ${dateFrom.date_start}` : sql`f.date_end >= ${dateFrom.date_start}`);
-  if (dateTo) conditions.push(within ? sql`f.date_end <= ${dateTo.date_end}` : sql`f.date_start <= ${dateTo.date_end}`);
   return conditions.length ? conditions : [sql`true`];
 }

@@ -1,9 +1,9 @@
 import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { ownOrganisation, type Actor } from '../auth/actor.ts';
 import type { Db } from '../db/create-db.ts';
-import { escapeLike, filterConditions } from '../incidents/incident-filters.ts';
+import { compileFilters, matchesFilters } from '../incidents/incident-filters.ts';
 import { visibleTo } from '../incidents/incident.queries.ts';
-import { factSource, factsCanAnswer, factsHoldFilters, statisticsFromFacts } from './statistics-facts.queries.ts';
+import { factSource, factsCanAnswer, statisticsFromFacts } from './statistics-facts.queries.ts';
 import type { Dimension } from './statistics.schemas.ts';
 import type { ChildMatches, Counts, GroupRow, IncidentSource, StatisticsOptions } from './statistics.types.ts';
 
@@ -15,8 +15,9 @@ import type { ChildMatches, Counts, GroupRow, IncidentSource, StatisticsOptions 
  * incidents. All give the same answers (test/statistics-paths.test.ts).
  */
 export async function statistics(db: Db, actor: Actor, options: StatisticsOptions): Promise<{ groups: GroupRow[]; totals: Counts }> {
-  if (factsCanAnswer(options)) return statisticsFromFacts(db, actor, options);
-  return detailedStatistics(db, actor, options, factsHoldFilters(options.filters) ? 'facts' : 'incidents');
+  const compiled = compileFilters(options.filters, actor);
+  if (factsCanAnswer(options, compiled)) return statisticsFromFacts(db, actor, options);
+  return detailedStatistics(db, actor, options, compiled.factsHold ? 'facts' : 'incidents');
 }
 
 const incidentDimensions: Partial<Record<Dimension, RawBuilder<unknown>>> = {
@@ -49,20 +50,10 @@ export async function detailedStatistics(db: Db, actor: Actor, options: Statisti
 
   // Victim filters also decide which victims are counted: "journalists killed", not "everyone
   // killed in incidents that involved a journalist".
-  const victimConditions = [
-    ...(filters.victimRole ? [sql`v.role = any(${filters.victimRole}::text[])`] : []),
-    ...(filters.victimOutcome ? [sql`v.outcome = any(${filters.victimOutcome}::text[])`] : []),
-    ...(filters.victimGender ? [sql`v.gender = any(${filters.victimGender}::text[]) and (not v.protected or f.organisation_id = ${own}::uuid)`] : []),
-  ];
-  const claimConditions = [
-    ...(filters.actorType ? [sql`c.actor_type = any(${filters.actorType}::text[])`] : []),
-    ...(filters.attribution ? [sql`c.attribution = any(${filters.attribution}::text[])`] : []),
-    ...(filters.actorName ? [sql`c.actor_name ilike ${`%${escapeLike(filters.actorName)}%`}`] : []),
-  ];
-  const all = (conditions: RawBuilder<unknown>[]) => sql<SqlBool>`${sql.join([sql`true`, ...conditions], sql` and `)}`;
+  const compiled = compileFilters(filters, actor);
   const matches: ChildMatches = {
-    ...(victimConditions.length ? { victim: all(victimConditions) } : {}),
-    ...(claimConditions.length ? { claim: all(claimConditions) } : {}),
+    ...(compiled.victim ? { victim: compiled.victim('f') } : {}),
+    ...(compiled.claim ? { claim: compiled.claim } : {}),
   };
   const source = from === 'facts' ? factSource(actor, options, matches) : incidentSource(db, actor, options);
 
@@ -147,10 +138,8 @@ function incidentSource(db: Db, actor: Actor, { filters, includeDebunked }: Stat
       .selectFrom('incidents')
       .select(['id', 'organisation_id', 'date_start', 'date_end', 'country', 'verification_status', 'motive', 'judicial_outcome', 'death_type', 'attack_types'])
       .where(visibleTo(actor))
-      .where((eb) => eb.and([
-        ...filterConditions(eb, filters, actor),
-        ...(includeDebunked ? [] : [eb('incidents.verification_status', '<>', 'debunked')]),
-      ])),
+      .where(matchesFilters(filters, actor))
+      .$if(!includeDebunked, (query) => query.where('incidents.verification_status', '<>', 'debunked')),
     attackTypes: sql`unnest(f.attack_types)`,
     hasVictimCounts: false,
     fewIncidents: true,
