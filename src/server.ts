@@ -1,6 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import { sql } from 'kysely';
-import { seedSampleData } from '../seeds/seed.ts';
+import { seedSampleData } from './sample-data/seed.ts';
 import { createApp } from './app.ts';
 import { ensureAdminKey } from './auth/bootstrap-admin.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';

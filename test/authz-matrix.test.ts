@@ -264,7 +264,7 @@ async function rowCounts() {
 }
 
 /** The outcome as the table writes it. */
-function outcome(route: string, response: Raw, target: Target): string {
+function outcome(route: string, response: Raw, _target: Target): string {
   if (response.status >= 400 && !/^application\/problem\+json/.test(response.contentType)) return `${response.status} without problem+json`;
   if (response.status === 308) {
     return response.location === `/v1/incidents/${survivor.id}` ? '308' : `308 to ${response.location}`;

@@ -5,7 +5,7 @@ import type { WriteContext } from '../src/audit/audit.queries.ts';
 import { findActiveKeyByToken } from '../src/auth/api-key.queries.ts';
 import { planImport } from '../src/imports/import-plan.ts';
 import { runImport, type ImportRequest } from '../src/imports/import.service.ts';
-import { seedSampleData } from '../seeds/seed.ts';
+import { seedSampleData } from '../src/sample-data/seed.ts';
 import { createActors, incidentBody, type Actors } from './support/factories.ts';
 import { request, startTestApp, type TestApp } from './support/test-app.ts';
 

@@ -4,7 +4,7 @@ import { createApiKey, revokeApiKey } from '../src/auth/api-key.service.ts';
 import { ensureAdminKey, OPERATORS_ORGANISATION } from '../src/auth/bootstrap-admin.ts';
 import { NotFoundError, ValidationError } from '../src/errors.ts';
 import { createOrganisation, findOrCreateOrganisation } from '../src/organisations/organisation.service.ts';
-import { SAMPLE_ORGANISATION, seedSampleData } from '../seeds/seed.ts';
+import { SAMPLE_ORGANISATION, seedSampleData } from '../src/sample-data/seed.ts';
 import { createActors, createKey, type Actors } from './support/factories.ts';
 import { request, startTestApp, type TestApp } from './support/test-app.ts';
 

@@ -1,13 +1,11 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../db/database.ts';
 import type { Role } from './actor.ts';
 import { generateApiKey, hashApiKey } from './api-key.ts';
+import type { DbOrTransaction } from '../db/in-transaction.ts';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 export const apiKeyColumns = ['id', 'organisation_id', 'name', 'role', 'prefix', 'created_at', 'revoked_at'] as const;
 
-export async function findActiveKeyByToken(db: Db, token: string) {
+export async function findActiveKeyByToken(db: DbOrTransaction, token: string) {
   return db
     .selectFrom('api_keys')
     .select(['id', 'organisation_id', 'role'])
@@ -17,7 +15,7 @@ export async function findActiveKeyByToken(db: Db, token: string) {
 }
 
 /** Creates a key and returns it with the plain secret, which is never retrievable again. */
-export async function insertApiKey(db: Db, input: { organisationId: string; name: string; role: Role }) {
+export async function insertApiKey(db: DbOrTransaction, input: { organisationId: string; name: string; role: Role }) {
   const { key, prefix, hash } = generateApiKey();
   const row = await db
     .insertInto('api_keys')
@@ -27,17 +25,17 @@ export async function insertApiKey(db: Db, input: { organisationId: string; name
   return { ...row, key };
 }
 
-export async function listApiKeys(db: Db, organisationId?: string) {
+export async function listApiKeys(db: DbOrTransaction, organisationId?: string) {
   let query = db.selectFrom('api_keys').select(apiKeyColumns).orderBy('created_at').orderBy('id');
   if (organisationId) query = query.where('organisation_id', '=', organisationId);
   return query.execute();
 }
 
-export async function findApiKey(db: Db, id: string) {
+export async function findApiKey(db: DbOrTransaction, id: string) {
   return db.selectFrom('api_keys').select(apiKeyColumns).where('id', '=', id).executeTakeFirst();
 }
 
-export async function revokeApiKey(db: Db, id: string) {
+export async function revokeApiKey(db: DbOrTransaction, id: string) {
   return db
     .updateTable('api_keys')
     .set({ revoked_at: new Date() })

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Db } from '../db/create-db.ts';
-import { parseInput, refuseQuery } from '../http/validate.ts';
+import { parseInput, refuseQuery } from '../validation.ts';
 import { listApiKeys } from './api-key.queries.ts';
 import { apiKeyIdParamsSchema, createApiKeySchema, listApiKeysQuerySchema, toApiKey } from './api-key.schemas.ts';
 import { createApiKey, revokeApiKey } from './api-key.service.ts';

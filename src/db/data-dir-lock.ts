@@ -17,6 +17,7 @@ export function lockDataDir(dataDir: string): () => void {
       throw new Error(
         `The embedded database in ${dataDir} is in use by process ${holder}. Stop that process first ` +
           '(the embedded database allows one process at a time), or set DATABASE_URL to use PostgreSQL.',
+        { cause: error },
       );
     }
     writeFileSync(lockFile, String(process.pid));

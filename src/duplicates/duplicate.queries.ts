@@ -1,8 +1,7 @@
-import { sql, type Transaction } from 'kysely';
+import { type Transaction } from 'kysely';
 import type { Actor } from '../auth/actor.ts';
 import type { Database } from '../db/database.ts';
 import type { DbOrTransaction } from '../db/in-transaction.ts';
-import { visibleTo } from '../incidents/incident.queries.ts';
 import { selectCandidates } from './candidate.queries.ts';
 import type { DuplicateReason } from './duplicate-score.ts';
 

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { requireRole } from '../auth/actor.ts';
 import type { Db } from '../db/create-db.ts';
-import { parseInput } from '../http/validate.ts';
+import { parseInput } from '../validation.ts';
 import { etagFor, expectedVersion } from '../http/versioning.ts';
 import { incidentIdParamsSchema } from '../incidents/incident.schemas.ts';
 import { listDuplicatesQuerySchema, mergeIncidentQuerySchema, mergeIncidentSchema } from './duplicate.schemas.ts';

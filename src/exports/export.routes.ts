@@ -1,8 +1,8 @@
 import { Router, type Response } from 'express';
 import type { Db } from '../db/create-db.ts';
 import { getDataVersion } from '../db/data-version.ts';
-import { answerIfUnchanged } from '../http/conditional.ts';
-import { parseInput } from '../http/validate.ts';
+import { answerIfUnchanged } from '../auth/conditional-read.ts';
+import { parseInput } from '../validation.ts';
 import { assertFiltersAllowed } from '../incidents/incident-filters.ts';
 import { exportIncidentsQuerySchema } from './export.schemas.ts';
 import { EXPORT_FORMATS, exportWriter } from './export-writers.ts';

@@ -1,11 +1,10 @@
-import { sql, type Kysely, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
+import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { ownOrganisation, type Actor } from '../auth/actor.ts';
-import type { Database } from '../db/database.ts';
 import { matchesFilters, type IncidentFilters } from '../incidents/incident-filters.ts';
 import { visibleTo } from '../incidents/incident.queries.ts';
 import { CSV_BOM, CSV_FORMULA_STARTS, CSV_RECORD_END } from './csv.ts';
+import type { DbOrTransaction } from '../db/in-transaction.ts';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 /**
  * Incidents as CSV records, one per incident, built by PostgreSQL: each row of the query is one
@@ -44,7 +43,7 @@ export function incidentCsvHead(actor: Actor): string {
  * lists come ready-made from incident_lists (migration 0008), one primary-key lookup per
  * incident, so PostgreSQL can stream an export in order from its first row.
  */
-export function selectIncidentCsvLines(db: Db, actor: Actor, scope: CsvScope) {
+export function selectIncidentCsvLines(db: DbOrTransaction, actor: Actor, scope: CsvScope) {
   const view = viewColumns(actor);
   const query = db
     .selectFrom('incidents')

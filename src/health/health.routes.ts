@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { sql } from 'kysely';
 import type { Db } from '../db/create-db.ts';
 import { sendProblem } from '../http/problem-handler.ts';
-import { refuseQuery } from '../http/validate.ts';
+import { refuseQuery } from '../validation.ts';
 
 /** /healthz: the process answers. /readyz: it can also reach the database. */
 export function healthRoutes(db: Db): Router {

@@ -21,7 +21,8 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
-const byDomainError = new Map<Function, { status: number; slug: string; title: string }>([
+// Keyed by the error's class: `new (...args: never[]) => DomainError` says so without `Function`.
+const byDomainError = new Map<abstract new (...args: never[]) => Error, { status: number; slug: string; title: string }>([
   [ValidationError, { status: 400, slug: 'validation-failed', title: 'Your request is not valid' }],
   [UnauthenticatedError, { status: 401, slug: 'unauthenticated', title: 'Authentication required' }],
   [ForbiddenError, { status: 403, slug: 'forbidden', title: 'Your role may not do this' }],
@@ -131,7 +132,7 @@ export const problemHandler: ErrorRequestHandler = (error, req, res, _next) => {
   }
 
   if (error instanceof DomainError) {
-    const mapping = byDomainError.get(error.constructor) ?? { status: 500, slug: 'internal', title: 'Internal error' };
+    const mapping = byDomainError.get(error.constructor as typeof DomainError) ?? { status: 500, slug: 'internal', title: 'Internal error' };
     const errors = error instanceof ValidationError ? { errors: error.errors } : {};
     sendProblem(res, { ...mapping, detail: error.message, ...error.details, ...errors });
     return;

@@ -5,7 +5,7 @@ import { systemActor, type Role, type WriteContext } from '../audit/actor.ts';
 import type { Db } from '../db/create-db.ts';
 import { ValidationError } from '../errors.ts';
 import { findOrganisationByName } from '../organisations/organisation.queries.ts';
-import { parseInput } from '../http/validate.ts';
+import { parseInput } from '../validation.ts';
 import type { ImportFormatName } from './import-plan.ts';
 import type { ImportReport, ImportVisibility, OnDuplicate } from './import.schemas.ts';
 import { previewImport, runImport, type ImportOutcome, type ImportRequest } from './import.service.ts';

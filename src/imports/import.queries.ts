@@ -1,5 +1,6 @@
-import { sql, type ColumnType, type Generated, type Kysely, type Transaction } from 'kysely';
+import { sql, type ColumnType, type Generated, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
+import type { DbOrTransaction } from '../db/in-transaction.ts';
 
 /** Row type of the `imports` table (migrations/2026-11-26-0004-imports.ts). */
 export interface ImportsTable {
@@ -24,10 +25,9 @@ declare module '../db/database.ts' {
   }
 }
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 /** Earlier imports of the same file or under the same Idempotency-Key, in this organisation. */
-export function findEarlierImports(db: Db, organisationId: string, fingerprint: string, idempotencyKey: string | undefined) {
+export function findEarlierImports(db: DbOrTransaction, organisationId: string, fingerprint: string, idempotencyKey: string | undefined) {
   return db
     .selectFrom('imports')
     .select(['id', 'fingerprint', 'idempotency_key', 'report'])
@@ -83,7 +83,7 @@ export async function completeImport(
 }
 
 /** A page of an organisation's imports, newest first, after the keyset position `after`. */
-export function listImportRows(db: Db, organisationId: string, page: { limit: number; after?: { createdAt: string; id: string } | undefined }) {
+export function listImportRows(db: DbOrTransaction, organisationId: string, page: { limit: number; after?: { createdAt: string; id: string } | undefined }) {
   let query = db
     .selectFrom('imports')
     .select(['id', 'format', 'file_name', 'row_count', 'created_count', 'rejected_count', 'created_at', 'created_by'])
@@ -96,12 +96,12 @@ export function listImportRows(db: Db, organisationId: string, page: { limit: nu
 }
 
 /** An import of the caller's organisation; another organisation's answers like a missing one. */
-export function findOwnImport(db: Db, organisationId: string, id: string) {
+export function findOwnImport(db: DbOrTransaction, organisationId: string, id: string) {
   return db.selectFrom('imports').select(['id', 'report']).where('id', '=', id).where('organisation_id', '=', organisationId).executeTakeFirst();
 }
 
 /** Of the given incidents, those of the organisation that are drafts and not deleted. */
-export async function draftIncidentIds(db: Db, organisationId: string, ids: readonly string[]) {
+export async function draftIncidentIds(db: DbOrTransaction, organisationId: string, ids: readonly string[]) {
   const found: string[] = [];
   // In chunks: PostgreSQL takes at most 65,535 parameters in one statement.
   for (let start = 0; start < ids.length; start += 10_000) {

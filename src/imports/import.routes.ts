@@ -6,7 +6,7 @@ import type { Db } from '../db/create-db.ts';
 import { ValidationError } from '../errors.ts';
 import { fileError } from './csv-records.ts';
 import { sendProblem } from '../http/problem-handler.ts';
-import { parseInput, refuseQuery } from '../http/validate.ts';
+import { parseInput, refuseQuery } from '../validation.ts';
 import type { ImportHooks } from './import-hooks.ts';
 import { idempotencyKeySchema, importIdParamsSchema, importJsonBodySchema, importQuerySchema, listImportsQuerySchema, type ImportQuery } from './import.schemas.ts';
 import { getImportReport, listImports, previewImport, publishImport, runImport, type ImportRequest } from './import.service.ts';

@@ -21,6 +21,7 @@ export const importQuerySchema = z.strictObject({
     .describe('skip (default): a row that is an incident you can already read (same victim, overlapping dates, same country and attack type) is not created; the report lists it under duplicates. create: create it anyway and flag it as a likely duplicate.'),
   visibility: z.enum(IMPORT_VISIBILITIES).default('draft')
     .describe('Imports land as unverified drafts; "published" and "keep" (json: each incident\'s status and visibility as in the file) need a reviewer\'s authority and are refused over the API: a reviewer publishes an import with POST /v1/imports/{id}/publish.'),
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what a file name must not hold
   fileName: z.string().trim().min(1).max(200).regex(/^[^\\/\u0000-\u001f]+$/, 'a file name, without folders').default('upload.csv')
     .describe('Shown in each incident\'s import source: "Imported from <fileName>, line <n> (<format>)" ("item <n>" for json).'),
 });

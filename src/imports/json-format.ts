@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isStorableText, UNSTORABLE_TEXT_DETAIL } from '../http/storable-text.ts';
+import { isStorableText, UNSTORABLE_TEXT_DETAIL } from '../storable-text.ts';
 import { createIncidentSchema, incidentSchema, publicIncidentSchema, researchIncidentSchema, WITHHELD_NAME } from '../incidents/incident.schemas.ts';
 import { verificationStatuses, visibilities } from '../incidents/taxonomies.ts';
 import { fileError } from './csv-records.ts';

@@ -1,10 +1,10 @@
-import { sql, type Kysely, type SelectQueryBuilder, type SqlBool, type Transaction } from 'kysely';
+import { sql, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Actor } from '../auth/actor.ts';
 import type { Database } from '../db/database.ts';
 import { matchesFilters, relevance, type IncidentFilters } from './incident-filters.ts';
 import { selectIncidentTree, visibleTo } from './incident.queries.ts';
+import type { DbOrTransaction } from '../db/in-transaction.ts';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 /**
  * The sort expression, its SQL type, and the same value as text for the cursor. The cursor
@@ -47,12 +47,12 @@ export interface PageOptions {
  * after the last row seen", so inserts and deletes elsewhere never repeat or skip a row.
  * Ties on the sort key are broken by id.
  */
-export function listIncidentPage(db: Db, actor: Actor, options: PageOptions) {
+export function listIncidentPage(db: DbOrTransaction, actor: Actor, options: PageOptions) {
   return keysetPage(selectIncidentTree(db), actor, options);
 }
 
 /** The same page as ids only, for answers that read their own columns (the list as CSV). */
-export function listIncidentIdPage(db: Db, actor: Actor, options: PageOptions) {
+export function listIncidentIdPage(db: DbOrTransaction, actor: Actor, options: PageOptions) {
   return keysetPage(db.selectFrom('incidents').select('incidents.id'), actor, options);
 }
 
@@ -87,7 +87,7 @@ async function keysetPage<TB extends 'incidents' | 'organisations', O extends { 
   return { rows: page, next };
 }
 
-export async function countIncidents(db: Db, actor: Actor, filters: IncidentFilters): Promise<number> {
+export async function countIncidents(db: DbOrTransaction, actor: Actor, filters: IncidentFilters): Promise<number> {
   const { total } = await db
     .selectFrom('incidents')
     .select((eb) => eb.fn.countAll<number>().as('total'))

@@ -1,9 +1,9 @@
-import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Transaction } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { ownOrganisation, type Actor } from '../auth/actor.ts';
 import type { Database } from '../db/database.ts';
+import type { DbOrTransaction } from '../db/in-transaction.ts';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 /** Set when the incident was merged into another (src/duplicates/merge.service.ts). */
 const MERGED_INTO = sql.ref<string | null>('incidents.merged_into');
@@ -48,7 +48,7 @@ const SOURCE_COLUMNS = ['id', 'url', 'publisher', 'title', 'published_on', 'kind
  * fields one by one in JavaScript, JSON natively), and Node is the busier side of an export; a
  * list page also paid a round trip and three more statements for it.
  */
-export function selectIncidentTree(db: Db) {
+export function selectIncidentTree(db: DbOrTransaction) {
   return db
     .selectFrom('incidents')
     .innerJoin('organisations', 'organisations.id', 'incidents.organisation_id')
@@ -64,20 +64,20 @@ export function selectIncidentTree(db: Db) {
 
 export type IncidentTreeRow = Awaited<ReturnType<typeof findIncidentTree>> & {};
 
-export async function findIncidentTree(db: Db, id: string, actor?: Actor) {
+export async function findIncidentTree(db: DbOrTransaction, id: string, actor?: Actor) {
   let query = selectIncidentTree(db).where('incidents.id', '=', id);
   query = actor ? query.where(visibleTo(actor)) : query.where('incidents.deleted_at', 'is', null);
   return query.executeTakeFirst();
 }
 
 /** The owning organisation of an incident the actor may see, without loading the incident. */
-export async function findVisibleIncidentOrganisation(db: Db, id: string, actor: Actor) {
+export async function findVisibleIncidentOrganisation(db: DbOrTransaction, id: string, actor: Actor) {
   const row = await db.selectFrom('incidents').select('organisation_id').where('id', '=', id).where(visibleTo(actor)).executeTakeFirst();
   return row?.organisation_id;
 }
 
 /** Owner and deletion state, whoever asks: callers decide what the asker may learn from it. */
-export async function findIncidentOwner(db: Db, id: string) {
+export async function findIncidentOwner(db: DbOrTransaction, id: string) {
   const row = await db.selectFrom('incidents').select(['organisation_id', 'deleted_at']).where('id', '=', id).executeTakeFirst();
   return row && { organisationId: row.organisation_id, deleted: row.deleted_at !== null };
 }
@@ -112,7 +112,7 @@ export async function childIds(trx: Transaction<Database>, table: 'victims' | 'p
  * the merged incident before and may see the survivor: otherwise a merged draft's id would
  * answer differently from a missing one, and its existence would leak.
  */
-export async function findMergeSurvivor(db: Db, actor: Actor, id: string): Promise<string | undefined> {
+export async function findMergeSurvivor(db: DbOrTransaction, actor: Actor, id: string): Promise<string | undefined> {
   const readable = await db.selectFrom('incidents').select('id').where('id', '=', id).where(visibleTo(actor, { evenIfMerged: true })).executeTakeFirst();
   if (!readable) return undefined;
   let current = id;

@@ -5,14 +5,14 @@ import { listAuditForEntity } from '../audit/audit.queries.ts';
 import type { WriteContext } from '../audit/audit.queries.ts';
 import type { Db } from '../db/create-db.ts';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors.ts';
-import { parseInput, refuseQuery } from '../http/validate.ts';
+import { parseInput, refuseQuery } from '../validation.ts';
 import { etagFor, expectedVersion } from '../http/versioning.ts';
 import { shapeIncident, viewFor, type IncidentView } from './incident-shapes.ts';
 import { incidentHooks } from './incident-hooks.ts';
 import { findIncidentOwner, findIncidentTree, findMergeSurvivor, findVisibleIncidentOrganisation } from './incident.queries.ts';
 import { assertFiltersAllowed, type IncidentFilters } from './incident-filters.ts';
 import { countIncidents, listIncidentIdPage, listIncidentPage, type IncidentSort, type PageCursor } from './incident-list.queries.ts';
-import { answerIfUnchanged } from '../http/conditional.ts';
+import { answerIfUnchanged } from '../auth/conditional-read.ts';
 import { chooseFormat, TABLE_FORMATS, tableFormatSchema } from '../http/response-format.ts';
 import {
   createIncidentSchema,

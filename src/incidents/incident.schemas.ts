@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isStorableText, UNSTORABLE_TEXT_DETAIL } from '../http/storable-text.ts';
+import { isStorableText, UNSTORABLE_TEXT_DETAIL } from '../storable-text.ts';
 import { countryCodeSchema } from './country.ts';
 import { incidentFilterShape } from './incident-filters.ts';
 import { incidentDateInputSchema, incidentDateSchema, isRealDay } from './incident-date.ts';

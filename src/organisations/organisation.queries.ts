@@ -1,21 +1,19 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../db/database.ts';
+import type { DbOrTransaction } from '../db/in-transaction.ts';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
-export async function insertOrganisation(db: Db, name: string) {
+export async function insertOrganisation(db: DbOrTransaction, name: string) {
   return db.insertInto('organisations').values({ name }).returning(['id', 'name', 'created_at']).executeTakeFirstOrThrow();
 }
 
-export async function findOrganisationByName(db: Db, name: string) {
+export async function findOrganisationByName(db: DbOrTransaction, name: string) {
   return db.selectFrom('organisations').select(['id', 'name', 'created_at']).where('name', '=', name).executeTakeFirst();
 }
 
-export async function findOrganisation(db: Db, id: string) {
+export async function findOrganisation(db: DbOrTransaction, id: string) {
   return db.selectFrom('organisations').select(['id', 'name', 'created_at']).where('id', '=', id).executeTakeFirst();
 }
 
-export async function listOrganisations(db: Db) {
+export async function listOrganisations(db: DbOrTransaction) {
   return db.selectFrom('organisations').select(['id', 'name', 'created_at']).orderBy('name').execute();
 }
 

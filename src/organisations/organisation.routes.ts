@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import type { AuditContext } from '../audit/actor.ts';
 import type { Db } from '../db/create-db.ts';
-import { parseInput, refuseQuery } from '../http/validate.ts';
+import { parseInput, refuseQuery } from '../validation.ts';
 import { listOrganisations, toOrganisation } from './organisation.queries.ts';
 import { createOrganisationSchema } from './organisation.schemas.ts';
 import { createOrganisation } from './organisation.service.ts';

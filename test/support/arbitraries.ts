@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { z } from 'zod';
-import { isStorableText } from '../../src/http/storable-text.ts';
-import { parseInput } from '../../src/http/validate.ts';
+import { isStorableText } from '../../src/storable-text.ts';
+import { parseInput } from '../../src/validation.ts';
 
 /**
  * fast-check arbitraries derived from our zod 4 schemas, for the property-based fuzz tests.
@@ -37,7 +37,7 @@ const checksOf = (schema: Schema) => ((def(schema).checks ?? []) as Schema[]).ma
 const accepts = (schema: Schema) => (value: unknown) => (schema as z.ZodType).safeParse(value).success;
 const hasCustomCheck = (schema: Schema) => checksOf(schema).some((check) => check.check === 'custom');
 
-/** Whether the API accepts this input, decided exactly as a route decides it (src/http/validate.ts). */
+/** Whether the API accepts this input, decided exactly as a route decides it (src/validation.ts). */
 export function isAcceptedInput(schema: z.ZodType, input: unknown, location: 'body' | 'query' = 'body'): boolean {
   try {
     parseInput(schema, input, location);

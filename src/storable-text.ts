@@ -4,6 +4,7 @@
  * produce, has no UTF-8 form: the driver would silently store U+FFFD instead. Both are refused
  * as invalid input rather than failing in, or being altered by, the database.
  */
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly what the database cannot store
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export const UNSTORABLE_TEXT_DETAIL = 'contains a NUL character or an unpaired surrogate; send valid Unicode text';

@@ -1,9 +1,9 @@
-import { systemActor } from '../src/audit/actor.ts';
-import type { Db } from '../src/db/create-db.ts';
-import { inTransaction } from '../src/db/in-transaction.ts';
-import { changeVerification, createIncident, setVisibility } from '../src/incidents/incident.service.ts';
-import { findOrganisationByName } from '../src/organisations/organisation.queries.ts';
-import { createOrganisation } from '../src/organisations/organisation.service.ts';
+import { systemActor } from '../audit/actor.ts';
+import type { Db } from '../db/create-db.ts';
+import { inTransaction } from '../db/in-transaction.ts';
+import { changeVerification, createIncident, setVisibility } from '../incidents/incident.service.ts';
+import { findOrganisationByName } from '../organisations/organisation.queries.ts';
+import { createOrganisation } from '../organisations/organisation.service.ts';
 import { sampleIncidents } from './sample-incidents.ts';
 
 export const SAMPLE_ORGANISATION = 'Dateline sample data';

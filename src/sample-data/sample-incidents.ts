@@ -1,4 +1,4 @@
-import type { CreateIncidentInput } from '../src/incidents/incident.schemas.ts';
+import type { CreateIncidentInput } from '../incidents/incident.schemas.ts';
 
 /**
  * Incidents from the report that started Dateline (seed-article.txt), headed "Assad regime says it is close to full capture of Deir ez-Zor, divided

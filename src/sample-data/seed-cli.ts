@@ -1,6 +1,6 @@
-import { loadConfig } from '../src/config.ts';
-import { createDb } from '../src/db/create-db.ts';
-import { migrateToLatest } from '../src/db/migrate.ts';
+import { loadConfig } from '../config.ts';
+import { createDb } from '../db/create-db.ts';
+import { migrateToLatest } from '../db/migrate.ts';
 import { seedSampleData, SAMPLE_ORGANISATION } from './seed.ts';
 
 const config = loadConfig();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError, type FieldError } from '../errors.ts';
+import { ValidationError, type FieldError } from './errors.ts';
 import { UNSTORABLE_TEXT_DETAIL, unstorableTextPaths } from './storable-text.ts';
 
 type Location = 'body' | 'query' | 'params';
