@@ -23,6 +23,8 @@ import type { Logger } from './logger.ts';
 import { openApiRoutes } from './openapi/openapi.routes.ts';
 import { organisationRoutes } from './organisations/organisation.routes.ts';
 import { statisticsRoutes } from './statistics/statistics.routes.ts';
+import { siteAssetsHandler } from './site/assets.ts';
+import { siteHandler } from './site/site.routes.ts';
 
 export interface AppDependencies {
   db: Db;
@@ -68,6 +70,9 @@ export function createApp({ db, config, logger, rateLimitStore }: AppDependencie
   // Health probes come before the rate limiter: load balancers poll them constantly.
   app.use(healthRoutes(db));
   app.use(helmet());
+  // The site's CSS, script and icon: static, long-cached, and not counted against a reader's
+  // anonymous budget (a page view would otherwise cost four requests).
+  if (config.PUBLIC_SITE) app.use(siteAssetsHandler());
   app.use((req, res, next) => (['GET', 'HEAD', 'OPTIONS'].includes(req.method) ? readOnlyCors(req, res, next) : next()));
   // JSON bodies only (415 for any other type). Imports parse their own (larger, CSV or JSON)
   // bodies after authentication: src/imports/import.routes.ts.
@@ -84,6 +89,8 @@ export function createApp({ db, config, logger, rateLimitStore }: AppDependencie
   app.use('/v1/stats', statisticsRoutes(db, { sendCsv: sendStatisticsCsv }));
   app.use('/v1/organisations', organisationRoutes(db, { asAdmin: (req) => auditContextOf(req, 'admin') }));
   app.use('/v1/keys', apiKeyRoutes(db));
+  // The public site for readers (src/site/): HTML pages and their assets; PUBLIC_SITE=false leaves the API alone.
+  if (config.PUBLIC_SITE) app.use(siteHandler(db));
 
   app.use(notFoundHandler);
   app.use(problemHandler);

@@ -49,6 +49,8 @@ export const configSchema = z.object({
   RATE_LIMIT_ANONYMOUS: z.coerce.number().int().min(1).default(60),
   RATE_LIMIT_AUTHENTICATED: z.coerce.number().int().min(1).default(600),
   SEED_ON_FIRST_START: booleanFromEnv.default(true),
+  PUBLIC_SITE: booleanFromEnv.default(true)
+    .describe('Serve the public site (/, /explore, /statistics...); false for API-only deployments.'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000)
     .describe('A client must send the request headers within this time (slowloris protection).'),

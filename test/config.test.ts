@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       RATE_LIMIT_ANONYMOUS: 60,
       RATE_LIMIT_AUTHENTICATED: 600,
       SEED_ON_FIRST_START: true,
+      PUBLIC_SITE: true,
       SHUTDOWN_GRACE_MS: 10_000,
       HEADERS_TIMEOUT_MS: 10_000,
       REQUEST_TIMEOUT_MS: 120_000,

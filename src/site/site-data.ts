@@ -1,0 +1,79 @@
+import { PUBLIC_ACTOR } from '../auth/actor.ts';
+import type { Db } from '../db/create-db.ts';
+import type { IncidentFilters } from '../incidents/incident-filters.ts';
+import { countIncidents, listIncidentPage, type IncidentSort, type PageCursor } from '../incidents/incident-list.queries.ts';
+import { findIncidentTree, findMergeSurvivor } from '../incidents/incident.queries.ts';
+import type { PublicIncident } from '../incidents/incident.schemas.ts';
+import { shapeIncident } from '../incidents/incident-shapes.ts';
+import { StatisticsCache } from '../statistics/statistics-cache.ts';
+import { statistics } from '../statistics/statistics.queries.ts';
+import type { Dimension } from '../statistics/statistics.schemas.ts';
+import { fillTimeSeries } from '../statistics/time-series.ts';
+
+/**
+ * What the pages read, always as the public: the same query functions and the same public
+ * shape as the anonymous API, so the site can never show more than GET /v1/... does.
+ */
+const actor = PUBLIC_ACTOR;
+
+export class SiteData {
+  readonly #db: Db;
+  readonly #cache = new StatisticsCache<Awaited<ReturnType<typeof statistics>>>(300);
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async page(filters: IncidentFilters, cursor: string | undefined, limit: number) {
+    const sort: IncidentSort = filters.q ? 'relevance' : '-date';
+    const after = decodeCursor(cursor, sort);
+    const [{ rows, next }, total] = await Promise.all([
+      listIncidentPage(this.#db, actor, { filters, sort, limit, after }),
+      countIncidents(this.#db, actor, filters),
+    ]);
+    return {
+      incidents: rows.map((row) => shapeIncident(row, 'public') as PublicIncident),
+      next: next ? encodeCursor(next) : undefined,
+      total,
+    };
+  }
+
+  async incident(id: string): Promise<{ incident?: PublicIncident; mergedInto?: string }> {
+    const row = await findIncidentTree(this.#db, id, actor);
+    if (row) return { incident: shapeIncident(row, 'public') as PublicIncident };
+    const survivor = await findMergeSurvivor(this.#db, actor, id);
+    return survivor ? { mergedInto: survivor } : {};
+  }
+
+  /** Counts per group, debunked incidents left out (as GET /v1/stats by default). Time series are filled with zeros. */
+  async counts(dataVersion: number, groupBy: Dimension[], filters: IncidentFilters, includeDebunked = false) {
+    const options = { groupBy, filters, includeDebunked };
+    const result = await this.#cache.get(this.#cache.key(dataVersion, actor, options), () => statistics(this.#db, actor, options));
+    const groups = groupBy.length ? fillTimeSeries(result.groups, groupBy, { from: filters.dateFrom?.date_start, to: filters.dateTo?.date_end }) : [];
+    return { groups, totals: result.totals };
+  }
+
+  /** Countries with at least one published incident, for the country filter. */
+  async countries(dataVersion: number): Promise<string[]> {
+    const { groups } = await this.counts(dataVersion, ['country'], { dateMatch: 'overlaps' }, true);
+    return groups.map((group) => group.country).filter((code): code is string => typeof code === 'string');
+  }
+}
+
+function encodeCursor(cursor: PageCursor): string {
+  return Buffer.from(JSON.stringify([cursor.sort, cursor.key, cursor.id])).toString('base64url');
+}
+
+/** A cursor from another sort, or one that does not parse, starts again from the first page. */
+function decodeCursor(cursor: string | undefined, sort: IncidentSort): PageCursor | undefined {
+  if (!cursor) return undefined;
+  try {
+    const [cursorSort, key, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (cursorSort === sort && (typeof key === 'string' || typeof key === 'number') && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) {
+      if (sort === 'relevance' ? /^-?\d+(\.\d+)?(e-?\d+)?$/.test(String(key)) : /^[\d:.TZ -]{4,40}$/.test(String(key))) return { sort, key, id };
+    }
+  } catch {
+    // fall through: first page
+  }
+  return undefined;
+}
