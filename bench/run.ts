@@ -82,8 +82,9 @@ log('| scenario | conns | req/s | p50 ms | p99 ms | SQL p50 ms | ratio | status 
 log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |');
 for (const scenario of scenarios.filter((s) => !only || only.includes(s.id))) {
   const headers = { ...JSON_HEADERS, ...(await scenario.headers?.(server.url)) };
+  const paths = typeof scenario.paths === 'function' ? await scenario.paths(db) : scenario.paths;
   for (let i = 0; i < 2; i++) {
-    const response = await fetch(`${server.url}${scenario.paths[0]}`, { headers });
+    const response = await fetch(`${server.url}${paths[0]}`, { headers });
     await response.arrayBuffer();
     if (response.status !== scenario.expectStatus) log(`(warm-up of ${scenario.id}: ${response.status}, expected ${scenario.expectStatus})`);
   }
@@ -92,7 +93,7 @@ for (const scenario of scenarios.filter((s) => !only || only.includes(s.id))) {
   const floor = await measureFloor(database.raw, queries, { concurrency: scenario.connections, seconds: seconds / 2, maxSamples: 3000 });
   // Long enough for about three answers per connection, however slow the endpoint is.
   const runFor = Math.max(seconds, Math.ceil((floor.p50 * 3) / 1000));
-  const load = await runLoad({ baseUrl: server.url, paths: scenario.paths, connections: scenario.connections, seconds: runFor, headers });
+  const load = await runLoad({ baseUrl: server.url, paths, connections: scenario.connections, seconds: runFor, headers });
   const ratio = load.requests ? load.p50 / floor.p50 : Number.NaN;
   const status = Object.entries(load.statusCounts).map(([code, count]) => `${count}x${code}`).join(' ') + (load.errors ? ` ${load.errors} errors` : '');
   const targets = scenario.targets.map((target) => `${target.label}: ${load.requests && target.met({ p50: load.p50, ratio }) ? 'met' : 'MISSED'}`).join('; ') || '(no target in the issue)';

@@ -2,6 +2,10 @@ import type { CompiledQuery } from 'kysely';
 import { PUBLIC_ACTOR, type Actor } from '../src/auth/actor.ts';
 import { getDataVersion } from '../src/db/data-version.ts';
 import { listIncidentPage } from '../src/incidents/incident-list.queries.ts';
+import { findIncidentTree } from '../src/incidents/incident.queries.ts';
+import type { Db } from '../src/db/create-db.ts';
+import type { Dimension } from '../src/statistics/statistics.schemas.ts';
+import { sql } from 'kysely';
 import { listIncidentsQuerySchema } from '../src/incidents/incident.schemas.ts';
 import { statistics } from '../src/statistics/statistics.queries.ts';
 import { statisticsQuerySchema } from '../src/statistics/statistics.schemas.ts';
@@ -16,8 +20,8 @@ import { captureQueries } from './floor.ts';
 export interface Scenario {
   id: string;
   name: string;
-  /** One URL, or several that autocannon cycles through (to defeat any response cache). */
-  paths: string[];
+  /** One URL, or several that autocannon cycles through (to defeat any response cache); or read from the dataset. */
+  paths: string[] | ((db: Db) => Promise<string[]>);
   connections: number;
   /** Extra request headers, resolved against the running server (the ETag for a 304). */
   headers?: (baseUrl: string) => Promise<Record<string, string>>;
@@ -41,6 +45,31 @@ function listQueries(path: string, actor: Actor = PUBLIC_ACTOR) {
 function statisticsQueries(path: string) {
   const { groupBy, includeDebunked, ...filters } = statisticsQuerySchema.parse(query(path));
   return captureQueries(getDataVersion, (db) => statistics(db, PUBLIC_ACTOR, { groupBy, filters, includeDebunked }));
+}
+
+/**
+ * What a site page reads, as the anonymous API would answer it: the explore page is a list page
+ * and its total (the statistics' total; the country list comes from the statistics cache); the statistics page is the
+ * time series, the bars by country, attack type and perpetrator type, and the cross-tab.
+ */
+function explorePageQueries(path: string) {
+  const { sort, limit, cursor: _cursor, includeTotal: _total, ...filters } = listIncidentsQuerySchema.parse({ ...query(path), limit: '25' });
+  return captureQueries(
+    getDataVersion,
+    (db) => listIncidentPage(db, PUBLIC_ACTOR, { filters, sort, limit }),
+    (db) => statistics(db, PUBLIC_ACTOR, { groupBy: [], filters, includeDebunked: true }),
+  );
+}
+function statisticsPageQueries(path: string) {
+  const { groupBy: _groupBy, includeDebunked, ...filters } = statisticsQuerySchema.parse(query(path));
+  const groupings: Dimension[][] = [['year'], ['country'], ['attackType'], ['actorType'], ['year', 'attackType']];
+  return captureQueries(getDataVersion, ...groupings.map((groupBy) => (db: Db) => statistics(db, PUBLIC_ACTOR, { groupBy, filters, includeDebunked })));
+}
+/** The first 500 published incidents by date: their pages, cycled through. */
+async function publishedIncidentPages(db: Db): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`select id from incidents where visibility = 'published' and deleted_at is null
+    and merged_into is null order by date_start desc, id limit 500`.execute(db);
+  return rows.map((row) => `/incidents/${row.id}`);
 }
 
 const STATS = '/v1/stats?groupBy=year,attackType';
@@ -100,5 +129,33 @@ export const scenarios: Scenario[] = [
     expectStatus: 304,
     queries: () => captureQueries(getDataVersion),
     targets: [p50Under(5)],
+  },
+  // The public site (#14): each page's HTML uncached, against the SQL of the API calls behind it.
+  {
+    id: 's1',
+    name: 'site: explore page, country=SY&attackType=killing',
+    paths: ['/explore?country=SY&attackType=killing'],
+    connections: 4,
+    expectStatus: 200,
+    queries: () => explorePageQueries('/v1/incidents?country=SY&attackType=killing'),
+    targets: [p50Under(50)],
+  },
+  {
+    id: 's2',
+    name: 'site: incident page',
+    paths: publishedIncidentPages,
+    connections: 4,
+    expectStatus: 200,
+    queries: () => captureQueries(getDataVersion, (db) => findIncidentTree(db, '00000000-0000-4000-8000-000000000000', PUBLIC_ACTOR)),
+    targets: [p50Under(50)],
+  },
+  {
+    id: 's3',
+    name: 'site: statistics page, uncached',
+    paths: Array.from({ length: 3000 }, (_, i) => `/statistics?dateFrom=${new Date(Date.UTC(1900, 0, 1 + i)).toISOString().slice(0, 10)}`),
+    connections: 2,
+    expectStatus: 200,
+    queries: () => statisticsPageQueries('/v1/stats?dateFrom=1900-01-01'),
+    targets: [p50Under(50)],
   },
 ];

@@ -123,9 +123,13 @@ const INCIDENTS_ONLY = ['q', 'region', 'city', 'bbox', 'updatedSince', 'hasProte
 export function compileFilters(filters: IncidentFilters, actor: Actor): CompiledFilters {
   const own = ownOrganisation(actor);
   const ref = (alias: string, column: string) => sql.ref(`${alias}.${column}`);
-  // An untyped array: PostgreSQL reads it as the column's type (text on incidents, an enum on the facts).
-  const among = (alias: string, column: string, values: readonly string[] | undefined) =>
-    values ? [sql<SqlBool>`${ref(alias, column)} = any(${values})`] : [];
+  // Untyped values: PostgreSQL reads them as the column's type (text on incidents, an enum on the
+  // facts). One value is an equality: with `= any(array)` the planner cannot use an index such as
+  // (country, date_start) for the list's order, and one country's newest page took 54 ms, not 7.
+  const among = (alias: string, column: string, values: readonly string[] | undefined) => {
+    if (!values) return [];
+    return [values.length === 1 ? sql<SqlBool>`${ref(alias, column)} = ${values[0]}` : sql<SqlBool>`${ref(alias, column)} = any(${values})`];
+  };
 
   const incident = (alias: string, table: 'incidents' | 'incident_facts') => {
     const conditions: RawBuilder<SqlBool>[] = [

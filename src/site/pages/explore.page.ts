@@ -10,7 +10,7 @@ export const EXPLORE_PAGE_SIZE = 20;
 export async function explorePage(context: PageContext, data: SiteData, query: SiteQuery, absoluteUrl: string): Promise<string> {
   const { m, version } = context;
   const [result, countries] = await Promise.all([
-    data.page(query.filters, query.cursor, EXPLORE_PAGE_SIZE),
+    data.page(version.dataVersion, query.filters, query.cursor, EXPLORE_PAGE_SIZE),
     data.countries(version.dataVersion),
   ]);
   const nextParams = new URLSearchParams(query.filterParams);

@@ -16,7 +16,7 @@ export async function homePage(context: PageContext, data: SiteData): Promise<st
     data.counts(version.dataVersion, [], allTime),
     data.counts(version.dataVersion, [], thisYear),
     data.counts(version.dataVersion, ['year'], allTime),
-    data.page(allTime, undefined, 5),
+    data.page(version.dataVersion, allTime, undefined, 5),
   ]);
   const figures = (heading: string, totals: { incidents: number; victims: number; victimsKilled: number }, id: string) => html`
   <section class="figures" aria-labelledby="${id}">
