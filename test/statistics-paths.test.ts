@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/auth/actor.ts';
 import { insertApiKey } from '../src/auth/api-key.queries.ts';
 import { mergeIncident } from '../src/duplicates/merge.service.ts';
@@ -15,8 +15,8 @@ const compiledFor = (question: StatisticsOptions) => compileFilters(question.fil
 const factsCanAnswer = (question: StatisticsOptions) => factsCanAnswerCompiled(question, compiledFor(question));
 import { detailedStatistics } from '../src/statistics/statistics.queries.ts';
 import { statisticsQuerySchema } from '../src/statistics/statistics.schemas.ts';
-import { createActors, randomIncidentBody, seededRandom, serviceWriter, type Actors, type ModelIncident } from './support/factories.ts';
-import { startTestApp, type TestApp } from './support/test-app.ts';
+import { randomIncidentBody, seededRandom, serviceWriter, type ModelIncident } from './support/factories.ts';
+import { useTestApp } from './support/test-app.ts';
 
 /**
  * The statistics have three paths: the narrow facts grouped (kept by triggers, migration 0006),
@@ -25,15 +25,15 @@ import { startTestApp, type TestApp } from './support/test-app.ts';
  * every kind of write the facts must follow.
  */
 
-let app: TestApp;
-let actors: Actors;
+const t = useTestApp();
 const records: ModelIncident[] = [];
 
-const INCIDENT_DIMENSIONS = ['year', 'month', 'country', 'attackType', 'verificationStatus', 'motive', 'judicialOutcome', 'deathType'];
+/** The dimensions the facts hold (actor type and attribution as masks of the incident's claims, migration 0014). */
+const INCIDENT_DIMENSIONS = ['year', 'month', 'country', 'attackType', 'verificationStatus', 'motive', 'judicialOutcome', 'deathType', 'actorType', 'attribution'];
 const GROUPINGS = [
   '', ...INCIDENT_DIMENSIONS,
   ...INCIDENT_DIMENSIONS.flatMap((first, index) => INCIDENT_DIMENSIONS.slice(index + 1).map((second) => `${first},${second}`))
-    .filter((pair) => pair !== 'year,month'),
+    .filter((pair) => pair !== 'year,month' && pair !== 'actorType,attribution'),
 ];
 const FILTERS = [
   'country=TR,SY', 'attackType=killing,abduction', 'verificationStatus=verified,disputed', 'motive=work_related_confirmed',
@@ -44,23 +44,21 @@ const FILTERS = [
 
 const readers = (): Array<[string, Actor]> => [
   ['public', { kind: 'public' }],
-  ['researcher', { kind: 'key', keyId: randomUUID(), organisationId: actors.otherOrganisation.id, role: 'researcher' }],
-  ['editor', { kind: 'key', keyId: randomUUID(), organisationId: actors.ownOrganisation.id, role: 'editor' }],
-  ['other reviewer', { kind: 'key', keyId: randomUUID(), organisationId: actors.otherOrganisation.id, role: 'reviewer' }],
+  ['researcher', { kind: 'key', keyId: randomUUID(), organisationId: t.actors.otherOrganisation.id, role: 'researcher' }],
+  ['editor', { kind: 'key', keyId: randomUUID(), organisationId: t.actors.ownOrganisation.id, role: 'editor' }],
+  ['other reviewer', { kind: 'key', keyId: randomUUID(), organisationId: t.actors.otherOrganisation.id, role: 'reviewer' }],
 ];
 
 const options = (query: string) => {
   const { groupBy, includeDebunked, ...filters } = statisticsQuerySchema.parse(
-    Object.fromEntries(new URLSearchParams(query.includes('OWN') ? query.replace('OWN', actors.ownOrganisation.id) : query)),
+    Object.fromEntries(new URLSearchParams(query.includes('OWN') ? query.replace('OWN', t.actors.ownOrganisation.id) : query)),
   );
   return { groupBy, filters, includeDebunked };
 };
 
 beforeAll(async () => {
-  app = await startTestApp();
-  actors = await createActors(app.db);
-  const own = await serviceWriter(app.db, actors.ownOrganisation.id);
-  const other = await serviceWriter(app.db, actors.otherOrganisation.id);
+  const own = await serviceWriter(t.app.db, t.actors.ownOrganisation.id);
+  const other = await serviceWriter(t.app.db, t.actors.otherOrganisation.id);
   const random = seededRandom(2026);
   for (let index = 0; index < 60; index++) {
     records.push(await (random.chance(0.6) ? own : other).create(randomIncidentBody(random, index), {
@@ -70,35 +68,34 @@ beforeAll(async () => {
   // Every kind of write the facts must follow: edits of dates, places, types and victims,
   // deletion, a merge, and multi-row statements that touch several incidents at once.
   const context = async (role: 'editor' | 'reviewer') => {
-    const { id } = await insertApiKey(app.db, { organisationId: actors.ownOrganisation.id, name: `paths ${role}`, role });
-    return { actor: { kind: 'key', keyId: id, organisationId: actors.ownOrganisation.id, role }, requestId: randomUUID() } as const;
+    const { id } = await insertApiKey(t.app.db, { organisationId: t.actors.ownOrganisation.id, name: `paths ${role}`, role });
+    return { actor: { kind: 'key', keyId: id, organisationId: t.actors.ownOrganisation.id, role }, requestId: randomUUID() } as const;
   };
   const editor = await context('editor');
   const reviewer = await context('reviewer');
-  const ours = records.filter((record) => record.organisationId === actors.ownOrganisation.id);
+  const ours = records.filter((record) => record.organisationId === t.actors.ownOrganisation.id);
   for (const [index, record] of ours.slice(0, 6).entries()) {
     const change = [
       { date: { precision: 'month', value: '2016-02' } }, { location: { country: 'NO' } }, { attackTypes: ['other', 'killing'] },
       { victims: [] }, { victims: [{ name: 'Added', outcome: 'killed', role: 'journalist' }] }, { motive: null, judicialOutcome: 'full_justice' },
     ][index];
-    await updateIncident(app.db, editor, record.id, updateIncidentSchema.parse({ ...change, version: record.version }), record.version);
+    await updateIncident(t.app.db, editor, record.id, updateIncidentSchema.parse({ ...change, version: record.version }), record.version);
   }
   await own.remove(ours[6]!);
-  await mergeIncident(app.db, reviewer, ours[7]!.id, { into: ours[8]!.id }, undefined);
+  await mergeIncident(t.app.db, reviewer, ours[7]!.id, { into: ours[8]!.id }, undefined);
   const some = records.slice(20, 30).map((record) => record.id);
-  await sql`update victims set outcome = 'killed' where incident_id = any(${some}::uuid[])`.execute(app.db);
-  await sql`update victims set incident_id = ${records[31]!.id} where incident_id = ${records[32]!.id}`.execute(app.db);
-  await sql`delete from victims where incident_id = any(${records.slice(33, 36).map((record) => record.id)}::uuid[])`.execute(app.db);
+  await sql`update victims set outcome = 'killed' where incident_id = any(${some}::uuid[])`.execute(t.app.db);
+  await sql`update victims set incident_id = ${records[31]!.id} where incident_id = ${records[32]!.id}`.execute(t.app.db);
+  await sql`delete from victims where incident_id = any(${records.slice(33, 36).map((record) => record.id)}::uuid[])`.execute(t.app.db);
 }, 120_000);
-afterAll(() => app?.close());
 
 describe('the facts', () => {
   it('match their definition (the view incident_fact_rows) after every kind of write', async () => {
     const difference = await sql<Record<string, unknown>>`
       (select * from incident_facts except select * from incident_fact_rows)
-      union all (select * from incident_fact_rows except select * from incident_facts)`.execute(app.db);
+      union all (select * from incident_fact_rows except select * from incident_facts)`.execute(t.app.db);
     expect(difference.rows).toEqual([]);
-    const facts = await sql<{ count: number }>`select count(*)::int as count from incident_facts`.execute(app.db);
+    const facts = await sql<{ count: number }>`select count(*)::int as count from incident_facts`.execute(t.app.db);
     expect(facts.rows[0]!.count).toBe(records.length - 2); // one deleted, one merged
   });
 
@@ -108,14 +105,15 @@ describe('the facts', () => {
       (select * from incident_lists except select * from incident_list_rows)
       union all (select r.* from incident_list_rows r join incident_lists l using (incident_id) except select * from incident_lists)
       union all (select r.* from incident_list_rows r where not exists (select 1 from incident_lists l where l.incident_id = r.incident_id)
-        and (r.victim_count <> 0 or r.perpetrators <> '' or r.source_kinds <> ''))`.execute(app.db);
+        and (r.victim_count <> 0 or r.perpetrators <> '' or r.source_kinds <> ''))`.execute(t.app.db);
     expect(difference.rows).toEqual([]);
-    const moved = await sql<{ victim_count: number }>`select victim_count from incident_lists where incident_id = ${records[31]!.id}`.execute(app.db);
+    const moved = await sql<{ victim_count: number }>`select victim_count from incident_lists where incident_id = ${records[31]!.id}`.execute(t.app.db);
     expect(moved.rows[0]!.victim_count).toBeGreaterThan(0);
   });
 
   it.each([
-    ['groupBy=victimRole', false], ['groupBy=actorType', false], ['victimOutcome=killed', false], ['q=incident', false],
+    ['groupBy=victimRole', false], ['groupBy=actorType', true], ['groupBy=country,attribution', true], ['groupBy=actorType,attribution', false],
+    ['actorType=police&groupBy=actorType', false], ['victimOutcome=killed', false], ['q=incident', false],
     ['city=Mosul', false], ['groupBy=year,attackType&dateFrom=1900-01-01', true], ['groupBy=month&organisation=OWN', true],
   ])('answer "%s": %s', (query, expected) => {
     expect(factsCanAnswer(options(query))).toBe(expected);
@@ -133,8 +131,8 @@ describe('every path gives the answer the incidents give', () => {
     expect(factsCanAnswer(question)).toBe(true);
     for (const [reader, actor] of readers()) {
       const [grouped, joined, incidents] = await Promise.all([
-        statisticsFromFacts(app.db, actor, question), detailedStatistics(app.db, actor, question, 'facts'),
-        detailedStatistics(app.db, actor, question, 'incidents'),
+        statisticsFromFacts(t.app.db, actor, question), detailedStatistics(t.app.db, actor, question, 'facts'),
+        detailedStatistics(t.app.db, actor, question, 'incidents'),
       ]);
       expect(grouped, `${reader}, grouped facts`).toEqual(incidents);
       expect(joined, `${reader}, joined facts`).toEqual(incidents);
@@ -153,7 +151,7 @@ describe('every path gives the answer the incidents give', () => {
     const question = options(query);
     expect(compiledFor(question).factsHold).toBe(true);
     for (const [reader, actor] of readers()) {
-      const [joined, incidents] = await Promise.all([detailedStatistics(app.db, actor, question, 'facts'), detailedStatistics(app.db, actor, question, 'incidents')]);
+      const [joined, incidents] = await Promise.all([detailedStatistics(t.app.db, actor, question, 'facts'), detailedStatistics(t.app.db, actor, question, 'incidents')]);
       expect(joined, reader).toEqual(incidents);
     }
   });

@@ -149,6 +149,10 @@ export interface IncidentFactsTable {
   judicial_outcome: string | null;
   country: string;
   death_type: string | null;
+  /** Bit n set for the n-th fact_actor_type among the incident's claims (migration 0014); 0 without claims. */
+  actor_mask: number;
+  /** The same for the claims' attributions. */
+  attribution_mask: number;
 }
 
 /**

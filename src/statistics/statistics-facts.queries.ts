@@ -24,11 +24,18 @@ const FACT_DIMENSIONS: Partial<Record<Dimension, { column: string; shown: RawBui
   motive: { column: 'motive', shown: sql`g.motive::text` },
   judicialOutcome: { column: 'judicial_outcome', shown: sql`g.judicial_outcome::text` },
   deathType: { column: 'death_type', shown: sql`g.death_type::text` },
+  actorType: { column: 'actor_mask', shown: sql`actor.actor_type` },
+  attribution: { column: 'attribution_mask', shown: sql`attributed.attribution` },
 };
 
-/** Whether the facts alone hold every filter and dimension of the question (no victim or claim filter). */
+/**
+ * Whether the facts alone hold every filter and dimension of the question: no victim or claim
+ * filter, and not actor type with attribution together (that pair is per claim; the masks only
+ * say which types and which attributions an incident's claims have).
+ */
 export function factsCanAnswer({ groupBy }: StatisticsOptions, compiled: CompiledFilters): boolean {
-  return compiled.factsHold && !compiled.victim && !compiled.claim && groupBy.every((name) => FACT_DIMENSIONS[name]);
+  const perClaim = groupBy.includes('actorType') && groupBy.includes('attribution');
+  return compiled.factsHold && !compiled.victim && !compiled.claim && !perClaim && groupBy.every((name) => FACT_DIMENSIONS[name]);
 }
 
 export async function statisticsFromFacts(db: Db, actor: Actor, options: StatisticsOptions): Promise<{ groups: GroupRow[]; totals: Counts }> {
@@ -44,11 +51,16 @@ export async function statisticsFromFacts(db: Db, actor: Actor, options: Statist
     ? sql`cross join lateral fact_attack_types(g.attack_mask) as attack (attack_type)
         ${filters.attackType ? sql`where attack.attack_type = any(${filters.attackType}::text[])` : sql``}`
     : sql``;
+  // An incident counts under each distinct actor type (attribution) of its claims; without claims, under null.
+  const claimValues = [
+    ...(groupBy.includes('actorType') ? [sql`left join lateral fact_actor_types(g.actor_mask) as actor (actor_type) on true`] : []),
+    ...(groupBy.includes('attribution') ? [sql`left join lateral fact_attributions(g.attribution_mask) as attributed (attribution) on true`] : []),
+  ];
   const positions = groupBy.map((_, index) => sql.raw(String(index + 1)));
   const groupsQuery = groupBy.length
     ? sql`select ${sql.join(dimensions.map(({ shown }, index) => sql`${shown} as ${sql.ref(groupBy[index]!)}`))},
           ${sums((sum) => sum)}, false as total
-        from g ${attackTypes} group by ${sql.join(positions)}
+        from g ${attackTypes} ${sql.join(claimValues, sql` `)} group by ${sql.join(positions)}
         union all`
     : sql``;
 

@@ -1,10 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import type { Store } from 'express-rate-limit';
+import { afterAll, beforeAll } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { createHttpServer } from '../../src/http/http-server.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { Db } from '../../src/db/create-db.ts';
 import { createLogger } from '../../src/logger.ts';
+import { createActors, type Actors } from './factories.ts';
 import { createTestDatabase } from './test-database.ts';
 
 export interface TestApp {
@@ -38,6 +40,53 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await database.drop();
+    },
+  };
+}
+
+export interface UseTestAppOptions {
+  rateLimitStore?: Store;
+  /** Create the keys of every role (createActors) once the app is up; default true. */
+  actors?: boolean;
+}
+
+/** What useTestApp hands back: read its fields inside hooks and tests, not while the file loads. */
+export interface TestAppFixture {
+  readonly app: TestApp;
+  readonly actors: Actors;
+}
+
+/**
+ * The usual preamble of a test file, or of a describe block: registers a beforeAll that starts
+ * the app over the file's own database (and creates the actors), and an afterAll that closes it.
+ * Call it where the hooks belong (top level, or inside describe); hooks registered after it run
+ * after it, so a file's own beforeAll can seed data through `t.app` and `t.actors`.
+ *
+ *   const t = useTestApp();
+ *   it('...', async () => { await request(t.app, 'GET', '/v1/incidents', { key: t.actors.editor }); });
+ */
+export function useTestApp(env: Record<string, string> = {}, options: UseTestAppOptions = {}): TestAppFixture {
+  const { actors: withActors = true, ...startOptions } = options;
+  let app: TestApp | undefined;
+  let actors: Actors | undefined;
+  beforeAll(async () => {
+    app = await startTestApp(env, startOptions);
+    if (withActors) actors = await createActors(app.db);
+  });
+  afterAll(async () => {
+    await app?.close();
+    app = undefined;
+    actors = undefined;
+  });
+  return {
+    get app() {
+      if (!app) throw new Error('useTestApp: the app is not running: read `.app` inside a hook or a test, after the beforeAll that useTestApp registered (did it fail?)');
+      return app;
+    },
+    get actors() {
+      if (!withActors) throw new Error('useTestApp: no actors, this fixture was made with { actors: false }');
+      if (!actors) throw new Error('useTestApp: the actors do not exist yet: read `.actors` inside a hook or a test, after the beforeAll that useTestApp registered (did it fail?)');
+      return actors;
     },
   };
 }
