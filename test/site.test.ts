@@ -199,6 +199,24 @@ describe('pages', () => {
     expect(arabic.text).toContain('جماعة مسلحة غير حكومية');
   });
 
+  it('answers a mistyped address with a page for a browser and with problem+json for an API client', async () => {
+    const page = await get('/explor?lang=ar', { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' });
+    expect(page.status).toBe(404);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.text).toContain('lang="ar"');
+    expect(page.text).toContain('الصفحة غير موجودة');
+    const api = await get('/explor', { accept: 'application/json' });
+    expect(api.status).toBe(404);
+    expect(api.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
+  it('does not count the assets against a reader\'s anonymous rate limit', async () => {
+    const home = await get('/');
+    const asset = home.text.match(/\/assets\/site\.css\?v=[\w-]+/)![0];
+    expect((await get(asset)).headers.get('ratelimit')).toBeNull();
+    expect(home.headers.get('ratelimit')).not.toBeNull();
+  });
+
   it('serves the assets with long cache headers, and JS+CSS stay far below 200 kB gzipped', async () => {
     const home = await get('/');
     for (const asset of home.text.match(/\/assets\/[\w.]+\?v=[\w-]+/g)!) {

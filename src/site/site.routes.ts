@@ -1,6 +1,6 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Db } from '../db/create-db.ts';
-import type { DataVersion } from '../db/data-version.ts';
+import { getDataVersion, type DataVersion } from '../db/data-version.ts';
 import { answerIfUnchanged } from '../auth/conditional-read.ts';
 import { messagesFor } from './i18n.ts';
 import type { PageContext } from './layout.ts';
@@ -63,6 +63,16 @@ export function siteRoutes(db: Db): Router {
       return send(res, query, messagePage(context, m.t('incident.notFound'), m.t('incident.notFoundText')));
     }
     send(res, query, incidentPage(context, found.incident, absoluteUrl(req)));
+  });
+
+  // A mistyped address in a browser gets a page, not the API's problem+json (which API clients,
+  // asking for JSON or anything else, still get from the not-found handler after this).
+  router.use(async (req, res, next) => {
+    if (!['GET', 'HEAD'].includes(req.method) || req.path.startsWith('/v1/') || req.accepts(['json', 'html']) !== 'html') return next();
+    const query = parseSiteQuery(req.query as Record<string, unknown>);
+    const context = contextFor(req, query, await getDataVersion(db));
+    res.status(404).set('Cache-Control', 'no-cache');
+    send(res, query, messagePage(context, context.m.t('error.notFound'), context.m.t('error.notFoundText')));
   });
 
   return router;
