@@ -197,6 +197,9 @@ describe('pages', () => {
     const arabic = await get('/methodology?lang=ar');
     expect(arabic.text).toContain('اغتيال');
     expect(arabic.text).toContain('جماعة مسلحة غير حكومية');
+    // Definitions in Arabic too, from the catalog, with no note that they are in English.
+    expect(arabic.text).toContain('قُتل في تبادل إطلاق نار أو قتال');
+    expect(arabic.text).not.toContain(messagesFor('ar').t('method.definitionLanguage'));
   });
 
   it('answers a mistyped address with a page for a browser and with problem+json for an API client', async () => {
@@ -238,6 +241,12 @@ describe('message catalogs', () => {
         for (const code of taxonomy.codes) expect(m.has(`code.${name}.${code}`), `${m.locale}: code.${name}.${code}`).toBe(true);
       }
       expect(m.label('attackTypes', 'killing')).not.toBe('killing');
+    }
+    // Definitions: English is taxonomies.ts itself; the other catalogs translate every one.
+    for (const m of allMessages().filter((m) => m.locale !== 'en')) {
+      for (const name of METHODOLOGY_TAXONOMIES) {
+        for (const code of taxonomies[name].codes) expect(m.has(`definition.${name}.${code}`), `${m.locale}: definition.${name}.${code}`).toBe(true);
+      }
     }
     expect(english.label('deathTypes', 'murder')).toBe('Murder');
     expect(messagesFor('ar').label('deathTypes', 'murder')).toBe('اغتيال');

@@ -12,9 +12,20 @@ export const METHODOLOGY_TAXONOMIES = [
   'localities', 'employments', 'actorTypes', 'attributions', 'sourceKinds', 'coordinatePrecisions',
 ] as const satisfies readonly (keyof typeof taxonomies)[];
 
+/**
+ * A code's definition in the reader's language: English is taxonomies.ts itself; another
+ * language translates it in its catalog (definition.<taxonomy>.<code>), and shows the English
+ * where a translation is missing.
+ */
+function definitionIn(m: PageContext['m'], name: string, code: string, english: string) {
+  const key = `definition.${name}.${code}`;
+  return m.locale !== 'en' && m.has(key) ? html`${m.t(key)}` : html`<span lang="en" dir="ltr">${english}</span>`;
+}
+
 export function methodologyPage(context: PageContext): string {
   const { m } = context;
-  const definitionsInOtherLanguage = m.locale !== 'en';
+  const definitionsInOtherLanguage = m.locale !== 'en'
+    && METHODOLOGY_TAXONOMIES.some((name) => taxonomies[name].codes.some((code) => !m.has(`definition.${name}.${code}`)));
   const body = html`
 <h1>${m.t('method.title')}</h1>
 <p class="lead">${m.t('method.lead')}</p>
@@ -42,7 +53,7 @@ ${METHODOLOGY_TAXONOMIES.map((name) => {
     ${dataTable(m.t(`taxonomy.${name}`), [
       { header: m.t('method.label'), cell: (code: string) => m.label(name, code) },
       { header: m.t('method.code'), cell: (code: string) => html`<code>${code}</code>` },
-      { header: m.t('method.definition'), cell: (code: string) => html`<span lang="en" dir="ltr">${definitions[code] ?? ''}</span>` },
+      { header: m.t('method.definition'), cell: (code: string) => definitionIn(m, name, code, definitions[code] ?? '') },
     ], [...taxonomy.codes] as string[])}
   </section>`;
 })}`;
