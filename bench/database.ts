@@ -51,7 +51,10 @@ export async function openPostgres(
   const handle = await createDb({ databaseUrl: url, poolMax: 2 });
   const app = await createDb({ databaseUrl: url, poolMax: options.poolMax, statementTimeoutMs: options.statementTimeoutMs });
   // Dates stay 'YYYY-MM-DD' strings, as the app reads them (a keyset cursor is built from one).
-  const types = { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 1082 ? (value: string) => value : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser };
+  const types = {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === 1082 ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  };
   const pool = new pg.Pool({ connectionString: url, max: options.poolMax, types });
   const { rows } = await pool.query<{ server_version: string }>('show server_version');
   return {

@@ -34,13 +34,15 @@ export async function exportExists(baseUrl: string, headers: Record<string, stri
 
 export async function measureExport(baseUrl: string, headers: Record<string, string>, serverPid?: number): Promise<ExportResult> {
   (globalThis as { gc?: () => void }).gc?.();
-  const rss = () => (serverPid ? status(serverPid, 'VmRSS') ?? 0 : process.memoryUsage.rss());
+  const rss = () => (serverPid ? (status(serverPid, 'VmRSS') ?? 0) : process.memoryUsage.rss());
   const baselineRss = rss();
   const hwmReset = resetPeakRss(serverPid ?? 'self');
   let peakRss = baselineRss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rss())), 10);
   const started = performance.now();
-  const auth = Object.entries(headers).map(([name, value]) => `-H '${name}: ${value}'`).join(' ');
+  const auth = Object.entries(headers)
+    .map(([name, value]) => `-H '${name}: ${value}'`)
+    .join(' ');
   const output = await shell(`set -o pipefail; curl -sS --fail ${auth} '${baseUrl}${EXPORT_PATH}' | wc -lc`);
   const seconds = (performance.now() - started) / 1000;
   clearInterval(sampler);
@@ -109,14 +111,26 @@ export async function startServerProcess(databaseUrl: string) {
   const [, ...startArguments] = startScript.split(/\s+/);
   const child = spawn(process.execPath, startArguments, {
     env: {
-      ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn',
-      RATE_LIMIT_ANONYMOUS: '1000000000', RATE_LIMIT_AUTHENTICATED: '1000000000', REDIS_URL: '',
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_ANONYMOUS: '1000000000',
+      RATE_LIMIT_AUTHENTICATED: '1000000000',
+      REDIS_URL: '',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
-    if (await fetch(`${url}/readyz`).then((response) => response.ok, () => false)) break;
+    if (
+      await fetch(`${url}/readyz`).then(
+        (response) => response.ok,
+        () => false,
+      )
+    )
+      break;
     if (attempt > 300 || child.exitCode !== null) throw new Error('the server process did not start');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

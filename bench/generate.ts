@@ -43,7 +43,9 @@ export async function generateDataset(db: Db, incidents: number, log: (message: 
     await sql`set session_replication_role = replica`.execute(conn);
     await sql`select setseed(0.2026)`.execute(conn);
     // victims.name_key (migration 0005, when present) is the app's victimNameKey: the name's skeleton key.
-    const nameKey = await sql`select 1 from information_schema.columns where table_name = 'victims' and column_name = 'name_key'`.execute(conn);
+    const nameKey = await sql`select 1 from information_schema.columns where table_name = 'victims' and column_name = 'name_key'`.execute(
+      conn,
+    );
     for (const [label, statement] of statements(incidents, dictionarySql(orgPick), nameKey.rows.length > 0)) await step(label, statement);
     await sql`set session_replication_role = origin`.execute(conn);
     await sql`set maintenance_work_mem = '512MB'`.execute(conn);
@@ -95,8 +97,14 @@ const names = {
 
 function dictionarySql(orgPick: string[]): RawBuilder<unknown> {
   const columns = Object.entries({ ...dictionary, ...names, org_pick: orgPick }).map(([name, values]) => {
-    const type = name === 'org_pick' ? 'uuid[]' : name.endsWith('_lat') || name.endsWith('_lon') ? 'float8[]'
-      : values.every((value) => typeof value === 'number') ? 'int[]' : 'text[]';
+    const type =
+      name === 'org_pick'
+        ? 'uuid[]'
+        : name.endsWith('_lat') || name.endsWith('_lon')
+          ? 'float8[]'
+          : values.every((value) => typeof value === 'number')
+            ? 'int[]'
+            : 'text[]';
     const text = `{${values.map((value) => (value === null ? 'NULL' : `"${String(value).replace(/["\\]/g, '\\$&')}"`)).join(',')}}`;
     return sql`${sql.lit(text)}::${sql.raw(type)} as ${sql.id(name)}`;
   });
@@ -106,7 +114,9 @@ function dictionarySql(orgPick: string[]): RawBuilder<unknown> {
 function statements(incidents: number, d: RawBuilder<unknown>, withNameKey: boolean): Array<[string, RawBuilder<unknown>]> {
   const nameKey = withNameKey ? [sql`, name_key`, sql`, d.name_key[(v.f - 1) * ${sql.lit(dictionary.last.length)} + v.l]`] : [sql``, sql``];
   return [
-    ['plan (incident draws)', sql`create temp table plan as
+    [
+      'plan (incident draws)',
+      sql`create temp table plan as
       select g, gen_random_uuid() as id, ${pick('org_pick')} as organisation_id, ${pick('place_pick')} as place,
         ${pick('attack_pick')} as a1, case when random() < 0.3 then ${pick('attack_pick')} end as a2,
         1992 + floor(34.99 * sqrt(random()))::int as year, random() as day_r,
@@ -120,22 +130,31 @@ function statements(incidents: number, d: RawBuilder<unknown>, withNameKey: bool
         (array[0,0,0,0,0,0,0,1,1,1,1,1,1,1,1,1,1,2,2,2])[1 + floor(random() * 20)::int] as claims,
         case when random() < 0.65 then 1 else 2 end as sources,
         random() * 400 as lag_days, random() as edit_r, 1 + floor(random() * 3)::int as version
-      from generate_series(1, ${sql.lit(incidents)}) g cross join ${d}`],
-    ['pv (victim draws)', sql`create temp table pv as
+      from generate_series(1, ${sql.lit(incidents)}) g cross join ${d}`,
+    ],
+    [
+      'pv (victim draws)',
+      sql`create temp table pv as
       select gen_random_uuid() as id, p.id as incident_id, k - 1 as position, ${index('first')} as f, ${index('last')} as l,
         ${pick('role_pick')} as role, random() as gender_r,
         coalesce(case when k = 1 then d.attack_outcome[p.a1] end, ${pick('outcome_pick')}) as outcome,
         random() < 0.05 as protected, random() < 0.85 as national, ${index('outlet')} as outlet, random() as outlet_r,
         random() as locality_r, random() as employment_r, d.place_country[p.place] as country
-      from plan p cross join ${d} cross join generate_series(1, p.victims) k`],
-    ['pc (claim draws)', sql`create temp table pc as
+      from plan p cross join ${d} cross join generate_series(1, p.victims) k`,
+    ],
+    [
+      'pc (claim draws)',
+      sql`create temp table pc as
       select gen_random_uuid() as id, p.id as incident_id, k - 1 as position, ${index('actor')} as actor,
         ${pick('attribution_pick')} as attribution
-      from plan p cross join ${d} cross join generate_series(1, p.claims) k`],
+      from plan p cross join ${d} cross join generate_series(1, p.claims) k`,
+    ],
     // publicSearchText: title, description, then each unprotected victim's name, original name,
     // aliases (none here) and outlet, then the claimed actors; all normalised; then the
     // skeletons of each unprotected victim's name and original name.
-    ['victim_text', sql`create temp table victim_text as
+    [
+      'victim_text',
+      sql`create temp table victim_text as
       select v.incident_id, string_agg(concat_ws(' ',
           d.first_norm[v.f] || ' ' || d.last_norm[v.l],
           d.first_original_norm[v.f] || ' ' || d.last_original_norm[v.l],
@@ -143,11 +162,17 @@ function statements(incidents: number, d: RawBuilder<unknown>, withNameKey: bool
         string_agg(concat_ws(' ',
           d.first_skel[v.f] || ' ' || d.last_skel[v.l],
           d.first_original_skel[v.f] || ' ' || d.last_original_skel[v.l]), ' ' order by v.position) as skel
-      from pv v cross join ${d} where not v.protected group by v.incident_id`],
-    ['claim_text', sql`create temp table claim_text as
+      from pv v cross join ${d} where not v.protected group by v.incident_id`,
+    ],
+    [
+      'claim_text',
+      sql`create temp table claim_text as
       select c.incident_id, string_agg(d.actor_norm[c.actor], ' ' order by c.position) as text
-      from pc c cross join ${d} group by c.incident_id`],
-    ['incidents', sql`insert into incidents (id, organisation_id, title, description, internal_notes, date_start, date_end,
+      from pc c cross join ${d} group by c.incident_id`,
+    ],
+    [
+      'incidents',
+      sql`insert into incidents (id, organisation_id, title, description, internal_notes, date_start, date_end,
         date_precision, country, region, city, latitude, longitude, coordinate_precision, attack_types, verification_status,
         motive, judicial_outcome, visibility, version, created_at, updated_at, published_at, deleted_at, deleted_reason, search_text)
       select p.id, p.organisation_id, d.attack_title[p.a1] || ' in ' || d.place_label[p.place], d.description[p.description],
@@ -172,8 +197,11 @@ function statements(incidents: number, d: RawBuilder<unknown>, withNameKey: bool
       cross join lateral (select created.created_at,
           date_trunc('milliseconds', created.created_at + (now() - created.created_at) * p.edit_r * 0.3) as updated_at) times
       left join victim_text vt on vt.incident_id = p.id
-      left join claim_text ct on ct.incident_id = p.id`],
-    ['victims', sql`insert into victims (id, incident_id, position, name, name_original, role, gender, nationality, outlet,
+      left join claim_text ct on ct.incident_id = p.id`,
+    ],
+    [
+      'victims',
+      sql`insert into victims (id, incident_id, position, name, name_original, role, gender, nationality, outlet,
         locality, employment, outcome, protected${nameKey[0]})
       select v.id, v.incident_id, v.position, d.first[v.f] || ' ' || d.last[v.l], d.first_original[v.f] || ' ' || d.last_original[v.l],
         v.role, case when v.gender_r < 0.9 then d.first_gender[v.f] when v.gender_r < 0.92 then 'non_binary' end,
@@ -181,33 +209,45 @@ function statements(incidents: number, d: RawBuilder<unknown>, withNameKey: bool
         case when v.locality_r < 0.8 then 'local' when v.locality_r < 0.9 then 'foreign' else 'exile' end,
         case when v.employment_r < 0.5 then 'staff' when v.employment_r < 0.85 then 'freelance' end,
         v.outcome, v.protected${nameKey[1]}
-      from pv v cross join ${d}`],
-    ['perpetrator_claims', sql`insert into perpetrator_claims (id, incident_id, position, actor_name, actor_type, attribution)
+      from pv v cross join ${d}`,
+    ],
+    [
+      'perpetrator_claims',
+      sql`insert into perpetrator_claims (id, incident_id, position, actor_name, actor_type, attribution)
       select c.id, c.incident_id, c.position, d.actor[c.actor], d.actor_type[c.actor], c.attribution
-      from pc c cross join ${d}`],
-    ['sources', sql`insert into sources (incident_id, position, url, publisher, title, published_on, kind, public)
+      from pc c cross join ${d}`,
+    ],
+    [
+      'sources',
+      sql`insert into sources (incident_id, position, url, publisher, title, published_on, kind, public)
       select p.id, k - 1, case when random() < 0.9 then 'https://news.example.org/' || p.g || '/' || k end,
         ${pick('publisher')}, 'Report on incident ' || p.g,
         least(make_date(p.year, 1, 1) + floor(p.day_r * 365)::int + floor(random() * 60)::int, current_date),
         ${pick('source_kind_pick')}, random() < 0.8
-      from plan p cross join ${d} cross join generate_series(1, p.sources) k`],
+      from plan p cross join ${d} cross join generate_series(1, p.sources) k`,
+    ],
   ];
 }
 
 /** Checks a sample against the app's own publicSearchText: searches must find what the app would. */
 export async function checkSearchText(db: Db, sample = 200): Promise<number> {
   const rows = await sql<{
-    title: string; description: string | null; search_text: string;
+    title: string;
+    description: string | null;
+    search_text: string;
     victims: Array<{ name: string | null; name_original: string | null; aliases: string[]; outlet: string | null; protected: boolean }>;
     claims: Array<{ actor_name: string }>;
   }>`select i.title, i.description, i.search_text,
       coalesce((select json_agg(v order by v.position) from victims v where v.incident_id = i.id), '[]') as victims,
       coalesce((select json_agg(c order by c.position) from perpetrator_claims c where c.incident_id = i.id), '[]') as claims
     from incidents i tablesample system (1) limit ${sample}`.execute(db);
-  return rows.rows.filter((row) => publicSearchText({
-    title: row.title,
-    description: row.description,
-    victims: row.victims.map((victim) => ({ ...victim, nameOriginal: victim.name_original })),
-    perpetratorClaims: row.claims.map((claim) => ({ actorName: claim.actor_name })),
-  }) !== row.search_text).length;
+  return rows.rows.filter(
+    (row) =>
+      publicSearchText({
+        title: row.title,
+        description: row.description,
+        victims: row.victims.map((victim) => ({ ...victim, nameOriginal: victim.name_original })),
+        perpetratorClaims: row.claims.map((claim) => ({ actorName: claim.actor_name })),
+      }) !== row.search_text,
+  ).length;
 }

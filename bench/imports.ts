@@ -29,7 +29,11 @@ import { ms, percentile } from './stats.ts';
 const IMPORT_DATABASE = 'dateline_bench_imports';
 const IMPORT_ROWS = 100_000;
 const log = (message = '') => console.log(message);
-const loadAverage = () => os.loadavg().map((value) => value.toFixed(2)).join(' / ');
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' / ');
 
 /** Deterministic picks without a random generator: a 32-bit hash (murmur3's finaliser) of row and salt chooses an element. */
 function pick<T>(list: readonly T[], row: number, salt: number): T {
@@ -39,11 +43,51 @@ function pick<T>(list: readonly T[], row: number, salt: number): T {
   hash ^= hash >>> 16;
   return list[(hash >>> 0) % list.length]!;
 }
-const SYLLABLES = ['ka', 'lo', 'mi', 'ra', 'te', 'su', 'no', 'vi', 'da', 'ze', 'po', 'ghu', 'lan', 'sor', 'tem', 'bar', 'kin', 'mol', 'yas', 'dur'];
+const SYLLABLES = [
+  'ka',
+  'lo',
+  'mi',
+  'ra',
+  'te',
+  'su',
+  'no',
+  'vi',
+  'da',
+  'ze',
+  'po',
+  'ghu',
+  'lan',
+  'sor',
+  'tem',
+  'bar',
+  'kin',
+  'mol',
+  'yas',
+  'dur',
+];
 const HEADER = [
-  'title', 'description', 'internal_notes', 'date_precision', 'date_start', 'date_end', 'country', 'region', 'city', 'latitude', 'longitude',
-  'coordinate_precision', 'attack_types', 'motive', 'judicial_outcome', 'victim_count', 'victim_names', 'victim_roles', 'victim_outcomes',
-  'perpetrators', 'source_titles', 'source_urls',
+  'title',
+  'description',
+  'internal_notes',
+  'date_precision',
+  'date_start',
+  'date_end',
+  'country',
+  'region',
+  'city',
+  'latitude',
+  'longitude',
+  'coordinate_precision',
+  'attack_types',
+  'motive',
+  'judicial_outcome',
+  'victim_count',
+  'victim_names',
+  'victim_roles',
+  'victim_outcomes',
+  'perpetrators',
+  'source_titles',
+  'source_urls',
 ];
 
 function victimName(row: number, victim: number) {
@@ -71,7 +115,11 @@ function nativeRow(row: number): string[] {
   const victims = Array.from({ length: pick([1, 1, 1, 2, 2, 3], source, 4) }, (_, victim) => victimName(source, victim));
   const coordinates = dictionary.place_lat[place] !== null && row % 3 === 0;
   const claims = Array.from({ length: pick([0, 0, 1, 1, 2], row, 5) }, (_, claim) => {
-    const actor = pick(dictionary.actor.map((_, index) => index), row, 6 + claim);
+    const actor = pick(
+      dictionary.actor.map((_, index) => index),
+      row,
+      6 + claim,
+    );
     return `${dictionary.actor[actor]} (${dictionary.actor_type[actor]}, ${pick(dictionary.attribution_pick, row, 8 + claim)})`;
   });
   return [
@@ -128,8 +176,19 @@ async function importOnce(serverUrl: string, bytes: Buffer, detectDuplicates: bo
   return withFreshDatabase(serverUrl, async ({ db }) => {
     const organisation = await insertOrganisation(db, 'Bench importers');
     const key = await insertApiKey(db, { organisationId: organisation.id, name: 'bench import', role: 'editor' });
-    const context: WriteContext = { actor: { kind: 'key', keyId: key.id, organisationId: organisation.id, role: 'editor' }, requestId: 'bench-import' };
-    const request: ImportRequest = { organisationId: organisation.id, format: 'native', fileName: 'bench.csv', bytes, onError: 'abort', onDuplicate: 'create', visibility: 'draft' };
+    const context: WriteContext = {
+      actor: { kind: 'key', keyId: key.id, organisationId: organisation.id, role: 'editor' },
+      requestId: 'bench-import',
+    };
+    const request: ImportRequest = {
+      organisationId: organisation.id,
+      format: 'native',
+      fileName: 'bench.csv',
+      bytes,
+      onError: 'abort',
+      onDuplicate: 'create',
+      visibility: 'draft',
+    };
     const started = performance.now();
     const outcome = await runImport(db, context, request, detectDuplicates ? {} : { hooks: {} });
     const seconds = (performance.now() - started) / 1000;
@@ -148,25 +207,33 @@ async function importOnce(serverUrl: string, bytes: Buffer, detectDuplicates: bo
  */
 async function copyFloor(db: DbHandle['db']): Promise<number> {
   const started = performance.now();
-  await db.transaction().execute(async (trx) => {
-    await deferDerivedTables(trx);
-    await sql`create temp table floor_ids on commit drop as select id as old_id, gen_random_uuid() as new_id from incidents`.execute(trx);
-    const copy = async (table: string, key: 'id' | 'incident_id' | 'entity_id', where = sql``) => {
-      const { rows } = await sql<{ column_name: string }>`select column_name from information_schema.columns
-        where table_name = ${table} and table_schema = current_schema() and is_generated = 'NEVER' and identity_generation is null order by ordinal_position`.execute(trx);
-      const columns = rows.map((row) => row.column_name);
-      const value = (column: string) => (column === key ? sql`m.new_id` : column === 'id' ? sql`gen_random_uuid()` : sql`t.${sql.id(column)}`);
-      await sql`insert into ${sql.table(table)} (${sql.join(columns.map((column) => sql.id(column)))})
-        select ${sql.join(columns.map(value))} from ${sql.table(table)} t join floor_ids m on m.old_id = t.${sql.id(key)} ${where}`.execute(trx);
-    };
-    await copy('incidents', 'id');
-    for (const table of ['victims', 'perpetrator_claims', 'sources']) await copy(table, 'incident_id');
-    await copy('audit_log', 'entity_id', sql`where t.entity_type = 'incident'`);
-    await sql`select refresh_derived_tables(array(select new_id from floor_ids))`.execute(trx);
-    throw new RolledBack();
-  }).catch((error) => {
-    if (!(error instanceof RolledBack)) throw error;
-  });
+  await db
+    .transaction()
+    .execute(async (trx) => {
+      await deferDerivedTables(trx);
+      await sql`create temp table floor_ids on commit drop as select id as old_id, gen_random_uuid() as new_id from incidents`.execute(trx);
+      const copy = async (table: string, key: 'id' | 'incident_id' | 'entity_id', where = sql``) => {
+        const { rows } = await sql<{ column_name: string }>`select column_name from information_schema.columns
+        where table_name = ${table} and table_schema = current_schema() and is_generated = 'NEVER' and identity_generation is null order by ordinal_position`.execute(
+          trx,
+        );
+        const columns = rows.map((row) => row.column_name);
+        const value = (column: string) =>
+          column === key ? sql`m.new_id` : column === 'id' ? sql`gen_random_uuid()` : sql`t.${sql.id(column)}`;
+        await sql`insert into ${sql.table(table)} (${sql.join(columns.map((column) => sql.id(column)))})
+        select ${sql.join(columns.map(value))} from ${sql.table(table)} t join floor_ids m on m.old_id = t.${sql.id(key)} ${where}`.execute(
+          trx,
+        );
+      };
+      await copy('incidents', 'id');
+      for (const table of ['victims', 'perpetrator_claims', 'sources']) await copy(table, 'incident_id');
+      await copy('audit_log', 'entity_id', sql`where t.entity_type = 'incident'`);
+      await sql`select refresh_derived_tables(array(select new_id from floor_ids))`.execute(trx);
+      throw new RolledBack();
+    })
+    .catch((error) => {
+      if (!(error instanceof RolledBack)) throw error;
+    });
   return (performance.now() - started) / 1000;
 }
 
@@ -175,21 +242,32 @@ class RolledBack extends Error {}
 /** Scenario i. */
 export async function benchImports(serverUrl: string, rows = IMPORT_ROWS) {
   const bytes = generateNativeFile(rows);
-  log(`\nImport of ${rows.toLocaleString('en')} generated native rows (${(bytes.length / 1e6).toFixed(0)} MB) into a fresh database ${IMPORT_DATABASE}, through runImport; load average ${loadAverage()} before:`);
+  log(
+    `\nImport of ${rows.toLocaleString('en')} generated native rows (${(bytes.length / 1e6).toFixed(0)} MB) into a fresh database ${IMPORT_DATABASE}, through runImport; load average ${loadAverage()} before:`,
+  );
   log('| step | rows | seconds | rows/s | notes |');
   log('| --- | ---: | ---: | ---: | --- |');
   const parseStarted = performance.now();
   const plan = planImport(decodeUtf8(bytes), { format: 'native', fileName: 'bench.csv' });
   const parseSeconds = (performance.now() - parseStarted) / 1000;
   if (plan.rejected.length) throw new Error(`generated rows were rejected: ${JSON.stringify(plan.rejected.slice(0, 3))}`);
-  log(`| i1. parse + validate (planImport) | ${plan.valid.length} | ${parseSeconds.toFixed(1)} | ${Math.round(plan.valid.length / parseSeconds)} | no database |`);
-  for (const [label, detect] of [['i2. whole import, without duplicate detection', false], ['i3. whole import, with duplicate detection', true]] as const) {
+  log(
+    `| i1. parse + validate (planImport) | ${plan.valid.length} | ${parseSeconds.toFixed(1)} | ${Math.round(plan.valid.length / parseSeconds)} | no database |`,
+  );
+  for (const [label, detect] of [
+    ['i2. whole import, without duplicate detection', false],
+    ['i3. whole import, with duplicate detection', true],
+  ] as const) {
     const result = await importOnce(serverUrl, bytes, detect);
     const rate = result.created / result.seconds;
-    log(`| ${label} | ${result.created} | ${result.seconds.toFixed(1)} | ${Math.round(rate)} | ${detect ? `${result.flagged} rows flagged; ` : ''}>= 10,000 rows/s: ${rate >= 10_000 ? 'met' : 'MISSED'}; load ${os.loadavg()[0]!.toFixed(2)} |`);
+    log(
+      `| ${label} | ${result.created} | ${result.seconds.toFixed(1)} | ${Math.round(rate)} | ${detect ? `${result.flagged} rows flagged; ` : ''}>= 10,000 rows/s: ${rate >= 10_000 ? 'met' : 'MISSED'}; load ${os.loadavg()[0]!.toFixed(2)} |`,
+    );
     if (result.floorSeconds !== undefined) {
       const floorRate = result.created / result.floorSeconds;
-      log(`| i2 floor. the same rows copied by SQL alone (INSERT ... SELECT, derived tables refreshed once) | ${result.created} | ${result.floorSeconds.toFixed(1)} | ${Math.round(floorRate)} | i2 takes ${(result.seconds / result.floorSeconds).toFixed(2)}x the floor |`);
+      log(
+        `| i2 floor. the same rows copied by SQL alone (INSERT ... SELECT, derived tables refreshed once) | ${result.created} | ${result.floorSeconds.toFixed(1)} | ${Math.round(floorRate)} | i2 takes ${(result.seconds / result.floorSeconds).toFixed(2)}x the floor |`,
+      );
     }
   }
 }
@@ -204,26 +282,39 @@ export async function benchDuplicateFlagging(db: DbHandle['db'], samples = 200) 
   let flagged = 0;
   const rollback = new Error('rollback');
   for (const [index, subject] of subjects.rows.entries()) {
-    const actor: KeyActor = { kind: 'key', keyId: '00000000-0000-4000-8000-000000000000', organisationId: subject.organisation_id, role: 'editor' };
+    const actor: KeyActor = {
+      kind: 'key',
+      keyId: '00000000-0000-4000-8000-000000000000',
+      organisationId: subject.organisation_id,
+      role: 'editor',
+    };
     // Half repeat a stored victim's name as it was written, half spell it differently.
     const name = index % 2 ? subject.name : subject.name.replace(/a/, 'aa').replace(/^(\S+)\s+(\S+)/, '$2 $1');
     const input = createIncidentSchema.parse({
-      title: 'Benchmark probe', date: { precision: 'day', value: subject.date_start }, location: { country: subject.country.trim() },
-      attackTypes: ['killing'], victims: [{ name, role: 'journalist' }],
+      title: 'Benchmark probe',
+      date: { precision: 'day', value: subject.date_start },
+      location: { country: subject.country.trim() },
+      attackTypes: ['killing'],
+      victims: [{ name, role: 'journalist' }],
     });
-    await db.transaction().execute(async (trx) => {
-      const id = await insertIncident(trx, actor.organisationId, input);
-      await replaceVictims(trx, id, input.victims);
-      const started = performance.now();
-      const found = await flagDuplicates(trx, actor, id);
-      durations.push(performance.now() - started);
-      if (found.length) flagged++;
-      throw rollback;
-    }).catch((error) => {
-      if (error !== rollback) throw error;
-    });
+    await db
+      .transaction()
+      .execute(async (trx) => {
+        const id = await insertIncident(trx, actor.organisationId, input);
+        await replaceVictims(trx, id, input.victims);
+        const started = performance.now();
+        const found = await flagDuplicates(trx, actor, id);
+        durations.push(performance.now() - started);
+        if (found.length) flagged++;
+        throw rollback;
+      })
+      .catch((error) => {
+        if (error !== rollback) throw error;
+      });
   }
-  log(`\nDuplicate flagging of one create on the dataset (transaction rolled back), ${durations.length} creates, ${flagged} flagged; load average ${loadAverage()}:`);
+  log(
+    `\nDuplicate flagging of one create on the dataset (transaction rolled back), ${durations.length} creates, ${flagged} flagged; load average ${loadAverage()}:`,
+  );
   log('| scenario | samples | p50 ms | p99 ms |');
   log('| --- | ---: | ---: | ---: |');
   log(`| j. flagDuplicates on create | ${durations.length} | ${ms(percentile(durations, 50))} | ${ms(percentile(durations, 99))} |`);

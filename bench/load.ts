@@ -30,9 +30,7 @@ export async function runLoad(options: {
     headers: options.headers ?? {},
     requests: options.paths.map((path) => ({ method: 'GET', path })),
   });
-  const statusCounts = Object.fromEntries(
-    Object.entries(result.statusCodeStats ?? {}).map(([status, { count = 0 }]) => [status, count]),
-  );
+  const statusCounts = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([status, { count = 0 }]) => [status, count]));
   return {
     requests: result.requests.total,
     perSecond: result.requests.total / result.duration,

@@ -32,14 +32,23 @@ interface Pair {
 
 export async function benchNames(options: { config: Config; serverUrl: string; log: (message?: string) => void }) {
   const { log } = options;
-  const fixture = JSON.parse(readFileSync(new URL('../test/fixtures/name-variants.json', import.meta.url), 'utf8')) as { positives: Pair[]; negatives: Pair[] };
+  const fixture = JSON.parse(readFileSync(new URL('../test/fixtures/name-variants.json', import.meta.url), 'utf8')) as {
+    positives: Pair[];
+    negatives: Pair[];
+  };
   const database = process.env.BENCH_DATABASE
     ? await openPostgres(options.serverUrl, { recreate: true, poolMax: 4, statementTimeoutMs: options.config.STATEMENT_TIMEOUT_MS })
     : await openEmbedded();
-  log(`\nNames across alphabets (bench/names.ts) on ${database.description}${process.env.BENCH_DATABASE ? ` (${BENCH_DATABASE})` : ''}; load average ${loadAverage()} before.`);
+  log(
+    `\nNames across alphabets (bench/names.ts) on ${database.description}${process.env.BENCH_DATABASE ? ` (${BENCH_DATABASE})` : ''}; load average ${loadAverage()} before.`,
+  );
   try {
     await migrateToLatest(database.handle.db);
-    const organisation = await database.appDb.insertInto('organisations').values({ name: 'Names bench' }).returning('id').executeTakeFirstOrThrow();
+    const organisation = await database.appDb
+      .insertInto('organisations')
+      .values({ name: 'Names bench' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const { key } = await insertApiKey(database.appDb, { organisationId: organisation.id, name: 'names bench editor', role: 'editor' });
     const http = createApp({ db: database.appDb, config: options.config, logger: createLogger('silent') }).listen(0, '127.0.0.1');
     await once(http, 'listening');
@@ -47,7 +56,10 @@ export async function benchNames(options: { config: Config; serverUrl: string; l
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
     try {
       const started = performance.now();
-      const pairs = [...fixture.positives.map((pair) => ({ ...pair, positive: true })), ...fixture.negatives.map((pair) => ({ ...pair, positive: false }))];
+      const pairs = [
+        ...fixture.positives.map((pair) => ({ ...pair, positive: true })),
+        ...fixture.negatives.map((pair) => ({ ...pair, positive: false })),
+      ];
       const created: Array<{ a: string; b: string }> = [];
       const duplicates = new Tally();
       for (const [index, pair] of pairs.entries()) {
@@ -56,8 +68,10 @@ export async function benchNames(options: { config: Config; serverUrl: string; l
             method: 'POST',
             headers,
             body: JSON.stringify({
-              title: `Case ${index}`, date: { precision: 'day', value: `${1900 + index}-06-01` },
-              location: { country: 'LB', city: `Town ${index}` }, attackTypes: ['killing'],
+              title: `Case ${index}`,
+              date: { precision: 'day', value: `${1900 + index}-06-01` },
+              location: { country: 'LB', city: `Town ${index}` },
+              attackTypes: ['killing'],
               victims: [{ name, role: 'journalist', outcome: 'killed' }],
             }),
           });
@@ -67,14 +81,21 @@ export async function benchNames(options: { config: Config; serverUrl: string; l
         const a = await create(pair.a);
         const b = await create(pair.b);
         created.push({ a: a.id, b: b.id });
-        duplicates.add(pair, Boolean(pair.knownLimitation?.duplicates), b.possibleDuplicates.some((candidate) => candidate.id === a.id));
+        duplicates.add(
+          pair,
+          Boolean(pair.knownLimitation?.duplicates),
+          b.possibleDuplicates.some((candidate) => candidate.id === a.id),
+        );
       }
 
       const search = new Tally();
       let results = 0;
       let queries = 0;
       for (const [index, pair] of pairs.entries()) {
-        for (const [q, wanted] of [[pair.b, created[index]!.a], [pair.a, created[index]!.b]] as const) {
+        for (const [q, wanted] of [
+          [pair.b, created[index]!.a],
+          [pair.a, created[index]!.b],
+        ] as const) {
           const found = await searchIds(url, headers, q);
           results += found.length;
           queries++;
@@ -83,7 +104,9 @@ export async function benchNames(options: { config: Config; serverUrl: string; l
       }
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
 
-      log(`${fixture.positives.length} variant pairs, ${fixture.negatives.length} negative pairs; ${pairs.length * 2} incidents; ${seconds} s; load average ${loadAverage()} after.`);
+      log(
+        `${fixture.positives.length} variant pairs, ${fixture.negatives.length} negative pairs; ${pairs.length * 2} incidents; ${seconds} s; load average ${loadAverage()} after.`,
+      );
       log('| | checks | precision | recall | false positives | false negatives |');
       log('| --- | ---: | ---: | ---: | --- | --- |');
       log(search.row('search (q=b finds A, q=a finds B)'));
@@ -102,7 +125,7 @@ export async function benchNames(options: { config: Config; serverUrl: string; l
 
 async function searchIds(url: string, headers: Record<string, string>, q: string): Promise<string[]> {
   const ids: string[] = [];
-  for (let cursor: string | undefined; ; ) {
+  for (let cursor: string | undefined; ;) {
     const params = new URLSearchParams({ q, limit: '200', ...(cursor ? { cursor } : {}) });
     const response = await fetch(`${url}/v1/incidents?${params}`, { headers });
     if (response.status !== 200) throw new Error(`search ${q}: ${response.status} ${await response.text()}`);
@@ -132,5 +155,8 @@ class Tally {
 }
 
 function loadAverage() {
-  return os.loadavg().map((value) => value.toFixed(2)).join(' / ');
+  return os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' / ');
 }

@@ -86,7 +86,8 @@ for (const scenario of scenarios.filter((s) => !only || only.includes(s.id))) {
   for (let i = 0; i < 2; i++) {
     const response = await fetch(`${server.url}${paths[0]}`, { headers });
     await response.arrayBuffer();
-    if (response.status !== scenario.expectStatus) log(`(warm-up of ${scenario.id}: ${response.status}, expected ${scenario.expectStatus})`);
+    if (response.status !== scenario.expectStatus)
+      log(`(warm-up of ${scenario.id}: ${response.status}, expected ${scenario.expectStatus})`);
   }
   const queries = await scenario.queries();
   if (args.explain) await explain(database, scenario.name, queries.slice(1));
@@ -95,9 +96,17 @@ for (const scenario of scenarios.filter((s) => !only || only.includes(s.id))) {
   const runFor = Math.max(seconds, Math.ceil((floor.p50 * 3) / 1000));
   const load = await runLoad({ baseUrl: server.url, paths, connections: scenario.connections, seconds: runFor, headers });
   const ratio = load.requests ? load.p50 / floor.p50 : Number.NaN;
-  const status = Object.entries(load.statusCounts).map(([code, count]) => `${count}x${code}`).join(' ') + (load.errors ? ` ${load.errors} errors` : '');
-  const targets = scenario.targets.map((target) => `${target.label}: ${load.requests && target.met({ p50: load.p50, ratio }) ? 'met' : 'MISSED'}`).join('; ') || '(no target in the issue)';
-  log(`| ${scenario.id}. ${scenario.name} | ${scenario.connections} | ${load.perSecond.toFixed(load.perSecond < 10 ? 2 : 0)} | ${load.p50} | ${load.p99} | ${ms(floor.p50)} | ${ratio.toFixed(2)} | ${status} | ${targets} |`);
+  const status =
+    Object.entries(load.statusCounts)
+      .map(([code, count]) => `${count}x${code}`)
+      .join(' ') + (load.errors ? ` ${load.errors} errors` : '');
+  const targets =
+    scenario.targets
+      .map((target) => `${target.label}: ${load.requests && target.met({ p50: load.p50, ratio }) ? 'met' : 'MISSED'}`)
+      .join('; ') || '(no target in the issue)';
+  log(
+    `| ${scenario.id}. ${scenario.name} | ${scenario.connections} | ${load.perSecond.toFixed(load.perSecond < 10 ? 2 : 0)} | ${load.p50} | ${load.p99} | ${ms(floor.p50)} | ${ratio.toFixed(2)} | ${status} | ${targets} |`,
+  );
 }
 
 if (!only || only.includes('e')) await runExport();
@@ -133,13 +142,17 @@ async function runExport() {
   log(`\nExport (researcher key, all live incidents, CSV; server ${child ? 'in a child process (npm start)' : 'in process'}):`);
   log(`| rows | MB | seconds | rows/s | SQL rows/s | ratio (time) | peak RSS | RSS before | targets |`);
   log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
-  log(`| ${result.rows} | ${(result.bytes / 1e6).toFixed(0)} | ${result.seconds.toFixed(1)} | ${rate.toFixed(0)} | ${floorRate.toFixed(0)} | ${(floorRate / rate).toFixed(2)} | ${mb(peak)} | ${mb(result.baselineRss)} | >= 50,000 rows/s: ${rate >= 50_000 ? 'met' : 'MISSED'}; peak RSS < 300 MB: ${peak < 300 * 1024 * 1024 ? 'met' : 'MISSED'} |`);
+  log(
+    `| ${result.rows} | ${(result.bytes / 1e6).toFixed(0)} | ${result.seconds.toFixed(1)} | ${rate.toFixed(0)} | ${floorRate.toFixed(0)} | ${(floorRate / rate).toFixed(2)} | ${mb(peak)} | ${mb(result.baselineRss)} | >= 50,000 rows/s: ${rate >= 50_000 ? 'met' : 'MISSED'}; peak RSS < 300 MB: ${peak < 300 * 1024 * 1024 ? 'met' : 'MISSED'} |`,
+  );
   if (floor.rows !== result.rows) log(`(the SQL floor read ${floor.rows} rows, the export wrote ${result.rows})`);
-
 }
 
 function loadAverage() {
-  return os.loadavg().map((value) => value.toFixed(2)).join(' / ');
+  return os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' / ');
 }
 
 async function startServer(appDb: Db) {
@@ -174,5 +187,9 @@ async function printDatasetSummary(appDb: Db) {
       (select count(*) from incidents where latitude is not null) as with_coordinates,
       pg_total_relation_size('incidents') as incidents_bytes, pg_database_size(current_database()) as database_bytes`.execute(appDb);
   const row = rows[0]!;
-  log(`Dataset: ${Object.entries(row).map(([key, value]) => `${key} ${key.endsWith('bytes') ? mb(value) : value.toLocaleString('en')}`).join(', ')}`);
+  log(
+    `Dataset: ${Object.entries(row)
+      .map(([key, value]) => `${key} ${key.endsWith('bytes') ? mb(value) : value.toLocaleString('en')}`)
+      .join(', ')}`,
+  );
 }

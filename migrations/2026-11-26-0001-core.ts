@@ -8,10 +8,21 @@ import { sql, type Kysely } from 'kysely';
 const list = (values: readonly string[]) => sql.raw(values.map((value) => `'${value}'`).join(', '));
 
 const ATTACK_TYPES = [
-  'killing', 'attempted_killing', 'physical_assault', 'abduction', 'enforced_disappearance',
-  'arrest_detention', 'threat_harassment', 'online_harassment', 'legal_action',
-  'surveillance_hacking', 'equipment_damage_seizure', 'denial_of_access', 'expulsion_travel_ban',
-  'fabricated_claim', 'other',
+  'killing',
+  'attempted_killing',
+  'physical_assault',
+  'abduction',
+  'enforced_disappearance',
+  'arrest_detention',
+  'threat_harassment',
+  'online_harassment',
+  'legal_action',
+  'surveillance_hacking',
+  'equipment_damage_seizure',
+  'denial_of_access',
+  'expulsion_travel_ban',
+  'fabricated_claim',
+  'other',
 ];
 
 const statements = [
@@ -163,8 +174,15 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   for (const table of [
-    'app_meta', 'audit_log', 'verification_changes', 'sources', 'perpetrator_claims', 'victims',
-    'incidents', 'api_keys', 'organisations',
+    'app_meta',
+    'audit_log',
+    'verification_changes',
+    'sources',
+    'perpetrator_claims',
+    'victims',
+    'incidents',
+    'api_keys',
+    'organisations',
   ]) {
     await sql`drop table if exists ${sql.table(table)}`.execute(db);
   }

@@ -46,8 +46,12 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`drop function if exists bump_data_version()`.execute(db);
   await sql`drop table if exists data_version`.execute(db);
   for (const index of [
-    'perpetrator_claims_actor_type_idx', 'victims_role_idx', 'incidents_updated_idx', 'incidents_country_date_idx',
-    'incidents_attack_types_idx', 'incidents_search_trgm_idx',
+    'perpetrator_claims_actor_type_idx',
+    'victims_role_idx',
+    'incidents_updated_idx',
+    'incidents_country_date_idx',
+    'incidents_attack_types_idx',
+    'incidents_search_trgm_idx',
   ]) {
     await sql`drop index if exists ${sql.id(index)}`.execute(db);
   }

@@ -46,7 +46,7 @@ export async function down(db: Kysely<any>): Promise<void> {
 
 /** Keys for victims stored before this migration, in batches. */
 async function backfillNameKeys(db: Kysely<any>) {
-  for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
+  for (let after = '00000000-0000-0000-0000-000000000000'; ;) {
     const rows = await db
       .selectFrom('victims')
       .select(['id', 'name', 'name_original'])
@@ -95,8 +95,24 @@ function frozenNameKey(name: string | null): string | null {
     joined.push(word);
   }
   const key = joined
-    .map((word) => word.replace(/^abd(ul|al|el|ol)(?=\p{L}{3})/u, 'abd').replace(/q/g, 'k').replace(/ou/g, 'u').replace(/(\p{L})\1+/gu, '$1'))
+    .map((word) =>
+      word
+        .replace(/^abd(ul|al|el|ol)(?=\p{L}{3})/u, 'abd')
+        .replace(/q/g, 'k')
+        .replace(/ou/g, 'u')
+        .replace(/(\p{L})\1+/gu, '$1'),
+    )
     .join(' ');
-  const placeholders = ['unidentified', 'unknown', 'unamed', 'anonymus', 'no name', 'name unknown', 'name witheld', 'ful name unavailable', 'n a'];
+  const placeholders = [
+    'unidentified',
+    'unknown',
+    'unamed',
+    'anonymus',
+    'no name',
+    'name unknown',
+    'name witheld',
+    'ful name unavailable',
+    'n a',
+  ];
   return key && !placeholders.includes(key) ? key.split(' ').sort().join(' ') : null;
 }

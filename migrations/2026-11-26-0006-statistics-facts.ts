@@ -20,18 +20,41 @@ import { sql, type Kysely } from 'kysely';
 const list = (values: readonly string[]) => sql.raw(values.map((value) => `'${value}'`).join(', '));
 
 const ATTACK_TYPES = [
-  'killing', 'attempted_killing', 'physical_assault', 'abduction', 'enforced_disappearance',
-  'arrest_detention', 'threat_harassment', 'online_harassment', 'legal_action',
-  'surveillance_hacking', 'equipment_damage_seizure', 'denial_of_access', 'expulsion_travel_ban',
-  'fabricated_claim', 'other',
+  'killing',
+  'attempted_killing',
+  'physical_assault',
+  'abduction',
+  'enforced_disappearance',
+  'arrest_detention',
+  'threat_harassment',
+  'online_harassment',
+  'legal_action',
+  'surveillance_hacking',
+  'equipment_damage_seizure',
+  'denial_of_access',
+  'expulsion_travel_ban',
+  'fabricated_claim',
+  'other',
 ];
 const VERIFICATION_STATUSES = ['unverified', 'under_review', 'verified', 'disputed', 'debunked'];
 const MOTIVES = ['work_related_confirmed', 'work_related_unconfirmed', 'unrelated'];
 const JUDICIAL_OUTCOMES = ['no_investigation', 'investigation_open', 'suspects_charged', 'partial_justice', 'full_justice', 'unknown'];
 
 const COLUMNS = [
-  'incident_id', 'organisation_id', 'date_start', 'date_end', 'attack_mask', 'victims', 'victims_killed',
-  'verification_status', 'published', 'year', 'month', 'motive', 'judicial_outcome', 'country',
+  'incident_id',
+  'organisation_id',
+  'date_start',
+  'date_end',
+  'attack_mask',
+  'victims',
+  'victims_killed',
+  'verification_status',
+  'published',
+  'year',
+  'month',
+  'motive',
+  'judicial_outcome',
+  'country',
 ];
 const columns = sql.join(COLUMNS.map((column) => sql.id(column)));
 const excluded = sql.join(COLUMNS.slice(1).map((column) => sql`excluded.${sql.id(column)}`));
@@ -126,12 +149,17 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   for (const [table, trigger] of [
-    ['incidents', 'incident_facts_insert'], ['incidents', 'incident_facts_update'],
-    ['victims', 'incident_facts_insert'], ['victims', 'incident_facts_update'], ['victims', 'incident_facts_delete'],
+    ['incidents', 'incident_facts_insert'],
+    ['incidents', 'incident_facts_update'],
+    ['victims', 'incident_facts_insert'],
+    ['victims', 'incident_facts_update'],
+    ['victims', 'incident_facts_delete'],
   ] as const) {
     await sql`drop trigger if exists ${sql.id(trigger)} on ${sql.table(table)}`.execute(db);
   }
-  await sql`drop function if exists incident_facts_after_victims(), incident_facts_after_incidents(), refresh_incident_facts(uuid[])`.execute(db);
+  await sql`drop function if exists incident_facts_after_victims(), incident_facts_after_incidents(), refresh_incident_facts(uuid[])`.execute(
+    db,
+  );
   await sql`drop view if exists incident_fact_rows`.execute(db);
   await sql`drop table if exists incident_facts`.execute(db);
   await sql`drop function if exists fact_attack_types(integer), fact_attack_mask(text[])`.execute(db);

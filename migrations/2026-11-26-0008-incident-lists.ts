@@ -127,7 +127,10 @@ const statements = [
   sql`create view incident_list_rows (incident_id, ${ids(ALL_COLUMNS)}) as
     select i.id, ${sql.join(CHILDREN.flatMap(({ view, columns }) => Object.keys(columns).map((name) => raw(`coalesce(${view}.${name}, ${emptyFor(name)})`))))}
     from incidents i
-    ${sql.join(CHILDREN.map(({ view }) => sql`left join ${sql.id(view)} on ${sql.id(view)}.incident_id = i.id`), sql` `)}`,
+    ${sql.join(
+      CHILDREN.map(({ view }) => sql`left join ${sql.id(view)} on ${sql.id(view)}.incident_id = i.id`),
+      sql` `,
+    )}`,
   sql`insert into incident_lists select * from incident_list_rows`,
   sql`analyze incident_lists`,
 ];

@@ -59,7 +59,13 @@ const statements = [
     insert into incident_lists (incident_id, ${sql.join(CHILDREN.flatMap(({ columns }) => Object.keys(columns)).map((name) => sql.id(name)))})
     select i.id, ${sql.join(CHILDREN.flatMap(({ view, columns }) => Object.keys(columns).map((name) => sql.raw(`coalesce(${view}.${name}, ${emptyFor(name)})`))))}
     from incidents i
-    ${sql.join(CHILDREN.map(({ view }) => sql`left join (select * from ${sql.id(view)} where incident_id = any(ids)) as ${sql.id(view)} on ${sql.id(view)}.incident_id = i.id`), sql` `)}
+    ${sql.join(
+      CHILDREN.map(
+        ({ view }) =>
+          sql`left join (select * from ${sql.id(view)} where incident_id = any(ids)) as ${sql.id(view)} on ${sql.id(view)}.incident_id = i.id`,
+      ),
+      sql` `,
+    )}
     where i.id = any(ids);
   $$`,
 ];

@@ -18,14 +18,35 @@ import { CHILDREN, emptyFor } from './2026-11-26-0008-incident-lists.ts';
  *   refresh_incident_facts, which lists the fact columns, is replaced.
  */
 const DEATH_TYPES = ['murder', 'crossfire', 'dangerous_assignment', 'unknown', 'unclassified'];
-const JUDICIAL_OUTCOMES = ['no_investigation', 'investigation_open', 'suspects_charged', 'partial_justice', 'full_justice', 'unknown', 'no_conviction'];
+const JUDICIAL_OUTCOMES = [
+  'no_investigation',
+  'investigation_open',
+  'suspects_charged',
+  'partial_justice',
+  'full_justice',
+  'unknown',
+  'no_conviction',
+];
 const COUNTRY = `'^([A-Z]{2}|[A-Z]{4})$'`;
 
 const list = (values: readonly string[]) => sql.raw(values.map((value) => `'${value}'`).join(', '));
 
 const FACT_COLUMNS = [
-  'incident_id', 'organisation_id', 'date_start', 'date_end', 'attack_mask', 'victims', 'victims_killed',
-  'verification_status', 'published', 'year', 'month', 'motive', 'judicial_outcome', 'country', 'death_type',
+  'incident_id',
+  'organisation_id',
+  'date_start',
+  'date_end',
+  'attack_mask',
+  'victims',
+  'victims_killed',
+  'verification_status',
+  'published',
+  'year',
+  'month',
+  'motive',
+  'judicial_outcome',
+  'country',
+  'death_type',
 ];
 const factColumns = sql.join(FACT_COLUMNS.map((column) => sql.id(column)));
 
@@ -79,7 +100,10 @@ const statements = [
   sql`create view incident_list_rows (incident_id, ${sql.join(allListColumns.map((name) => sql.id(name)))}) as
     select i.id, ${sql.join(CHILDREN.flatMap(({ view, columns }) => Object.keys(columns).map((name) => sql.raw(`coalesce(${view}.${name}, ${emptyFor(name)})`))))}
     from incidents i
-    ${sql.join(CHILDREN.map(({ view }) => sql`left join ${sql.id(view)} on ${sql.id(view)}.incident_id = i.id`), sql` `)}`,
+    ${sql.join(
+      CHILDREN.map(({ view }) => sql`left join ${sql.id(view)} on ${sql.id(view)}.incident_id = i.id`),
+      sql` `,
+    )}`,
 ];
 
 export async function up(db: Kysely<any>): Promise<void> {

@@ -47,7 +47,7 @@ interface IncidentRow {
 }
 
 async function recomputeSearchText(db: Kysely<any>) {
-  for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
+  for (let after = '00000000-0000-0000-0000-000000000000'; ;) {
     const { rows } = await sql<IncidentRow>`select i.id, i.title, i.description, i.search_text,
         coalesce((select json_agg(json_build_object('name', v.name, 'name_original', v.name_original, 'aliases', v.aliases,
           'outlet', v.outlet, 'protected', v.protected) order by v.position) from victims v where v.incident_id = i.id), '[]') as victims,
@@ -77,7 +77,7 @@ async function recomputeSearchText(db: Kysely<any>) {
 }
 
 async function recomputeNameKeys(db: Kysely<any>) {
-  for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
+  for (let after = '00000000-0000-0000-0000-000000000000'; ;) {
     const { rows } = await sql<{ id: string; name: string | null; name_original: string | null; name_key: string | null }>`
       select id, name, name_original, name_key from victims where id > ${after}::uuid order by id limit ${BATCH * 5}`.execute(db);
     if (rows.length === 0) return;

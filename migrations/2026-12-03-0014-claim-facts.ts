@@ -15,18 +15,43 @@ import { sql, type Kysely } from 'kysely';
 const list = (values: readonly string[]) => sql.raw(values.map((value) => `'${value}'`).join(', '));
 
 const ACTOR_TYPES = [
-  'state_security', 'military', 'police', 'government_official', 'non_state_armed_group', 'political_group',
-  'criminal_group', 'private_individual', 'unknown',
+  'state_security',
+  'military',
+  'police',
+  'government_official',
+  'non_state_armed_group',
+  'political_group',
+  'criminal_group',
+  'private_individual',
+  'unknown',
 ];
 const ATTRIBUTIONS = [
-  'claimed_by_perpetrator', 'alleged_by_victim', 'alleged_by_authorities', 'alleged_by_others', 'suspected_by_documenter',
+  'claimed_by_perpetrator',
+  'alleged_by_victim',
+  'alleged_by_authorities',
+  'alleged_by_others',
+  'suspected_by_documenter',
   'established_by_court',
 ];
 
 const COLUMNS = [
-  'incident_id', 'organisation_id', 'date_start', 'date_end', 'attack_mask', 'victims', 'victims_killed',
-  'verification_status', 'published', 'year', 'month', 'motive', 'judicial_outcome', 'country', 'death_type',
-  'actor_mask', 'attribution_mask',
+  'incident_id',
+  'organisation_id',
+  'date_start',
+  'date_end',
+  'attack_mask',
+  'victims',
+  'victims_killed',
+  'verification_status',
+  'published',
+  'year',
+  'month',
+  'motive',
+  'judicial_outcome',
+  'country',
+  'death_type',
+  'actor_mask',
+  'attribution_mask',
 ];
 const columns = sql.join(COLUMNS.map((column) => sql.id(column)));
 const DEFERRED = `if current_setting('dateline.defer_derived', true) = 'on' then return null; end if;`;

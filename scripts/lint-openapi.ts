@@ -16,7 +16,11 @@ const file = path.join(folder, 'openapi.json');
 const cli = createRequire(import.meta.url).resolve('@redocly/cli/bin/cli.js');
 const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' };
 const redocly = (format: string, stdio: 'pipe' | 'inherit') =>
-  spawnSync(process.execPath, [cli, 'lint', '--extends', 'recommended', `--format=${format}`, '--max-problems', '1000', file], { env, stdio, encoding: 'utf8' });
+  spawnSync(process.execPath, [cli, 'lint', '--extends', 'recommended', `--format=${format}`, '--max-problems', '1000', file], {
+    env,
+    stdio,
+    encoding: 'utf8',
+  });
 
 try {
   writeFileSync(file, `${JSON.stringify(openApiDocument(), null, 2)}\n`);
@@ -30,7 +34,7 @@ try {
     console.error(`\nThe OpenAPI document has ${totals.errors} errors and ${totals.warnings} warnings (src/openapi/openapi.document.ts).`);
     process.exitCode = 1;
   } else {
-    console.log('The OpenAPI document passes Redocly\'s recommended rules: no errors, no warnings.');
+    console.log("The OpenAPI document passes Redocly's recommended rules: no errors, no warnings.");
   }
 } finally {
   rmSync(folder, { recursive: true, force: true });

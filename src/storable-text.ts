@@ -19,7 +19,11 @@ export function isStorableText(value: string): boolean {
  * costs linear time instead of overflowing the stack.
  */
 export function unstorableTextPaths(input: unknown): string[][] {
-  interface Step { value: unknown; key?: string; parent?: Step }
+  interface Step {
+    value: unknown;
+    key?: string;
+    parent?: Step;
+  }
   const pathOf = (step: Step): string[] => {
     const segments: string[] = [];
     for (let at: Step | undefined = step; at?.key !== undefined; at = at.parent) segments.push(at.key);

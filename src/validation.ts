@@ -10,11 +10,7 @@ type Location = 'body' | 'query' | 'params';
  * Text the database cannot store as sent (NUL, unpaired surrogates) is refused here for every
  * field at once, whatever its schema says.
  */
-export function parseInput<Schema extends z.ZodType>(
-  schema: Schema,
-  input: unknown,
-  location: Location,
-): z.output<Schema> {
+export function parseInput<Schema extends z.ZodType>(schema: Schema, input: unknown, location: Location): z.output<Schema> {
   // No body at all reads as an empty one, so each missing field is named ("reason: a reason is
   // required"), not the body as a whole; a body of JSON null is still refused as not an object.
   const result = schema.safeParse(input === undefined ? {} : input);

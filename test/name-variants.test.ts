@@ -17,16 +17,29 @@ interface Pair {
   kind: string;
   knownLimitation?: { search?: string; duplicates?: string };
 }
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/name-variants.json', import.meta.url), 'utf8')) as { positives: Pair[]; negatives: Pair[] };
+const fixture = JSON.parse(readFileSync(new URL('./fixtures/name-variants.json', import.meta.url), 'utf8')) as {
+  positives: Pair[];
+  negatives: Pair[];
+};
 
 /** A LIKE pattern as a regular expression: % any text, \ escapes. */
 const likeRegex = (pattern: string) =>
-  new RegExp(`^${pattern.replace(/\\([\\%_])|([%_])|([.*+?^${}()|[\]\\])/g, (_, escaped, wild, special) =>
-    escaped ? `\\${escaped}` : wild ? (wild === '%' ? '.*' : '.') : `\\${special}`)}$`, 's');
+  new RegExp(
+    `^${pattern.replace(/\\([\\%_])|([%_])|([.*+?^${}()|[\]\\])/g, (_, escaped, wild, special) =>
+      escaped ? `\\${escaped}` : wild ? (wild === '%' ? '.*' : '.') : `\\${special}`,
+    )}$`,
+    's',
+  );
 const searchText = (name: string) =>
-  publicSearchText({ title: 'Reporter attacked', description: null, victims: [{ name, nameOriginal: null, aliases: [], outlet: null, protected: false }], perpetratorClaims: [] });
+  publicSearchText({
+    title: 'Reporter attacked',
+    description: null,
+    victims: [{ name, nameOriginal: null, aliases: [], outlet: null, protected: false }],
+    perpetratorClaims: [],
+  });
 /** Whether q finds an incident whose one victim is `stored`: every word has a pattern that matches. */
-const finds = (q: string, stored: string) => searchPatterns(q).every((patterns) => patterns.some((pattern) => likeRegex(pattern).test(searchText(stored))));
+const finds = (q: string, stored: string) =>
+  searchPatterns(q).every((patterns) => patterns.some((pattern) => likeRegex(pattern).test(searchText(stored))));
 const forms = (name: string) => nameForms({ name, nameOriginal: null, aliases: [] });
 const bestSimilarity = (a: string, b: string) => Math.max(0, ...forms(a).flatMap((x) => forms(b).map((y) => nameSimilarity(x, y))));
 
@@ -35,7 +48,18 @@ describe('the fixture', () => {
     expect(fixture.positives.length).toBeGreaterThanOrEqual(60);
     expect(fixture.negatives.length).toBeGreaterThanOrEqual(20);
     const kinds = new Set(fixture.positives.map((pair) => pair.kind));
-    for (const kind of ['arabic-vowels', 'article', 'abd', 'arabic-script', 'persian', 'persian-script', 'turkish', 'kurdish', 'russian', 'russian-script']) {
+    for (const kind of [
+      'arabic-vowels',
+      'article',
+      'abd',
+      'arabic-script',
+      'persian',
+      'persian-script',
+      'turkish',
+      'kurdish',
+      'russian',
+      'russian-script',
+    ]) {
       expect(kinds).toContain(kind);
     }
   });
@@ -47,9 +71,12 @@ describe('variants of one name match', () => {
     expect(finds(b, a)).toBe(true);
     expect(finds(a, b)).toBe(true);
   });
-  it.each(positives.filter((pair) => !pair.knownLimitation?.duplicates))('duplicates: "$a" and "$b" are the same name ($kind)', ({ a, b }) => {
-    expect(bestSimilarity(a, b)).toBeGreaterThanOrEqual(0.9); // enough for an import to leave the row out (import-hooks.ts)
-  });
+  it.each(positives.filter((pair) => !pair.knownLimitation?.duplicates))(
+    'duplicates: "$a" and "$b" are the same name ($kind)',
+    ({ a, b }) => {
+      expect(bestSimilarity(a, b)).toBeGreaterThanOrEqual(0.9); // enough for an import to leave the row out (import-hooks.ts)
+    },
+  );
 });
 
 describe('different people stay apart', () => {
@@ -58,9 +85,12 @@ describe('different people stay apart', () => {
     expect(finds(b, a)).toBe(false);
     expect(finds(a, b)).toBe(false);
   });
-  it.each(negatives.filter((pair) => !pair.knownLimitation?.duplicates))('duplicates: "$a" and "$b" earn no name credit ($kind)', ({ a, b }) => {
-    expect(bestSimilarity(a, b)).toBeLessThan(MIN_NAME_SIMILARITY);
-  });
+  it.each(negatives.filter((pair) => !pair.knownLimitation?.duplicates))(
+    'duplicates: "$a" and "$b" earn no name credit ($kind)',
+    ({ a, b }) => {
+      expect(bestSimilarity(a, b)).toBeLessThan(MIN_NAME_SIMILARITY);
+    },
+  );
 });
 
 describe('the SQL prefilters see what scoring credits', () => {
@@ -97,14 +127,22 @@ describe('rules', () => {
   });
 
   it('keeps the spellings search already matched', () => {
-    for (const [a, b] of [['Abd al-Qader', 'Abdulkader'], ['Abdel Kader', 'Abdulkader'], ['Halla', 'Hala'], ['Barakāt', 'Barakat'], ['Orouba', 'Oruba']] as const) {
+    for (const [a, b] of [
+      ['Abd al-Qader', 'Abdulkader'],
+      ['Abdel Kader', 'Abdulkader'],
+      ['Halla', 'Hala'],
+      ['Barakāt', 'Barakat'],
+      ['Orouba', 'Oruba'],
+    ] as const) {
       expect(normalizeForSearch(a)).toBe(normalizeForSearch(b));
     }
   });
 
   it('puts no protected victim into the search text, not even a skeleton', () => {
     const text = publicSearchText({
-      title: 'Threats', description: null, perpetratorClaims: [],
+      title: 'Threats',
+      description: null,
+      perpetratorClaims: [],
       victims: [{ name: 'Zubayda Qasimova', nameOriginal: 'Зубайда Гасымова', aliases: ['Sapphire Heron'], outlet: null, protected: true }],
     });
     expect(text).toBe('threats');

@@ -29,7 +29,13 @@ describe('embedded pool (PGlite, one connection)', () => {
   });
 
   const countNamed = async (name: string) =>
-    (await db.selectFrom('organisations').select((eb) => eb.fn.countAll<number>().as('n')).where('name', '=', name).executeTakeFirstOrThrow()).n;
+    (
+      await db
+        .selectFrom('organisations')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('name', '=', name)
+        .executeTakeFirstOrThrow()
+    ).n;
 
   it('never shows another caller an uncommitted row, and keeps its statements out of the open transaction', async () => {
     const rolledBack = unique('rolled back');
@@ -46,7 +52,12 @@ describe('embedded pool (PGlite, one connection)', () => {
         inserted();
         await sleep(150); // hold the transaction open while the others queue up
         const seenInside = await trx.selectFrom('organisations').select('name').where('name', 'in', [rolledBack, committed]).execute();
-        events.push(`writer sees ${seenInside.map((row) => row.name).sort().join(',')}`);
+        events.push(
+          `writer sees ${seenInside
+            .map((row) => row.name)
+            .sort()
+            .join(',')}`,
+        );
         throw new Rollback('roll back on purpose');
       })
       .catch((error: unknown) => {
@@ -87,13 +98,20 @@ describe('embedded pool (PGlite, one connection)', () => {
 
   it('serialises read-modify-write transactions, so none of them loses an update', async () => {
     const key = unique('counter');
-    await db.insertInto('app_meta').values({ key, value: JSON.stringify(0) }).execute();
+    await db
+      .insertInto('app_meta')
+      .values({ key, value: JSON.stringify(0) })
+      .execute();
     await Promise.all(
       Array.from({ length: 20 }, () =>
         db.transaction().execute(async (trx) => {
           const { value } = await trx.selectFrom('app_meta').select('value').where('key', '=', key).executeTakeFirstOrThrow();
           await sleep(1);
-          await trx.updateTable('app_meta').set({ value: JSON.stringify((value as number) + 1) }).where('key', '=', key).execute();
+          await trx
+            .updateTable('app_meta')
+            .set({ value: JSON.stringify((value as number) + 1) })
+            .where('key', '=', key)
+            .execute();
         }),
       ),
     );
@@ -107,11 +125,18 @@ describe('embedded pool (PGlite, one connection)', () => {
       Array.from({ length: 200 }, (_, i) =>
         i % 4 === 0
           ? db.transaction().execute(async (trx) => {
-              await trx.insertInto('organisations').values({ name: `${prefix} ${i}` }).execute();
+              await trx
+                .insertInto('organisations')
+                .values({ name: `${prefix} ${i}` })
+                .execute();
               return 'tx';
             })
           : i % 2 === 0
-            ? db.insertInto('organisations').values({ name: `${prefix} ${i}` }).execute().then(() => 'insert')
+            ? db
+                .insertInto('organisations')
+                .values({ name: `${prefix} ${i}` })
+                .execute()
+                .then(() => 'insert')
             : sql<{ one: number }>`select 1 as one`.execute(db).then(({ rows }) => (rows[0]?.one === 1 ? 'select' : 'bad')),
       ),
     );
@@ -130,10 +155,17 @@ describe('embedded pool (PGlite, one connection)', () => {
 
     // 1. The error propagates: Kysely rolls back, the next caller queued behind it is fine.
     const failing = db.transaction().execute(async (trx) => {
-      await trx.insertInto('organisations').values({ name: unique('lost with the rollback') }).execute();
+      await trx
+        .insertInto('organisations')
+        .values({ name: unique('lost with the rollback') })
+        .execute();
       await trx.insertInto('organisations').values({ name: taken }).execute(); // unique violation
     });
-    const next = db.insertInto('organisations').values({ name: unique('next caller') }).returning('id').executeTakeFirst();
+    const next = db
+      .insertInto('organisations')
+      .values({ name: unique('next caller') })
+      .returning('id')
+      .executeTakeFirst();
     await expect(failing).rejects.toMatchObject({ code: '23505' });
     expect(await next).toHaveProperty('id');
 
@@ -165,7 +197,7 @@ describe('embedded pool (PGlite, one connection)', () => {
   });
 });
 
-describe('row shapes in this run\'s mode', () => {
+describe("row shapes in this run's mode", () => {
   let database: DbHandle & { drop: () => Promise<void> };
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -174,7 +206,11 @@ describe('row shapes in this run\'s mode', () => {
 
   it('returns counts as numbers, dates as strings, timestamps as Dates, jsonb parsed and text[] as arrays', async () => {
     const { db } = database;
-    const organisation = await db.insertInto('organisations').values({ name: unique('shapes') }).returningAll().executeTakeFirstOrThrow();
+    const organisation = await db
+      .insertInto('organisations')
+      .values({ name: unique('shapes') })
+      .returningAll()
+      .executeTakeFirstOrThrow();
     expect(organisation.created_at).toBeInstanceOf(Date);
 
     const incident = await db
@@ -217,7 +253,10 @@ describe('row shapes in this run\'s mode', () => {
     });
 
     const key = unique('meta');
-    await db.insertInto('app_meta').values({ key, value: JSON.stringify({ nested: ['ok', 1] }) }).execute();
+    await db
+      .insertInto('app_meta')
+      .values({ key, value: JSON.stringify({ nested: ['ok', 1] }) })
+      .execute();
     const meta = await db.selectFrom('app_meta').select('value').where('key', '=', key).executeTakeFirstOrThrow();
     expect(meta.value).toEqual({ nested: ['ok', 1] });
 

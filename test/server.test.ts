@@ -75,7 +75,9 @@ function startServer(env: Record<string, string>): RunningServer {
       const found = logs.find(match);
       if (found) return found;
       if (exitCode !== undefined || Date.now() > deadline) {
-        throw new Error(`log line not found (exit code ${exitCode}, signal ${exitSignal}); stdout:\n${rawStdout.join('\n')}\nstderr:\n${stderr}`);
+        throw new Error(
+          `log line not found (exit code ${exitCode}, signal ${exitSignal}); stdout:\n${rawStdout.join('\n')}\nstderr:\n${stderr}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 25));
     }

@@ -17,10 +17,13 @@ const required = process.env.REQUIRE_BROWSER === '1';
 const SCREENSHOTS = new URL('../test-results/screenshots/', import.meta.url);
 const require = createRequire(import.meta.url);
 /** Evaluated in the page (this project's TypeScript has no DOM types): the computed fill of an SVG element. */
-const FILL = (element: unknown) => (globalThis as unknown as { getComputedStyle: (target: unknown) => { fill: string } }).getComputedStyle(element).fill;
+const FILL = (element: unknown) =>
+  (globalThis as unknown as { getComputedStyle: (target: unknown) => { fill: string } }).getComputedStyle(element).fill;
 
 if (!available) {
-  console.warn(`site-browser.test.ts: skipped, no browser at ${CHROMIUM} (install Debian's chromium: apt-get install -y chromium).${required ? ' REQUIRE_BROWSER=1: failing.' : ''}`);
+  console.warn(
+    `site-browser.test.ts: skipped, no browser at ${CHROMIUM} (install Debian's chromium: apt-get install -y chromium).${required ? ' REQUIRE_BROWSER=1: failing.' : ''}`,
+  );
 }
 
 describe.runIf(!available && required)('a browser is required (REQUIRE_BROWSER=1)', () => {
@@ -46,7 +49,16 @@ describe.skipIf(!available)('the public site in Chromium', () => {
     axeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.url });
@@ -80,7 +92,13 @@ describe.skipIf(!available)('the public site in Chromium', () => {
     expect(results.passes.length, 'axe ran its rules').toBeGreaterThan(10);
     return results.violations
       .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-      .map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).slice(0, 3).join(', ')}`);
+      .map(
+        (violation) =>
+          `${violation.id}: ${violation.nodes
+            .map((node) => node.target.join(' '))
+            .slice(0, 3)
+            .join(', ')}`,
+      );
   }
 
   it('shows the seed incidents on the home page and in explore', async () => {
@@ -119,9 +137,16 @@ describe.skipIf(!available)('the public site in Chromium', () => {
   });
 
   it('lays the Arabic pages out right to left', async () => {
-    for (const [path, name] of [['/?lang=ar', 'home-ar'], ['/explore?lang=ar', 'explore-ar'], ['/statistics?lang=ar', 'statistics-ar'], ['/methodology?lang=ar', 'methodology-ar']] as const) {
+    for (const [path, name] of [
+      ['/?lang=ar', 'home-ar'],
+      ['/explore?lang=ar', 'explore-ar'],
+      ['/statistics?lang=ar', 'statistics-ar'],
+      ['/methodology?lang=ar', 'methodology-ar'],
+    ] as const) {
       await visit(path, name);
-      expect(await page.evaluate('[document.documentElement.lang, document.documentElement.dir, getComputedStyle(document.body).direction]')).toEqual(['ar', 'rtl', 'rtl']);
+      expect(
+        await page.evaluate('[document.documentElement.lang, document.documentElement.dir, getComputedStyle(document.body).direction]'),
+      ).toEqual(['ar', 'rtl', 'rtl']);
       expect(await seriousViolations(), path).toEqual([]);
     }
   });

@@ -38,29 +38,55 @@ beforeAll(async () => {
   await seedSampleData(app.db);
   actors = await createActors(app.db);
   const list = await request(app, 'GET', '/v1/incidents?limit=50');
-  const byTitle = (part: string) => (list.body.data as { id: string; title: string }[]).find((incident) => incident.title.includes(part))!.id;
+  const byTitle = (part: string) =>
+    (list.body.data as { id: string; title: string }[]).find((incident) => incident.title.includes(part))!.id;
   ids.jerf = byTitle('Naji Jerf');
   ids.barakat = byTitle('Barakat');
   ids.bayazid = byTitle('Bayazid');
-  ids.marked = await publish(incidentBody({
-    title: `Reporter beaten in Reykjavík <img src=x onerror=alert(1)>`,
-    internalNotes: `Safe house ${SECRET}-notes`,
-    location: { country: 'IS', city: 'Reykjavík' },
-    victims: [
-      { name: 'Jón Open Reporter', role: 'journalist', gender: 'male', outcome: 'injured' },
-      { name: `Hidden ${SECRET}-name`, nameOriginal: `${SECRET}-original`, aliases: [`${SECRET}-alias`], outlet: `${SECRET}-outlet`, role: 'activist', outcome: 'threatened', protected: true },
-    ],
-    sources: [
-      { url: 'https://example.org/public-report', title: 'Public report', kind: 'media_report', public: true },
-      { url: `https://example.org/${SECRET}-private-url`, title: `${SECRET}-private-title`, publisher: `${SECRET}-publisher`, kind: 'witness_statement', public: false },
-    ],
-  }));
-  ids.yugoslavia = await publish(incidentBody({
-    title: 'Journalist killed in Belgrade', internalNotes: `${SECRET}-yu-notes`,
-    date: { precision: 'day', value: '1999-04-23' }, location: { country: 'YUCS', city: 'Belgrade' },
-    attackTypes: ['killing'], victims: [{ name: 'Open Victim', role: 'journalist', outcome: 'killed' }], sources: [],
-  }));
-  const draft = await request(app, 'POST', '/v1/incidents', { key: actors.editor, body: incidentBody({ title: `${DRAFT} unpublished`, description: DRAFT }) });
+  ids.marked = await publish(
+    incidentBody({
+      title: `Reporter beaten in Reykjavík <img src=x onerror=alert(1)>`,
+      internalNotes: `Safe house ${SECRET}-notes`,
+      location: { country: 'IS', city: 'Reykjavík' },
+      victims: [
+        { name: 'Jón Open Reporter', role: 'journalist', gender: 'male', outcome: 'injured' },
+        {
+          name: `Hidden ${SECRET}-name`,
+          nameOriginal: `${SECRET}-original`,
+          aliases: [`${SECRET}-alias`],
+          outlet: `${SECRET}-outlet`,
+          role: 'activist',
+          outcome: 'threatened',
+          protected: true,
+        },
+      ],
+      sources: [
+        { url: 'https://example.org/public-report', title: 'Public report', kind: 'media_report', public: true },
+        {
+          url: `https://example.org/${SECRET}-private-url`,
+          title: `${SECRET}-private-title`,
+          publisher: `${SECRET}-publisher`,
+          kind: 'witness_statement',
+          public: false,
+        },
+      ],
+    }),
+  );
+  ids.yugoslavia = await publish(
+    incidentBody({
+      title: 'Journalist killed in Belgrade',
+      internalNotes: `${SECRET}-yu-notes`,
+      date: { precision: 'day', value: '1999-04-23' },
+      location: { country: 'YUCS', city: 'Belgrade' },
+      attackTypes: ['killing'],
+      victims: [{ name: 'Open Victim', role: 'journalist', outcome: 'killed' }],
+      sources: [],
+    }),
+  );
+  const draft = await request(app, 'POST', '/v1/incidents', {
+    key: actors.editor,
+    body: incidentBody({ title: `${DRAFT} unpublished`, description: DRAFT }),
+  });
   ids.draft = draft.body.id;
 });
 afterAll(() => app?.close());
@@ -183,7 +209,9 @@ describe('pages', () => {
 
   it('offers a citation with the data version, its date and the URL with the filters', async () => {
     const page = await get('/explore?country=TR');
-    expect(page.text).toMatch(/<textarea id="citation" readonly rows="3">Dateline, incidents, data version \d+ \(as of .+ UTC\)\. http:\/\/127\.0\.0\.1:\d+\/explore\?country=TR<\/textarea>/);
+    expect(page.text).toMatch(
+      /<textarea id="citation" readonly rows="3">Dateline, incidents, data version \d+ \(as of .+ UTC\)\. http:\/\/127\.0\.0\.1:\d+\/explore\?country=TR<\/textarea>/,
+    );
   });
 
   it('has a methodology page with every code of every taxonomy and its definition', async () => {
@@ -213,7 +241,7 @@ describe('pages', () => {
     expect(api.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
 
-  it('does not count the assets against a reader\'s anonymous rate limit', async () => {
+  it("does not count the assets against a reader's anonymous rate limit", async () => {
     const home = await get('/');
     const asset = home.text.match(/\/assets\/site\.css\?v=[\w-]+/)![0];
     expect((await get(asset)).headers.get('ratelimit')).toBeNull();
@@ -245,7 +273,8 @@ describe('message catalogs', () => {
     // Definitions: English is taxonomies.ts itself; the other catalogs translate every one.
     for (const m of allMessages().filter((m) => m.locale !== 'en')) {
       for (const name of METHODOLOGY_TAXONOMIES) {
-        for (const code of taxonomies[name].codes) expect(m.has(`definition.${name}.${code}`), `${m.locale}: definition.${name}.${code}`).toBe(true);
+        for (const code of taxonomies[name].codes)
+          expect(m.has(`definition.${name}.${code}`), `${m.locale}: definition.${name}.${code}`).toBe(true);
       }
     }
     expect(english.label('deathTypes', 'murder')).toBe('Murder');
@@ -264,8 +293,12 @@ describe('message catalogs', () => {
 
 describe('the html template', () => {
   it('escapes every interpolated value unless it is markup built by the site', () => {
-    expect(html`<p title="${'"><script>'}">${'<b>&</b>'}</p>`.value).toBe('<p title="&quot;&gt;&lt;script&gt;">&lt;b&gt;&amp;&lt;/b&gt;</p>');
-    expect(html`<p>${raw('<b>ok</b>')}${['a', '<'].map((text) => html`<i>${text}</i>`)}${null}${false}${0}</p>`.value).toBe('<p><b>ok</b><i>a</i><i>&lt;</i>0</p>');
+    expect(html`<p title="${'"><script>'}">${'<b>&</b>'}</p>`.value).toBe(
+      '<p title="&quot;&gt;&lt;script&gt;">&lt;b&gt;&amp;&lt;/b&gt;</p>',
+    );
+    expect(html`<p>${raw('<b>ok</b>')}${['a', '<'].map((text) => html`<i>${text}</i>`)}${null}${false}${0}</p>`.value).toBe(
+      '<p><b>ok</b><i>a</i><i>&lt;</i>0</p>',
+    );
     expect(escapeHtml(`'\``)).toBe('&#39;&#96;');
   });
 });
@@ -273,7 +306,14 @@ describe('the html template', () => {
 describe('nothing confidential on any page, link or download', () => {
   it('crawls every site page and every same-origin link on them, in both languages, and finds no marker', async () => {
     const seen = new Set<string>();
-    const queue = ['/', '/?lang=ar', `/incidents/${ids.marked}`, `/incidents/${ids.marked}?lang=ar`, '/explore?country=IS', '/statistics?country=IS'];
+    const queue = [
+      '/',
+      '/?lang=ar',
+      `/incidents/${ids.marked}`,
+      `/incidents/${ids.marked}?lang=ar`,
+      '/explore?country=IS',
+      '/statistics?country=IS',
+    ];
     const markers = [SECRET, DRAFT, 'Safe house'];
     let downloads = 0;
     while (queue.length && seen.size < 400) {

@@ -29,17 +29,39 @@ const t = useTestApp();
 const records: ModelIncident[] = [];
 
 /** The dimensions the facts hold (actor type and attribution as masks of the incident's claims, migration 0014). */
-const INCIDENT_DIMENSIONS = ['year', 'month', 'country', 'attackType', 'verificationStatus', 'motive', 'judicialOutcome', 'deathType', 'actorType', 'attribution'];
+const INCIDENT_DIMENSIONS = [
+  'year',
+  'month',
+  'country',
+  'attackType',
+  'verificationStatus',
+  'motive',
+  'judicialOutcome',
+  'deathType',
+  'actorType',
+  'attribution',
+];
 const GROUPINGS = [
-  '', ...INCIDENT_DIMENSIONS,
-  ...INCIDENT_DIMENSIONS.flatMap((first, index) => INCIDENT_DIMENSIONS.slice(index + 1).map((second) => `${first},${second}`))
-    .filter((pair) => pair !== 'year,month' && pair !== 'actorType,attribution'),
+  '',
+  ...INCIDENT_DIMENSIONS,
+  ...INCIDENT_DIMENSIONS.flatMap((first, index) => INCIDENT_DIMENSIONS.slice(index + 1).map((second) => `${first},${second}`)).filter(
+    (pair) => pair !== 'year,month' && pair !== 'actorType,attribution',
+  ),
 ];
 const FILTERS = [
-  'country=TR,SY', 'attackType=killing,abduction', 'verificationStatus=verified,disputed', 'motive=work_related_confirmed',
-  'judicialOutcome=no_investigation,unknown', 'deathType=murder,unclassified', 'includeDebunked=true', 'dateFrom=2012&dateTo=2019', 'dateFrom=2014-06-15&dateTo=2018-02',
-  'dateFrom=2012-03&dateTo=2020&dateMatch=within', 'attackType=killing&country=TR,SY,IQ&includeDebunked=true&dateFrom=2011',
-  'organisation=OWN', 'verificationStatus=debunked',
+  'country=TR,SY',
+  'attackType=killing,abduction',
+  'verificationStatus=verified,disputed',
+  'motive=work_related_confirmed',
+  'judicialOutcome=no_investigation,unknown',
+  'deathType=murder,unclassified',
+  'includeDebunked=true',
+  'dateFrom=2012&dateTo=2019',
+  'dateFrom=2014-06-15&dateTo=2018-02',
+  'dateFrom=2012-03&dateTo=2020&dateMatch=within',
+  'attackType=killing&country=TR,SY,IQ&includeDebunked=true&dateFrom=2011',
+  'organisation=OWN',
+  'verificationStatus=debunked',
 ];
 
 const readers = (): Array<[string, Actor]> => [
@@ -61,9 +83,12 @@ beforeAll(async () => {
   const other = await serviceWriter(t.app.db, t.actors.otherOrganisation.id);
   const random = seededRandom(2026);
   for (let index = 0; index < 60; index++) {
-    records.push(await (random.chance(0.6) ? own : other).create(randomIncidentBody(random, index), {
-      publish: random.chance(0.75), verification: random.pick(['unverified', 'verified', 'verified', 'disputed', 'debunked']),
-    }));
+    records.push(
+      await (random.chance(0.6) ? own : other).create(randomIncidentBody(random, index), {
+        publish: random.chance(0.75),
+        verification: random.pick(['unverified', 'verified', 'verified', 'disputed', 'debunked']),
+      }),
+    );
   }
   // Every kind of write the facts must follow: edits of dates, places, types and victims,
   // deletion, a merge, and multi-row statements that touch several incidents at once.
@@ -76,8 +101,12 @@ beforeAll(async () => {
   const ours = records.filter((record) => record.organisationId === t.actors.ownOrganisation.id);
   for (const [index, record] of ours.slice(0, 6).entries()) {
     const change = [
-      { date: { precision: 'month', value: '2016-02' } }, { location: { country: 'NO' } }, { attackTypes: ['other', 'killing'] },
-      { victims: [] }, { victims: [{ name: 'Added', outcome: 'killed', role: 'journalist' }] }, { motive: null, judicialOutcome: 'full_justice' },
+      { date: { precision: 'month', value: '2016-02' } },
+      { location: { country: 'NO' } },
+      { attackTypes: ['other', 'killing'] },
+      { victims: [] },
+      { victims: [{ name: 'Added', outcome: 'killed', role: 'journalist' }] },
+      { motive: null, judicialOutcome: 'full_justice' },
     ][index];
     await updateIncident(t.app.db, editor, record.id, updateIncidentSchema.parse({ ...change, version: record.version }), record.version);
   }
@@ -99,7 +128,7 @@ describe('the facts', () => {
     expect(facts.rows[0]!.count).toBe(records.length - 2); // one deleted, one merged
   });
 
-  it('and the CSV export\'s incident lists (migration 0008) match theirs (incident_list_rows) too', async () => {
+  it("and the CSV export's incident lists (migration 0008) match theirs (incident_list_rows) too", async () => {
     // An incident without children may have no row: it then reads as the defaults (0 and '').
     const difference = await sql<Record<string, unknown>>`
       (select * from incident_lists except select * from incident_list_rows)
@@ -107,14 +136,23 @@ describe('the facts', () => {
       union all (select r.* from incident_list_rows r where not exists (select 1 from incident_lists l where l.incident_id = r.incident_id)
         and (r.victim_count <> 0 or r.perpetrators <> '' or r.source_kinds <> ''))`.execute(t.app.db);
     expect(difference.rows).toEqual([]);
-    const moved = await sql<{ victim_count: number }>`select victim_count from incident_lists where incident_id = ${records[31]!.id}`.execute(t.app.db);
+    const moved = await sql<{
+      victim_count: number;
+    }>`select victim_count from incident_lists where incident_id = ${records[31]!.id}`.execute(t.app.db);
     expect(moved.rows[0]!.victim_count).toBeGreaterThan(0);
   });
 
   it.each([
-    ['groupBy=victimRole', false], ['groupBy=actorType', true], ['groupBy=country,attribution', true], ['groupBy=actorType,attribution', false],
-    ['actorType=police&groupBy=actorType', false], ['victimOutcome=killed', false], ['q=incident', false],
-    ['city=Mosul', false], ['groupBy=year,attackType&dateFrom=1900-01-01', true], ['groupBy=month&organisation=OWN', true],
+    ['groupBy=victimRole', false],
+    ['groupBy=actorType', true],
+    ['groupBy=country,attribution', true],
+    ['groupBy=actorType,attribution', false],
+    ['actorType=police&groupBy=actorType', false],
+    ['victimOutcome=killed', false],
+    ['q=incident', false],
+    ['city=Mosul', false],
+    ['groupBy=year,attackType&dateFrom=1900-01-01', true],
+    ['groupBy=month&organisation=OWN', true],
   ])('answer "%s": %s', (query, expected) => {
     expect(factsCanAnswer(options(query))).toBe(expected);
   });
@@ -123,15 +161,19 @@ describe('the facts', () => {
 describe('every path gives the answer the incidents give', () => {
   const incidentLevel = [
     ...GROUPINGS.map((groupBy) => (groupBy ? `groupBy=${groupBy}` : '')),
-    ...FILTERS.flatMap((filter, index) => GROUPINGS.filter((_, grouping) => grouping % FILTERS.length === index || grouping < 4)
-      .map((groupBy) => [filter, groupBy && `groupBy=${groupBy}`].filter(Boolean).join('&'))),
+    ...FILTERS.flatMap((filter, index) =>
+      GROUPINGS.filter((_, grouping) => grouping % FILTERS.length === index || grouping < 4).map((groupBy) =>
+        [filter, groupBy && `groupBy=${groupBy}`].filter(Boolean).join('&'),
+      ),
+    ),
   ];
   it.each(incidentLevel)('"%s"', async (query) => {
     const question = options(query);
     expect(factsCanAnswer(question)).toBe(true);
     for (const [reader, actor] of readers()) {
       const [grouped, joined, incidents] = await Promise.all([
-        statisticsFromFacts(t.app.db, actor, question), detailedStatistics(t.app.db, actor, question, 'facts'),
+        statisticsFromFacts(t.app.db, actor, question),
+        detailedStatistics(t.app.db, actor, question, 'facts'),
         detailedStatistics(t.app.db, actor, question, 'incidents'),
       ]);
       expect(grouped, `${reader}, grouped facts`).toEqual(incidents);
@@ -140,18 +182,43 @@ describe('every path gives the answer the incidents give', () => {
   });
 
   const CHILD_FILTERS = [
-    '', 'victimRole=journalist,activist', 'victimOutcome=killed', 'victimGender=female,non_binary', 'victimRole=journalist&victimOutcome=killed,injured',
-    'actorType=police,unknown', 'attribution=alleged_by_victim', 'actorName=police', 'victimGender=female&country=TR,SY,IQ&attackType=killing',
+    '',
+    'victimRole=journalist,activist',
+    'victimOutcome=killed',
+    'victimGender=female,non_binary',
+    'victimRole=journalist&victimOutcome=killed,injured',
+    'actorType=police,unknown',
+    'attribution=alleged_by_victim',
+    'actorName=police',
+    'victimGender=female&country=TR,SY,IQ&attackType=killing',
   ];
-  const CHILD_GROUPINGS = ['', 'victimRole', 'gender', 'actorType', 'attribution', 'victimRole,gender', 'attackType,gender', 'actorType,attribution', 'year,victimRole', 'country,actorType', 'month', 'attackType'];
-  const withChildren = CHILD_FILTERS.flatMap((filter, index) => CHILD_GROUPINGS.filter((_, grouping) => grouping % 3 === index % 3 || grouping < 3)
-    .map((groupBy) => [filter, groupBy && `groupBy=${groupBy}`].filter(Boolean).join('&')))
-    .filter((query) => query && !factsCanAnswer(options(query)));
+  const CHILD_GROUPINGS = [
+    '',
+    'victimRole',
+    'gender',
+    'actorType',
+    'attribution',
+    'victimRole,gender',
+    'attackType,gender',
+    'actorType,attribution',
+    'year,victimRole',
+    'country,actorType',
+    'month',
+    'attackType',
+  ];
+  const withChildren = CHILD_FILTERS.flatMap((filter, index) =>
+    CHILD_GROUPINGS.filter((_, grouping) => grouping % 3 === index % 3 || grouping < 3).map((groupBy) =>
+      [filter, groupBy && `groupBy=${groupBy}`].filter(Boolean).join('&'),
+    ),
+  ).filter((query) => query && !factsCanAnswer(options(query)));
   it.each(withChildren)('"%s"', async (query) => {
     const question = options(query);
     expect(compiledFor(question).factsHold).toBe(true);
     for (const [reader, actor] of readers()) {
-      const [joined, incidents] = await Promise.all([detailedStatistics(t.app.db, actor, question, 'facts'), detailedStatistics(t.app.db, actor, question, 'incidents')]);
+      const [joined, incidents] = await Promise.all([
+        detailedStatistics(t.app.db, actor, question, 'facts'),
+        detailedStatistics(t.app.db, actor, question, 'incidents'),
+      ]);
       expect(joined, reader).toEqual(incidents);
     }
   });

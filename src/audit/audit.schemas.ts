@@ -8,7 +8,12 @@ export const auditEntrySchema = z
     actor: z.object({
       keyId: z.uuid().nullable(),
       keyName: z.string().nullable(),
-      role: z.string().nullable().describe('The key\'s role, or system:<tool> for writes made outside the API by a tool the operator runs (system:import-cli, system:seed, system:keys-cli, system:bootstrap); keyId is then null.'),
+      role: z
+        .string()
+        .nullable()
+        .describe(
+          "The key's role, or system:<tool> for writes made outside the API by a tool the operator runs (system:import-cli, system:seed, system:keys-cli, system:bootstrap); keyId is then null.",
+        ),
     }),
     requestId: z.string().nullable().describe('Matches the X-Request-Id of the request and the server logs.'),
     before: z.unknown().describe('The whole incident before the write (null on create).'),
@@ -23,6 +28,6 @@ export const verificationHistoryEntrySchema = z
     to: z.string(),
     note: z.string().optional().describe('Owning organisation only.'),
     changedAt: z.iso.datetime(),
-    changedBy: z.string().nullable().optional().describe('Name of the reviewer\'s API key; owning organisation only.'),
+    changedBy: z.string().nullable().optional().describe("Name of the reviewer's API key; owning organisation only."),
   })
   .meta({ id: 'VerificationHistoryEntry' });

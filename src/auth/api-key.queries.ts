@@ -2,7 +2,6 @@ import type { Role } from './actor.ts';
 import { generateApiKey, hashApiKey } from './api-key.ts';
 import type { DbOrTransaction } from '../db/in-transaction.ts';
 
-
 export const apiKeyColumns = ['id', 'organisation_id', 'name', 'role', 'prefix', 'created_at', 'revoked_at'] as const;
 
 export async function findActiveKeyByToken(db: DbOrTransaction, token: string) {

@@ -29,8 +29,13 @@ export const apiKeyIdParamsSchema = z.object({ id: z.uuid('not an API key id') }
 export const listApiKeysQuerySchema = z.strictObject({ organisationId: z.uuid().optional() });
 
 export function toApiKey(row: {
-  id: string; organisation_id: string; name: string; role: z.infer<typeof apiKeySchema>['role'];
-  prefix: string; created_at: Date; revoked_at: Date | null;
+  id: string;
+  organisation_id: string;
+  name: string;
+  role: z.infer<typeof apiKeySchema>['role'];
+  prefix: string;
+  created_at: Date;
+  revoked_at: Date | null;
 }) {
   return {
     id: row.id,

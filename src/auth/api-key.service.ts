@@ -17,7 +17,9 @@ export type ApiKey = ReturnType<typeof toApiKey>;
 
 /** Creates a key; the answer carries the secret, which is never retrievable again. */
 export function createApiKey(
-  db: DbOrTransaction, context: AuditContext, input: { organisationId: string; name: string; role: Role },
+  db: DbOrTransaction,
+  context: AuditContext,
+  input: { organisationId: string; name: string; role: Role },
 ): Promise<ApiKey & { key: string }> {
   return inTransaction(db, async (trx) => {
     if (!(await findOrganisation(trx, input.organisationId))) {
@@ -46,5 +48,12 @@ export function revokeApiKey(db: DbOrTransaction, context: AuditContext, id: str
 }
 
 function audit(trx: Transaction<Database>, context: AuditContext, action: string, before: ApiKey | null, after: ApiKey) {
-  return appendAudit(trx, context, { action, entityType: 'api_key', entityId: after.id, organisationId: after.organisationId, before, after });
+  return appendAudit(trx, context, {
+    action,
+    entityType: 'api_key',
+    entityId: after.id,
+    organisationId: after.organisationId,
+    before,
+    after,
+  });
 }

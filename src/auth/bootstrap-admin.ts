@@ -21,7 +21,11 @@ export async function ensureAdminKey(db: Db): Promise<string | undefined> {
       .executeTakeFirst();
     if (active) return undefined;
     const { organisation } = await findOrCreateOrganisation(trx, context, OPERATORS_ORGANISATION);
-    const created = await createApiKey(trx, context, { organisationId: organisation.id, name: 'first admin (created on first start)', role: 'admin' });
+    const created = await createApiKey(trx, context, {
+      organisationId: organisation.id,
+      name: 'first admin (created on first start)',
+      role: 'admin',
+    });
     return created.key;
   });
 }

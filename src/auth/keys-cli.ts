@@ -49,7 +49,9 @@ const commands: Record<string, (db: Db) => Promise<void>> = {
       const created = await createApiKey(trx, cli, { organisationId: organisation.id, name: values.name ?? `${role} key (CLI)`, role });
       return { organisation, created };
     });
-    console.log(`Created a new ${role} key for "${organisation.name}" (id ${created.id}). Store it now; it is not shown again:\n\n${created.key}\n`);
+    console.log(
+      `Created a new ${role} key for "${organisation.name}" (id ${created.id}). Store it now; it is not shown again:\n\n${created.key}\n`,
+    );
   },
   async list(db) {
     const organisation = values.org ? await findOrganisationByName(db, values.org) : undefined;

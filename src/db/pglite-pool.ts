@@ -55,10 +55,7 @@ export class PGlitePool implements PostgresPool {
   }
 }
 
-function toPgResult(
-  sql: string,
-  result: { rows: unknown[]; affectedRows?: number },
-): PostgresQueryResult<unknown> {
+function toPgResult(sql: string, result: { rows: unknown[]; affectedRows?: number }): PostgresQueryResult<unknown> {
   // Kysely reads `command` to decide whether rowCount means "rows affected"; PGlite does not
   // report it, so take it from the statement's first keyword as pg does.
   const keyword = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? '';

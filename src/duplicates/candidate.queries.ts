@@ -112,46 +112,66 @@ const sameCountryOrOverlapping = (terms: SearchTerms) => sql<SqlBool>`(incidents
   or (incidents.date_start <= ${terms.dateEnd} and incidents.date_end >= ${terms.dateStart}))`;
 
 /** A victim with exactly the same name key, in the same country or with overlapping dates. */
-const sameName = (terms: SearchTerms, actor: Actor): Match => (eb) =>
-  eb.and([
-    eb('incidents.id', 'in', eb
-      .selectFrom('victims')
-      .innerJoin('incidents as owner', 'owner.id', 'victims.incident_id')
-      .select('victims.incident_id')
-      .where(sql<SqlBool>`${nameKey} = any(${terms.keys})`)
-      .where(matchableVictim(actor, 'owner'))),
-    sameCountryOrOverlapping(terms),
-  ]);
+const sameName =
+  (terms: SearchTerms, actor: Actor): Match =>
+  (eb) =>
+    eb.and([
+      eb(
+        'incidents.id',
+        'in',
+        eb
+          .selectFrom('victims')
+          .innerJoin('incidents as owner', 'owner.id', 'victims.incident_id')
+          .select('victims.incident_id')
+          .where(sql<SqlBool>`${nameKey} = any(${terms.keys})`)
+          .where(matchableVictim(actor, 'owner')),
+      ),
+      sameCountryOrOverlapping(terms),
+    ]);
 
 /**
  * Same country, overlapping dates (starting at most WINDOW_DAYS before the subject), and either
  * a victim whose name is similar to one of the subject's (`names`) or a shared attack type.
  */
-const nearby = (terms: SearchTerms, actor: Actor, match: 'names' | { attackTypes: string[] }): Match => (eb) =>
-  eb.and([
-    eb('incidents.country', '=', terms.country),
-    eb('incidents.date_start', '>=', sql<string>`${terms.dateStart} - ${sql.lit(WINDOW_DAYS)}`),
-    eb('incidents.date_start', '<=', terms.dateEnd),
-    eb('incidents.date_end', '>=', terms.dateStart),
-    match === 'names'
-      ? eb.exists(
-          eb
-            .selectFrom('victims')
-            .select(sql.lit(1).as('one'))
-            .whereRef('victims.incident_id', '=', 'incidents.id')
-            .where(matchableVictim(actor, 'incidents'))
-            .where(sql<SqlBool>`exists (select 1 from unnest(${terms.keys}) as key where similarity(${nameKey}, key) >= ${NEARBY_SKELETON_SIMILARITY})`),
-        )
-      : sql<SqlBool>`incidents.attack_types && ${sql.val(match.attackTypes)}::text[]`,
-  ]);
+const nearby =
+  (terms: SearchTerms, actor: Actor, match: 'names' | { attackTypes: string[] }): Match =>
+  (eb) =>
+    eb.and([
+      eb('incidents.country', '=', terms.country),
+      eb('incidents.date_start', '>=', sql<string>`${terms.dateStart} - ${sql.lit(WINDOW_DAYS)}`),
+      eb('incidents.date_start', '<=', terms.dateEnd),
+      eb('incidents.date_end', '>=', terms.dateStart),
+      match === 'names'
+        ? eb.exists(
+            eb
+              .selectFrom('victims')
+              .select(sql.lit(1).as('one'))
+              .whereRef('victims.incident_id', '=', 'incidents.id')
+              .where(matchableVictim(actor, 'incidents'))
+              .where(
+                sql<SqlBool>`exists (select 1 from unnest(${terms.keys}) as key where similarity(${nameKey}, key) >= ${NEARBY_SKELETON_SIMILARITY})`,
+              ),
+          )
+        : sql<SqlBool>`incidents.attack_types && ${sql.val(match.attackTypes)}::text[]`,
+    ]);
 const closestFirst = (terms: SearchTerms) => sql`abs(incidents.date_start - ${terms.dateStart})`;
 
 export async function findCandidatesBySameName(db: DbOrTransaction, actor: Actor, search: CandidateSearch, limit: number) {
   if (keysOf(search).length === 0) return [];
-  return selectCandidates(db, actor, search.id).where(sameName(termsOf(search), actor)).orderBy('incidents.id').limit(limit).execute();
+  return selectCandidates(db, actor, search.id)
+    .where(sameName(termsOf(search), actor))
+    .orderBy('incidents.id')
+    .limit(limit)
+    .execute();
 }
 
-export async function findCandidatesNearby(db: DbOrTransaction, actor: Actor, search: CandidateSearch, match: 'names' | 'attackType', limit: number) {
+export async function findCandidatesNearby(
+  db: DbOrTransaction,
+  actor: Actor,
+  search: CandidateSearch,
+  match: 'names' | 'attackType',
+  limit: number,
+) {
   if (match === 'names' && keysOf(search).length === 0) return [];
   const terms = termsOf(search);
   return selectCandidates(db, actor, search.id)
@@ -172,20 +192,37 @@ export interface BatchSubject extends CandidateSearch {
  * each: every subject's candidates, as (subject, candidate) pairs, `limit` per subject. Like a
  * create one at a time, a subject never sees incidents of the batch that come after it.
  */
-export async function findCandidatePairs(trx: Transaction<Database>, actor: Actor, subjects: readonly BatchSubject[], match: 'sameName' | 'nearbyName', limit: number) {
+export async function findCandidatePairs(
+  trx: Transaction<Database>,
+  actor: Actor,
+  subjects: readonly BatchSubject[],
+  match: 'sameName' | 'nearbyName',
+  limit: number,
+) {
   const keyed = subjects.map((subject) => ({ ...subject, nameKeys: keysOf(subject) })).filter((subject) => subject.nameKeys.length);
   if (keyed.length === 0) return [];
-  const json = JSON.stringify(keyed.map((s) => ({ id: s.id, ord: s.ord, country: s.country, date_start: s.dateStart, date_end: s.dateEnd, keys: s.nameKeys })));
-  const terms: SearchTerms = { country: sql.ref('s.country'), dateStart: sql.ref('s.date_start'), dateEnd: sql.ref('s.date_end'), keys: sql.ref('s.keys') };
+  const json = JSON.stringify(
+    keyed.map((s) => ({ id: s.id, ord: s.ord, country: s.country, date_start: s.dateStart, date_end: s.dateEnd, keys: s.nameKeys })),
+  );
+  const terms: SearchTerms = {
+    country: sql.ref('s.country'),
+    dateStart: sql.ref('s.date_start'),
+    dateEnd: sql.ref('s.date_end'),
+    keys: sql.ref('s.keys'),
+  };
   const base = trx
     .selectFrom('incidents')
     .select('incidents.id')
     .where(visibleTo(actor))
     // An incident of this batch is a candidate only for the subjects after it: batch.ords maps id -> ord.
     .where(sql<SqlBool>`coalesce(((select ords from batch) ->> incidents.id::text)::int, -1) < s.ord`);
-  const candidates = match === 'sameName'
-    ? base.where(sameName(terms, actor)).orderBy('incidents.id')
-    : base.where(nearby(terms, actor, 'names')).orderBy(closestFirst(terms)).orderBy('incidents.id');
+  const candidates =
+    match === 'sameName'
+      ? base.where(sameName(terms, actor)).orderBy('incidents.id')
+      : base
+          .where(nearby(terms, actor, 'names'))
+          .orderBy(closestFirst(terms))
+          .orderBy('incidents.id');
   const ords = JSON.stringify(Object.fromEntries(subjects.map((subject) => [subject.id, subject.ord])));
   const { rows } = await sql<{ subject_id: string; candidate_id: string }>`with subjects as (
       select * from jsonb_to_recordset(${json}::jsonb) as s (id uuid, ord int, country text, date_start date, date_end date, keys text[])),
@@ -222,7 +259,12 @@ function similarNames(trx: Transaction<Database>, actor: Actor, search: Candidat
       'victims.incident_id',
       sql<number>`max(greatest(${sql.join(keys.map((key) => sql`similarity(${nameKey}, ${key})`))}))`.as('similarity'),
     ])
-    .where(sql<SqlBool>`(${sql.join(keys.map((key) => sql`${nameKey} % ${key}`), sql` or `)})`)
+    .where(
+      sql<SqlBool>`(${sql.join(
+        keys.map((key) => sql`${nameKey} % ${key}`),
+        sql` or `,
+      )})`,
+    )
     .where(matchableVictim(actor, 'owner'))
     .groupBy('victims.incident_id');
   return selectCandidates(trx, actor, search.id)

@@ -61,8 +61,15 @@ export function scoreDuplicate(
   if (name) add(WEIGHT.name, name.credit, 'victim_name', name.detail);
 
   const gap = daysApart(subject.date, candidate.date);
-  if (gap === 0) add(WEIGHT.date, 1, 'date', `dates overlap within their precision: ${dateLabel(subject.date)} and ${dateLabel(candidate.date)}`);
-  else if (gap <= NEAR_DAYS) add(WEIGHT.date, 0.5, 'date', `dates ${gap} day${gap === 1 ? '' : 's'} apart: ${dateLabel(subject.date)} and ${dateLabel(candidate.date)}`);
+  if (gap === 0)
+    add(WEIGHT.date, 1, 'date', `dates overlap within their precision: ${dateLabel(subject.date)} and ${dateLabel(candidate.date)}`);
+  else if (gap <= NEAR_DAYS)
+    add(
+      WEIGHT.date,
+      0.5,
+      'date',
+      `dates ${gap} day${gap === 1 ? '' : 's'} apart: ${dateLabel(subject.date)} and ${dateLabel(candidate.date)}`,
+    );
 
   if (subject.country === candidate.country) add(WEIGHT.country, 1, 'country', `both in ${subject.country}`);
   if (subject.city && candidate.city && normalizeForSearch(subject.city) === normalizeForSearch(candidate.city)) {

@@ -20,12 +20,22 @@ export interface FlagInput {
 /** Stores likely duplicates of incidents, in one statement per 10,000 flags; flagging the same pair again updates it. */
 export async function saveFlagsOf(trx: Transaction<Database>, incidents: ReadonlyArray<{ incidentId: string; flags: FlagInput[] }>) {
   const rows = incidents.flatMap(({ incidentId, flags }) =>
-    flags.map((flag) => ({ incident_id: incidentId, candidate_id: flag.candidateId, score: flag.score, reasons: JSON.stringify(flag.reasons) })));
+    flags.map((flag) => ({
+      incident_id: incidentId,
+      candidate_id: flag.candidateId,
+      score: flag.score,
+      reasons: JSON.stringify(flag.reasons),
+    })),
+  );
   for (let start = 0; start < rows.length; start += 10_000) {
     await trx
       .insertInto('duplicate_flags')
       .values(rows.slice(start, start + 10_000))
-      .onConflict((oc) => oc.columns(['incident_id', 'candidate_id']).doUpdateSet((eb) => ({ score: eb.ref('excluded.score'), reasons: eb.ref('excluded.reasons') })))
+      .onConflict((oc) =>
+        oc
+          .columns(['incident_id', 'candidate_id'])
+          .doUpdateSet((eb) => ({ score: eb.ref('excluded.score'), reasons: eb.ref('excluded.reasons') })),
+      )
       .execute();
   }
 }
@@ -41,7 +51,13 @@ export async function listOpenFlags(db: DbOrTransaction, actor: Actor, incidentI
     .orderBy('candidate_id')
     .execute();
   if (flags.length === 0) return [];
-  const rows = await selectCandidates(db, actor, incidentId).where('incidents.id', 'in', flags.map((flag) => flag.candidate_id)).execute();
+  const rows = await selectCandidates(db, actor, incidentId)
+    .where(
+      'incidents.id',
+      'in',
+      flags.map((flag) => flag.candidate_id),
+    )
+    .execute();
   const byId = new Map(rows.map((row) => [row.id, row]));
   return flags.flatMap((flag) => {
     const row = byId.get(flag.candidate_id);

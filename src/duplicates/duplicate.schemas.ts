@@ -34,14 +34,18 @@ export const listDuplicatesQuerySchema = z.strictObject({
 
 export const victimPairInputSchema = z
   .strictObject({
-    keep: z.uuid('not a victim id').describe('A victim of the survivor (`into`). It stays, takes the other\'s spellings as aliases and the fields it lacks.'),
+    keep: z
+      .uuid('not a victim id')
+      .describe("A victim of the survivor (`into`). It stays, takes the other's spellings as aliases and the fields it lacks."),
     merge: z.uuid('not a victim id').describe('A victim of the incident in the path, the same person as `keep`. Each at most once.'),
   })
   .meta({ id: 'VictimPairInput' });
 
 export const mergeIncidentSchema = z
   .strictObject({
-    into: z.uuid('not an incident id').describe('The survivor: the incident that keeps everything. The incident in the path is merged into it.'),
+    into: z
+      .uuid('not an incident id')
+      .describe('The survivor: the incident that keeps everything. The incident in the path is merged into it.'),
     version: z.int().min(1).optional().describe('The version of the incident in the path you read; or send it as If-Match.'),
     intoVersion: z.int().min(1).optional().describe('The version of the survivor you read.'),
     victimPairs: z
@@ -67,13 +71,17 @@ export const mergeIncidentQuerySchema = z.strictObject({
 
 export const victimPairSchema = z
   .object({
-    kept: z.uuid().describe('The survivor\'s victim, which stays.'),
-    merged: z.uuid().describe('The merged incident\'s victim folded into it (it stays on the merged incident, hidden with it).'),
-    names: z.object({ kept: z.string().nullable(), merged: z.string().nullable() }).describe('Name (else name in the original script) of each; null for none.'),
+    kept: z.uuid().describe("The survivor's victim, which stays."),
+    merged: z.uuid().describe("The merged incident's victim folded into it (it stays on the merged incident, hidden with it)."),
+    names: z
+      .object({ kept: z.string().nullable(), merged: z.string().nullable() })
+      .describe('Name (else name in the original script) of each; null for none.'),
     match: z
       .enum(['same_name', 'similar_name', 'unnamed', 'reviewer'])
-      .describe('same_name: the same name once spelling, script and word order are set aside; similar_name: names alike enough for the ' +
-        'duplicate score (0.5 or more); unnamed: neither named, paired in order; reviewer: sent in `victimPairs`.'),
+      .describe(
+        'same_name: the same name once spelling, script and word order are set aside; similar_name: names alike enough for the ' +
+          'duplicate score (0.5 or more); unnamed: neither named, paired in order; reviewer: sent in `victimPairs`.',
+      ),
     similarity: z.number().min(0).max(1).nullable().describe('1 for the same name, the similarity of similar names, else null.'),
     reason: z.string(),
   })

@@ -34,7 +34,10 @@ const CANDIDATE_LIMIT = 100;
 const protectedVictimsFor = (actor: Actor) => (organisationId: string) => viewFor(actor, organisationId) === 'full';
 
 type VictimRow = { name: string | null; name_original: string | null; aliases: string[]; protected: boolean };
-type IncidentLike = Pick<CandidateRow, 'id' | 'organisation_id' | 'date_start' | 'date_end' | 'date_precision' | 'country' | 'city' | 'attack_types'> & {
+type IncidentLike = Pick<
+  CandidateRow,
+  'id' | 'organisation_id' | 'date_start' | 'date_end' | 'date_precision' | 'country' | 'city' | 'attack_types'
+> & {
   victims: VictimRow[];
 };
 
@@ -47,7 +50,10 @@ function toScored(row: IncidentLike): ScoredIncident {
     city: row.city,
     attackTypes: row.attack_types,
     victims: row.victims.map((victim) => ({
-      name: victim.name, nameOriginal: victim.name_original, aliases: victim.aliases, protected: victim.protected,
+      name: victim.name,
+      nameOriginal: victim.name_original,
+      aliases: victim.aliases,
+      protected: victim.protected,
     })),
   };
 }
@@ -148,8 +154,15 @@ export async function possibleDuplicates(db: DbOrTransaction, actor: Actor, inci
  */
 export async function flagBatchDuplicates(trx: Transaction<Database>, actor: Actor, incidents: readonly Incident[]) {
   await mergePendingNameKeys(trx);
-  const likely = await likelyDuplicatesOf(trx, actor, incidents.map((incident) => scoredFromIncident(incident)));
-  await saveFlagsOf(trx, [...likely].map(([incidentId, candidates]) => ({ incidentId, flags: candidates.map(flagOf) })));
+  const likely = await likelyDuplicatesOf(
+    trx,
+    actor,
+    incidents.map((incident) => scoredFromIncident(incident)),
+  );
+  await saveFlagsOf(
+    trx,
+    [...likely].map(([incidentId, candidates]) => ({ incidentId, flags: candidates.map(flagOf) })),
+  );
   return likely;
 }
 
@@ -158,7 +171,11 @@ export async function flagBatchDuplicates(trx: Transaction<Database>, actor: Act
  * rows, before any is created), set-based like flagBatchDuplicates: index i holds input i's
  * candidates, best first. Nothing is stored.
  */
-export async function findStoredDuplicates(trx: Transaction<Database>, actor: MemberActor, inputs: readonly CreateIncidentInput[]): Promise<DuplicateCandidate[][]> {
+export async function findStoredDuplicates(
+  trx: Transaction<Database>,
+  actor: MemberActor,
+  inputs: readonly CreateIncidentInput[],
+): Promise<DuplicateCandidate[][]> {
   const subjects = inputs.map((input) => toScored(subjectFromInput(randomUUID(), actor.organisationId, input)));
   const likely = await likelyDuplicatesOf(trx, actor, subjects);
   return subjects.map((subject) => likely.get(subject.id) ?? []);
@@ -172,7 +189,14 @@ async function likelyDuplicatesOf(trx: Transaction<Database>, actor: Actor, subj
     ...(await findCandidatePairs(trx, actor, searches, 'nearbyName', CANDIDATE_LIMIT)),
   ];
   const candidateIds = [...new Set(pairs.map((pair) => pair.candidate_id))];
-  const rows = new Map((candidateIds.length ? await selectCandidates(trx, actor).where('incidents.id', '=', sql<string>`any(${candidateIds}::uuid[])`).execute() : []).map((row) => [row.id, row]));
+  const rows = new Map(
+    (candidateIds.length
+      ? await selectCandidates(trx, actor)
+          .where('incidents.id', '=', sql<string>`any(${candidateIds}::uuid[])`)
+          .execute()
+      : []
+    ).map((row) => [row.id, row]),
+  );
   const found = new Map<string, Map<string, CandidateRow>>();
   for (const { subject_id, candidate_id } of pairs) {
     const row = rows.get(candidate_id);
@@ -180,7 +204,9 @@ async function likelyDuplicatesOf(trx: Transaction<Database>, actor: Actor, subj
   }
   const likely = new Map<string, DuplicateCandidate[]>();
   for (const subject of subjects) {
-    const candidates = scoreCandidates(actor, subject, found.get(subject.id)?.values() ?? []).filter((candidate) => candidate.score >= DUPLICATE_THRESHOLD);
+    const candidates = scoreCandidates(actor, subject, found.get(subject.id)?.values() ?? []).filter(
+      (candidate) => candidate.score >= DUPLICATE_THRESHOLD,
+    );
     if (candidates.length) likely.set(subject.id, candidates);
   }
   return likely;
@@ -194,7 +220,12 @@ function scoredFromIncident(incident: Incident): ScoredIncident {
     country: incident.location.country,
     city: incident.location.city ?? null,
     attackTypes: incident.attackTypes,
-    victims: incident.victims.map(({ name, nameOriginal, aliases, protected: isProtected }) => ({ name, nameOriginal, aliases, protected: isProtected })),
+    victims: incident.victims.map(({ name, nameOriginal, aliases, protected: isProtected }) => ({
+      name,
+      nameOriginal,
+      aliases,
+      protected: isProtected,
+    })),
   };
 }
 
@@ -210,7 +241,10 @@ function subjectFromInput(id: string, organisationId: string, input: CreateIncid
     city: input.location.city ?? null,
     attack_types: input.attackTypes,
     victims: input.victims.map((victim) => ({
-      name: victim.name ?? null, name_original: victim.nameOriginal ?? null, aliases: victim.aliases, protected: victim.protected,
+      name: victim.name ?? null,
+      name_original: victim.nameOriginal ?? null,
+      aliases: victim.aliases,
+      protected: victim.protected,
     })),
   };
 }

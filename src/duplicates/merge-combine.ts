@@ -19,11 +19,16 @@ const MAX_ALIASES = 20; // what the API accepts on a later edit
 export function combineChildren(survivor: Incident, loser: Incident, victimPairs: ReadonlyArray<Pick<VictimPair, 'kept' | 'merged'>>) {
   return {
     victims: combineVictims(survivor.victims, loser.victims, victimPairs),
-    perpetratorClaims: combine<Claim, PerpetratorClaimInput>(survivor.perpetratorClaims, loser.perpetratorClaims, claimKeys, (kept, other) => ({
-      ...kept,
-      attributedBy: kept.attributedBy ?? other.attributedBy,
-      statement: kept.statement ?? other.statement,
-    })),
+    perpetratorClaims: combine<Claim, PerpetratorClaimInput>(
+      survivor.perpetratorClaims,
+      loser.perpetratorClaims,
+      claimKeys,
+      (kept, other) => ({
+        ...kept,
+        attributedBy: kept.attributedBy ?? other.attributedBy,
+        statement: kept.statement ?? other.statement,
+      }),
+    ),
     sources: combine<Source, SourceInput>(survivor.sources, loser.sources, sourceKeys, (kept, other) => ({
       ...kept,
       url: kept.url ?? other.url,

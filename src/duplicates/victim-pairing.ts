@@ -55,7 +55,14 @@ export function proposeVictimPairs(kept: Victim[], incoming: Victim[]): VictimPa
   const pair = (keep: Victim, other: Victim, match: VictimPairMatch, similarity: number | null, reason: string) => {
     keptUsed.add(keep);
     incomingUsed.add(other);
-    pairs.push({ kept: keep.id, merged: other.id, names: { kept: displayName(keep), merged: displayName(other) }, match, similarity, reason });
+    pairs.push({
+      kept: keep.id,
+      merged: other.id,
+      names: { kept: displayName(keep), merged: displayName(other) },
+      match,
+      similarity,
+      reason,
+    });
   };
 
   for (const other of incoming) {
@@ -76,19 +83,26 @@ export function proposeVictimPairs(kept: Victim[], incoming: Victim[]): VictimPa
       if (keptUsed.has(keep) || incomingUsed.has(other) || conflicting(keep, other)) return [];
       const best = closestForms(forms(keep), forms(other));
       return best ? [{ keep, other, keptIndex, incomingIndex, ...best }] : [];
-    }));
+    }),
+  );
   similar.sort((a, b) => b.similarity - a.similarity || a.keptIndex - b.keptIndex || a.incomingIndex - b.incomingIndex);
   for (const candidate of similar) {
     if (keptUsed.has(candidate.keep) || incomingUsed.has(candidate.other)) continue;
     const similarity = Math.round(candidate.similarity * 100) / 100;
-    pair(candidate.keep, candidate.other, 'similar_name', similarity,
-      `similar names: "${candidate.a.display}" and "${candidate.b.display}" (similarity ${similarity.toFixed(2)})`);
+    pair(
+      candidate.keep,
+      candidate.other,
+      'similar_name',
+      similarity,
+      `similar names: "${candidate.a.display}" and "${candidate.b.display}" (similarity ${similarity.toFixed(2)})`,
+    );
   }
 
   const unnamedKept = kept.filter((victim) => !forms(victim).length);
   for (const other of incoming.filter((victim) => !forms(victim).length)) {
     const keep = unnamedKept.find((victim) => !keptUsed.has(victim) && !conflicting(victim, other));
-    if (keep) pair(keep, other, 'unnamed', null, 'neither victim is named: as many unnamed victims are kept as the record that lists more has');
+    if (keep)
+      pair(keep, other, 'unnamed', null, 'neither victim is named: as many unnamed victims are kept as the record that lists more has');
   }
 
   const order = new Map(incoming.map((victim, index) => [victim.id, index]));
@@ -144,7 +158,10 @@ export function reviewerVictimPairs(kept: Victim[], incoming: Victim[], requeste
           : 'not a victim of the incident being merged (the one in the path)',
       });
     } else if (mergedAt.has(merge)) {
-      errors.push({ pointer: `/victimPairs/${index}/merge`, detail: `this victim is already paired in /victimPairs/${mergedAt.get(merge)}` });
+      errors.push({
+        pointer: `/victimPairs/${index}/merge`,
+        detail: `this victim is already paired in /victimPairs/${mergedAt.get(merge)}`,
+      });
     } else {
       mergedAt.set(merge, index);
     }
@@ -154,8 +171,12 @@ export function reviewerVictimPairs(kept: Victim[], incoming: Victim[], requeste
     const keepVictim = keptById.get(keep)!;
     const other = incomingById.get(merge)!;
     return {
-      kept: keep, merged: merge, names: { kept: displayName(keepVictim), merged: displayName(other) },
-      match: 'reviewer' as const, similarity: null, reason: 'paired by the reviewer',
+      kept: keep,
+      merged: merge,
+      names: { kept: displayName(keepVictim), merged: displayName(other) },
+      match: 'reviewer' as const,
+      similarity: null,
+      reason: 'paired by the reviewer',
     };
   });
 }

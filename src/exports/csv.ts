@@ -42,12 +42,21 @@ export function csvTable<Row>(columns: readonly CsvColumn<Row>[]): CsvTable<Row>
   const names = columns.map((column) => column.name);
   return {
     head: () => stringify([], { ...options, bom: true, header: true, columns: names }),
-    rows: (rows) => (rows.length ? stringify(rows.map((row) => columns.map((column) => column.value(row))), options) : ''),
+    rows: (rows) =>
+      rows.length
+        ? stringify(
+            rows.map((row) => columns.map((column) => column.value(row))),
+            options,
+          )
+        : '',
   };
 }
 
 /** A whole table as the response, for small answers (one list page, statistics). */
 export function sendCsv<Row>(res: Response, columns: readonly CsvColumn<Row>[], rows: readonly Row[], filename: string): void {
   const table = csvTable(columns);
-  res.attachment(filename).type(CSV_CONTENT_TYPE).send(table.head() + table.rows(rows));
+  res
+    .attachment(filename)
+    .type(CSV_CONTENT_TYPE)
+    .send(table.head() + table.rows(rows));
 }

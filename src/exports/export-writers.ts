@@ -79,7 +79,13 @@ const ownHistories: BatchExtras = async (trx, actor, rows) => {
  * between them, then `],"meta":{...}}`. `item` may skip an incident by returning undefined.
  * (In GeoJSON, meta is a foreign member of the FeatureCollection, which RFC 7946 allows.)
  */
-function streamedArray(actor: Actor, batchSize: number, opening: string, item: (incident: ShapedIncident, extra?: object) => unknown, extras?: BatchExtras) {
+function streamedArray(
+  actor: Actor,
+  batchSize: number,
+  opening: string,
+  item: (incident: ShapedIncident, extra?: object) => unknown,
+  extras?: BatchExtras,
+) {
   return {
     head: () => opening,
     body: async function* (trx: Transaction<Database>, filters: IncidentFilters, sort: ExportSort) {

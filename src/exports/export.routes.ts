@@ -39,21 +39,25 @@ export function exportRoutes(db: Db, options: ExportRouteOptions = {}): Router {
     if (!version) return;
 
     try {
-      await db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (trx) => {
-        const snapshot = await getDataVersion(trx);
-        // A write between answerIfUnchanged and the snapshot: that ETag names data this file does not hold.
-        if (snapshot.dataVersion !== version.dataVersion) res.removeHeader('ETag');
-        res
-          .attachment(`dateline-incidents-${snapshot.dataVersion}.${writer.extension}`)
-          .type(writer.contentType)
-          .set('X-Data-Version', String(snapshot.dataVersion));
-        if (req.method === 'HEAD') return;
+      await db
+        .transaction()
+        .setIsolationLevel('repeatable read')
+        .setAccessMode('read only')
+        .execute(async (trx) => {
+          const snapshot = await getDataVersion(trx);
+          // A write between answerIfUnchanged and the snapshot: that ETag names data this file does not hold.
+          if (snapshot.dataVersion !== version.dataVersion) res.removeHeader('ETag');
+          res
+            .attachment(`dateline-incidents-${snapshot.dataVersion}.${writer.extension}`)
+            .type(writer.contentType)
+            .set('X-Data-Version', String(snapshot.dataVersion));
+          if (req.method === 'HEAD') return;
 
-        const exportedAt = new Date().toISOString();
-        await send(res, writer.head(), stallTimeoutMs);
-        for await (const chunk of writer.body(trx, filters, sort)) await send(res, chunk, stallTimeoutMs);
-        await send(res, writer.tail({ ...snapshot, exportedAt }), stallTimeoutMs);
-      });
+          const exportedAt = new Date().toISOString();
+          await send(res, writer.head(), stallTimeoutMs);
+          for await (const chunk of writer.body(trx, filters, sort)) await send(res, chunk, stallTimeoutMs);
+          await send(res, writer.tail({ ...snapshot, exportedAt }), stallTimeoutMs);
+        });
     } catch (error) {
       if (!(error instanceof ClientGone)) throw error;
       req.log.warn({ reason: error.message }, 'export stopped early');

@@ -4,12 +4,14 @@ import { EXPORT_FORMATS } from './export-writers.ts';
 import { formatParameter } from '../http/response-format.ts';
 
 /** The export takes the list's filters and sorts, and no paging: it is every matching incident. */
-export const exportIncidentsQuerySchema = z
-  .strictObject({
-    ...incidentFilterShape,
-    sort: z.enum(['-date', 'date', '-updated', 'updated']).default('-date').describe('-date (default): newest first by the earliest possible date.'),
-    format: formatParameter(EXPORT_FORMATS),
-  });
+export const exportIncidentsQuerySchema = z.strictObject({
+  ...incidentFilterShape,
+  sort: z
+    .enum(['-date', 'date', '-updated', 'updated'])
+    .default('-date')
+    .describe('-date (default): newest first by the earliest possible date.'),
+  format: formatParameter(EXPORT_FORMATS),
+});
 
 /** For the OpenAPI document: what every CSV answer is. */
 export const csvTextSchema = z

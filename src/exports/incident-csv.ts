@@ -5,7 +5,6 @@ import { visibleTo } from '../incidents/incident.queries.ts';
 import { CSV_BOM, CSV_FORMULA_STARTS, CSV_RECORD_END } from './csv.ts';
 import type { DbOrTransaction } from '../db/in-transaction.ts';
 
-
 /**
  * Incidents as CSV records, one per incident, built by PostgreSQL: each row of the query is one
  * finished line. A full export is the one place where Node would otherwise parse, shape and
@@ -28,14 +27,18 @@ import type { DbOrTransaction } from '../db/in-transaction.ts';
  */
 
 /** Which incidents, in which order: a whole export, or the rows of one list page. */
-export type CsvScope =
-  | { kind: 'export'; filters: IncidentFilters; sort: ExportSort }
-  | { kind: 'page'; ids: readonly string[] };
+export type CsvScope = { kind: 'export'; filters: IncidentFilters; sort: ExportSort } | { kind: 'page'; ids: readonly string[] };
 
 export type ExportSort = 'date' | '-date' | 'updated' | '-updated';
 
 export function incidentCsvHead(actor: Actor): string {
-  return CSV_BOM + columnsFor(actor).map((column) => column.name).join(',') + CSV_RECORD_END;
+  return (
+    CSV_BOM +
+    columnsFor(actor)
+      .map((column) => column.name)
+      .join(',') +
+    CSV_RECORD_END
+  );
 }
 
 /**
@@ -52,14 +55,13 @@ export function selectIncidentCsvLines(db: DbOrTransaction, actor: Actor, scope:
     .select(sql<string>`concat_ws(',', ${sql.join(columnsFor(actor).map((column) => column.value(view)))})`.as('line'))
     .where(visibleTo(actor));
   if (scope.kind === 'page') {
-    return query.where(sql<SqlBool>`incidents.id = any(${scope.ids}::uuid[])`).orderBy(sql`array_position(${scope.ids}::uuid[], incidents.id)`);
+    return query
+      .where(sql<SqlBool>`incidents.id = any(${scope.ids}::uuid[])`)
+      .orderBy(sql`array_position(${scope.ids}::uuid[], incidents.id)`);
   }
   const direction = scope.sort.startsWith('-') ? 'desc' : 'asc';
   const column = scope.sort.endsWith('updated') ? 'incidents.updated_at' : 'incidents.date_start';
-  return query
-    .where(matchesFilters(scope.filters, actor))
-    .orderBy(column, direction)
-    .orderBy('incidents.id', direction);
+  return query.where(matchesFilters(scope.filters, actor)).orderBy(column, direction).orderBy('incidents.id', direction);
 }
 
 /** What a column needs to know of the caller: their own organisation, if any, and whether they see state columns. */
@@ -99,7 +101,9 @@ const plain = (value: RawBuilder<unknown>) => sql<string>`coalesce(${value}::tex
 const timestamp = (column: string) => plain(sql`to_char(${sql.ref(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 /** The whole list on the caller's own incidents, the public one elsewhere (incident_lists has both). */
 const ownOr = (view: View, name: string) =>
-  view.own ? sql`case when ${view.isOwn} then ${sql.ref(`l.${name}`)} else ${sql.ref(`l.public_${name}`)} end` : sql.ref(`l.public_${name}`);
+  view.own
+    ? sql`case when ${view.isOwn} then ${sql.ref(`l.${name}`)} else ${sql.ref(`l.public_${name}`)} end`
+    : sql.ref(`l.public_${name}`);
 
 const columns: CsvColumn[] = [
   { name: 'id', value: () => plain(sql.ref('incidents.id')) },
@@ -114,7 +118,10 @@ const columns: CsvColumn[] = [
   { name: 'latitude', value: () => plain(sql.ref('incidents.latitude')) },
   { name: 'longitude', value: () => plain(sql.ref('incidents.longitude')) },
   // Only with coordinates, as the JSON has it (inside location.coordinates).
-  { name: 'coordinate_precision', value: () => plain(sql`case when incidents.latitude is not null then incidents.coordinate_precision end`) },
+  {
+    name: 'coordinate_precision',
+    value: () => plain(sql`case when incidents.latitude is not null then incidents.coordinate_precision end`),
+  },
   { name: 'attack_types', value: () => plain(sql`array_to_string(incidents.attack_types, ';')`) },
   { name: 'verification_status', value: () => plain(sql.ref('incidents.verification_status')) },
   { name: 'motive', value: () => plain(sql.ref('incidents.motive')) },

@@ -5,7 +5,10 @@
  * the end. The read ahead is awaited when the export stops early, so that it does not fail after
  * its transaction ends with nobody to hear it.
  */
-export async function* readAhead<Batch>(first: () => Promise<Batch>, readAfter: (batch: Batch) => (() => Promise<Batch>) | undefined): AsyncGenerator<Batch> {
+export async function* readAhead<Batch>(
+  first: () => Promise<Batch>,
+  readAfter: (batch: Batch) => (() => Promise<Batch>) | undefined,
+): AsyncGenerator<Batch> {
   let next: Promise<Batch> | undefined = first();
   try {
     while (next) {

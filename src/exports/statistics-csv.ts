@@ -20,9 +20,10 @@ export function sendStatisticsCsv(
   const { groupBy, groups, totals, version } = result;
   // A group by country also names it (countryName, as in the JSON).
   const names = [...groupBy.flatMap((name) => (name === 'country' ? ['country', 'countryName'] : [name])), ...COUNTS];
-  const columns: CsvColumn<GroupRow>[] = names.map((name) => ({ name, value: (row) => (row as Record<string, string | number | null>)[name] ?? null }));
-  res
-    .set('X-Totals', COUNTS.map((name) => `${name}=${totals[name]}`).join(', '))
-    .set('X-Data-Version', String(version.dataVersion));
+  const columns: CsvColumn<GroupRow>[] = names.map((name) => ({
+    name,
+    value: (row) => (row as Record<string, string | number | null>)[name] ?? null,
+  }));
+  res.set('X-Totals', COUNTS.map((name) => `${name}=${totals[name]}`).join(', ')).set('X-Data-Version', String(version.dataVersion));
   sendCsv(res, columns, groupBy.length ? groups : [totals], `dateline-statistics-${version.dataVersion}.csv`);
 }

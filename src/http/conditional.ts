@@ -8,8 +8,15 @@ import type { Request, Response } from 'express';
  * and Cache-Control, and answers 304 when the client's ETag still matches: returns true then,
  * and the caller sends nothing more. src/auth/conditional-read.ts supplies the version and viewer.
  */
-export function answeredNotModified(req: Request, res: Response, { dataVersion, viewer, shared }: { dataVersion: number; viewer: string; shared: boolean }): boolean {
-  const digest = createHash('sha256').update(`${viewer}|${req.originalUrl}|${req.get('accept') ?? ''}`).digest('base64url').slice(0, 16);
+export function answeredNotModified(
+  req: Request,
+  res: Response,
+  { dataVersion, viewer, shared }: { dataVersion: number; viewer: string; shared: boolean },
+): boolean {
+  const digest = createHash('sha256')
+    .update(`${viewer}|${req.originalUrl}|${req.get('accept') ?? ''}`)
+    .digest('base64url')
+    .slice(0, 16);
   const etag = `W/"${dataVersion}-${digest}"`;
   res.set('ETag', etag);
   res.vary('Authorization');

@@ -13,7 +13,11 @@ import type { Logger } from '../logger.ts';
  * other error, with problem+json instead of Node's bare status line, and logged (with the
  * problem's requestId) when a logger is given: these never reach the app's request log.
  */
-export function createHttpServer(app: RequestListener, config: Pick<Config, 'HEADERS_TIMEOUT_MS' | 'REQUEST_TIMEOUT_MS'>, logger?: Logger): Server {
+export function createHttpServer(
+  app: RequestListener,
+  config: Pick<Config, 'HEADERS_TIMEOUT_MS' | 'REQUEST_TIMEOUT_MS'>,
+  logger?: Logger,
+): Server {
   const server = createServer(
     {
       headersTimeout: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS), // Node refuses a longer one
@@ -64,15 +68,24 @@ function trackResponses(server: Server) {
 
 const byNodeCode: Record<string, { status: number; slug: string; title: string; detail: string }> = {
   ERR_HTTP_REQUEST_TIMEOUT: {
-    status: 408, slug: 'request-timeout', title: 'The request took too long to arrive',
+    status: 408,
+    slug: 'request-timeout',
+    title: 'The request took too long to arrive',
     detail: 'Send the headers within HEADERS_TIMEOUT_MS and the whole request within REQUEST_TIMEOUT_MS.',
   },
   HPE_HEADER_OVERFLOW: {
-    status: 431, slug: 'headers-too-large', title: 'The request headers are too large',
+    status: 431,
+    slug: 'headers-too-large',
+    title: 'The request headers are too large',
     detail: 'The request line and headers must fit in 16 KB; send long filters as shorter queries.',
   },
 };
-const malformed = { status: 400, slug: 'malformed-request', title: 'The request is not valid HTTP', detail: 'Check the request line and headers.' };
+const malformed = {
+  status: 400,
+  slug: 'malformed-request',
+  title: 'The request is not valid HTTP',
+  detail: 'Check the request line and headers.',
+};
 
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, logger: Logger | undefined): void {
   // A reset or closed socket cannot be answered, nor one whose response has started (as Node's
@@ -84,7 +97,10 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, logger:
   }
   const { status, ...problem } = byNodeCode[error.code ?? ''] ?? malformed;
   const requestId = randomUUID();
-  logger?.warn({ requestId, status, code: error.code, remoteAddress: (socket as Duplex & { remoteAddress?: string }).remoteAddress }, problem.title);
+  logger?.warn(
+    { requestId, status, code: error.code, remoteAddress: (socket as Duplex & { remoteAddress?: string }).remoteAddress },
+    problem.title,
+  );
   const body = JSON.stringify({ type: `/problems/${problem.slug}`, title: problem.title, status, detail: problem.detail, requestId });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +

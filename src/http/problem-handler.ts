@@ -96,7 +96,8 @@ const unavailable: Record<string, { slug: string; title: string; detail: string 
   ),
 };
 // pg's messages for a connection lost mid-request (the last: a query on a client whose connection already failed).
-const CONNECTION_ERROR = /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|encountered a connection error and is not queryable/i;
+const CONNECTION_ERROR =
+  /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|encountered a connection error and is not queryable/i;
 
 export function sendProblem(res: Parameters<RequestHandler>[1], problem: Problem): void {
   const { status, slug, title, detail, ...extras } = problem;
@@ -132,7 +133,11 @@ export const problemHandler: ErrorRequestHandler = (error, req, res, _next) => {
   }
 
   if (error instanceof DomainError) {
-    const mapping = byDomainError.get(error.constructor as typeof DomainError) ?? { status: 500, slug: 'internal', title: 'Internal error' };
+    const mapping = byDomainError.get(error.constructor as typeof DomainError) ?? {
+      status: 500,
+      slug: 'internal',
+      title: 'Internal error',
+    };
     const errors = error instanceof ValidationError ? { errors: error.errors } : {};
     sendProblem(res, { ...mapping, detail: error.message, ...error.details, ...errors });
     return;

@@ -13,18 +13,67 @@ import { columnResolver, lookupLabel, rowErrors, type ImportFormat, type RowErro
  * count), a missing year or name, or a label CPJ does not use.
  */
 export const CPJ_COLUMNS = [
-  'year', 'combinedStatus', 'fullName', 'sortName', 'primaryNationality', 'secondaryNationality',
-  'tertiaryNationality', 'gender', 'type', 'lastStatus', 'typeOfDeath', 'status', 'employedAs', 'organizations', 'jobs',
-  'coverage', 'mediums', 'country', 'location', 'region', 'state', 'locality', 'province', 'localOrForeign',
-  'sourcesOfFire', 'motiveConfirmed', 'accountabilityCrossfire', 'accountabilityAssignment', 'impunityMurder',
-  'tortured', 'captive', 'threatened', 'charges', 'motive', 'lengthOfSentence', 'healthProblems', 'impCountry', 'entry',
-  'sentenceDate', 'sentence', 'locationImprisoned', 'Type of journalist',
+  'year',
+  'combinedStatus',
+  'fullName',
+  'sortName',
+  'primaryNationality',
+  'secondaryNationality',
+  'tertiaryNationality',
+  'gender',
+  'type',
+  'lastStatus',
+  'typeOfDeath',
+  'status',
+  'employedAs',
+  'organizations',
+  'jobs',
+  'coverage',
+  'mediums',
+  'country',
+  'location',
+  'region',
+  'state',
+  'locality',
+  'province',
+  'localOrForeign',
+  'sourcesOfFire',
+  'motiveConfirmed',
+  'accountabilityCrossfire',
+  'accountabilityAssignment',
+  'impunityMurder',
+  'tortured',
+  'captive',
+  'threatened',
+  'charges',
+  'motive',
+  'lengthOfSentence',
+  'healthProblems',
+  'impCountry',
+  'entry',
+  'sentenceDate',
+  'sentence',
+  'locationImprisoned',
+  'Type of journalist',
 ] as const;
 
 /** Columns that become fields exactly; all other non-empty columns go into the description. */
 const FIELD_COLUMNS = new Set([
-  'year', 'fullName', 'primaryNationality', 'gender', 'type', 'employedAs', 'organizations', 'country', 'location', 'state',
-  'localOrForeign', 'sourcesOfFire', 'motiveConfirmed', 'typeOfDeath', 'impunityMurder',
+  'year',
+  'fullName',
+  'primaryNationality',
+  'gender',
+  'type',
+  'employedAs',
+  'organizations',
+  'country',
+  'location',
+  'state',
+  'localOrForeign',
+  'sourcesOfFire',
+  'motiveConfirmed',
+  'typeOfDeath',
+  'impunityMurder',
 ]);
 
 const UNNAMED = new Set(['[full name unavailable]', 'full name unavailable', 'unidentified', 'unknown', 'name unavailable']);
@@ -39,13 +88,20 @@ const LOCALITIES = { local: 'local', foreign: 'foreign', unknown: null, ...NOT_A
 const MOTIVES = { confirmed: 'work_related_confirmed', unconfirmed: 'work_related_unconfirmed', ...NOT_APPLICABLE } as const;
 /** CPJ's "complete impunity" means nobody was convicted, not that nobody investigated: see README. */
 const IMPUNITY = {
-  'complete impunity': 'no_conviction', 'partial impunity': 'partial_justice', 'partial justice': 'partial_justice',
-  'full justice': 'full_justice', ...NOT_APPLICABLE,
+  'complete impunity': 'no_conviction',
+  'partial impunity': 'partial_justice',
+  'partial justice': 'partial_justice',
+  'full justice': 'full_justice',
+  ...NOT_APPLICABLE,
 } as const;
 /** "N/A": killed, but CPJ has not classified the death (its motive is unconfirmed). */
 const DEATH_TYPES = {
-  murder: 'murder', crossfire: 'crossfire', 'dangerous assignment': 'dangerous_assignment', unknown: 'unknown',
-  'n/a': 'unclassified', na: 'unclassified',
+  murder: 'murder',
+  crossfire: 'crossfire',
+  'dangerous assignment': 'dangerous_assignment',
+  unknown: 'unknown',
+  'n/a': 'unclassified',
+  na: 'unclassified',
 } as const;
 const SOURCES_OF_FIRE = {
   'criminal group': 'criminal_group',
@@ -102,9 +158,22 @@ function gender(errors: RowErrors, raw: string) {
 }
 
 function perpetratorClaims(errors: RowErrors, raw: string) {
-  const labels = [...new Set(raw.split(',').map((label) => label.trim()).filter(Boolean))];
+  const labels = [
+    ...new Set(
+      raw
+        .split(',')
+        .map((label) => label.trim())
+        .filter(Boolean),
+    ),
+  ];
   return labels.flatMap((label) => {
-    const actorType = lookupLabel(errors, 'sourcesOfFire', label, SOURCES_OF_FIRE, 'Criminal Group, Government Officials, Military Officials, Paramilitary Group, Political Group, Local Residents, Mob Violence or Unknown Fire');
+    const actorType = lookupLabel(
+      errors,
+      'sourcesOfFire',
+      label,
+      SOURCES_OF_FIRE,
+      'Criminal Group, Government Officials, Military Officials, Paramilitary Group, Political Group, Local Residents, Mob Violence or Unknown Fire',
+    );
     if (!actorType) return [];
     return [{ actorName: label, actorType, attribution: 'alleged_by_others', attributedBy: 'Committee to Protect Journalists' }];
   });
@@ -131,7 +200,13 @@ function convert(record: CsvRecord) {
   const where = country(errors, record, 'country');
   if (!cell('country')) errors.add('country', 'the country is missing');
   const role = lookupLabel(errors, 'type', cell('type'), ROLES, 'Journalist or Media Worker');
-  const deathType = lookupLabel(errors, 'typeOfDeath', cell('typeOfDeath'), DEATH_TYPES, 'Murder, Crossfire, Dangerous Assignment, Unknown or N/A');
+  const deathType = lookupLabel(
+    errors,
+    'typeOfDeath',
+    cell('typeOfDeath'),
+    DEATH_TYPES,
+    'Murder, Crossfire, Dangerous Assignment, Unknown or N/A',
+  );
   const killed = deathType || /killed/i.test(`${cell('status')} ${cell('combinedStatus')}`);
   if (deathType === null && !killed) {
     errors.add('typeOfDeath', 'no type of death and the status is not "Killed": this format reads the CPJ export of killed journalists');
@@ -150,19 +225,27 @@ function convert(record: CsvRecord) {
     location: { country: where, region: cell('state') || cell('province') || null, city: cell('location') || cell('locality') || null },
     attackTypes: ['killing'],
     motive: lookupLabel(errors, 'motiveConfirmed', cell('motiveConfirmed'), MOTIVES, 'Confirmed, Unconfirmed or N/A'),
-    judicialOutcome: lookupLabel(errors, 'impunityMurder', cell('impunityMurder'), IMPUNITY, 'Complete Impunity, Partial Impunity or Full Justice'),
+    judicialOutcome: lookupLabel(
+      errors,
+      'impunityMurder',
+      cell('impunityMurder'),
+      IMPUNITY,
+      'Complete Impunity, Partial Impunity or Full Justice',
+    ),
     deathType: deathType ?? (killed ? 'unclassified' : null),
-    victims: [{
-      name,
-      aliases: aliasFrom(cell('sortName'), name),
-      role,
-      gender: gender(errors, cell('gender')),
-      nationality: country(errors, record, 'primaryNationality') ?? null,
-      outlet: cell('organizations') || null,
-      locality: lookupLabel(errors, 'localOrForeign', cell('localOrForeign'), LOCALITIES, 'Local or Foreign'),
-      employment: lookupLabel(errors, 'employedAs', cell('employedAs'), EMPLOYMENTS, 'Staff or Freelance'),
-      outcome: 'killed',
-    }],
+    victims: [
+      {
+        name,
+        aliases: aliasFrom(cell('sortName'), name),
+        role,
+        gender: gender(errors, cell('gender')),
+        nationality: country(errors, record, 'primaryNationality') ?? null,
+        outlet: cell('organizations') || null,
+        locality: lookupLabel(errors, 'localOrForeign', cell('localOrForeign'), LOCALITIES, 'Local or Foreign'),
+        employment: lookupLabel(errors, 'employedAs', cell('employedAs'), EMPLOYMENTS, 'Staff or Freelance'),
+        outcome: 'killed',
+      },
+    ],
     perpetratorClaims: perpetratorClaims(errors, cell('sourcesOfFire')),
     sources: [CPJ_SOURCE],
   };
@@ -175,11 +258,25 @@ export const cpjFormat: ImportFormat = {
   convert,
   columnOf: columnResolver(
     {
-      title: 'fullName', description: 'fullName', date: 'year', 'location.country': 'country', 'location.region': 'state',
-      'location.city': 'location', attackTypes: 'typeOfDeath', deathType: 'typeOfDeath', motive: 'motiveConfirmed', judicialOutcome: 'impunityMurder',
-      'victims.*.name': 'fullName', 'victims.*.aliases': 'sortName', 'victims.*.role': 'type', 'victims.*.gender': 'gender',
-      'victims.*.nationality': 'primaryNationality', 'victims.*.outlet': 'organizations', 'victims.*.locality': 'localOrForeign',
-      'victims.*.employment': 'employedAs', perpetratorClaims: 'sourcesOfFire',
+      title: 'fullName',
+      description: 'fullName',
+      date: 'year',
+      'location.country': 'country',
+      'location.region': 'state',
+      'location.city': 'location',
+      attackTypes: 'typeOfDeath',
+      deathType: 'typeOfDeath',
+      motive: 'motiveConfirmed',
+      judicialOutcome: 'impunityMurder',
+      'victims.*.name': 'fullName',
+      'victims.*.aliases': 'sortName',
+      'victims.*.role': 'type',
+      'victims.*.gender': 'gender',
+      'victims.*.nationality': 'primaryNationality',
+      'victims.*.outlet': 'organizations',
+      'victims.*.locality': 'localOrForeign',
+      'victims.*.employment': 'employedAs',
+      perpetratorClaims: 'sourcesOfFire',
     },
     '(row)',
   ),

@@ -33,14 +33,20 @@ export function fileError(detail: string): ValidationError {
  * that is not valid UTF-8, which in practice is Latin-1 / Windows-1252 ("CSV" in older Excel).
  */
 export function decodeUtf8(bytes: Uint8Array): string {
-  if (isUtf16(bytes)) throw fileError('the file is UTF-16 (a spreadsheet\'s "Unicode text"); save it as UTF-8 (in Excel: "CSV UTF-8") and try again');
+  if (isUtf16(bytes))
+    throw fileError('the file is UTF-16 (a spreadsheet\'s "Unicode text"); save it as UTF-8 (in Excel: "CSV UTF-8") and try again');
   try {
     // A byte-order mark, if any, is dropped here.
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     const at = firstInvalidUtf8(bytes);
-    const line = at === undefined ? '' : ` (line ${lineAt(bytes, at)} has the byte 0x${bytes[at]!.toString(16).toUpperCase().padStart(2, '0')}, which is not UTF-8)`;
-    throw fileError(`the file is not UTF-8${line}; it is probably Latin-1 / Windows-1252. Save it as UTF-8 (in Excel: "CSV UTF-8") and try again`);
+    const line =
+      at === undefined
+        ? ''
+        : ` (line ${lineAt(bytes, at)} has the byte 0x${bytes[at]!.toString(16).toUpperCase().padStart(2, '0')}, which is not UTF-8)`;
+    throw fileError(
+      `the file is not UTF-8${line}; it is probably Latin-1 / Windows-1252. Save it as UTF-8 (in Excel: "CSV UTF-8") and try again`,
+    );
   }
 }
 
@@ -55,9 +61,10 @@ function isUtf16(bytes: Uint8Array): boolean {
 
 /** Offset of the first byte that does not belong to a well-formed UTF-8 sequence. */
 function firstInvalidUtf8(bytes: Uint8Array): number | undefined {
-  for (let index = 0; index < bytes.length; ) {
+  for (let index = 0; index < bytes.length;) {
     const byte = bytes[index]!;
-    const length = byte < 0x80 ? 1 : byte >= 0xc2 && byte <= 0xdf ? 2 : byte >= 0xe0 && byte <= 0xef ? 3 : byte >= 0xf0 && byte <= 0xf4 ? 4 : 0;
+    const length =
+      byte < 0x80 ? 1 : byte >= 0xc2 && byte <= 0xdf ? 2 : byte >= 0xe0 && byte <= 0xef ? 3 : byte >= 0xf0 && byte <= 0xf4 ? 4 : 0;
     if (length === 0) return index;
     for (let next = 1; next < length; next++) {
       if (((bytes[index + next] ?? 0) & 0xc0) !== 0x80) return index;

@@ -31,9 +31,16 @@ function fail(message: string): never {
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
-    format: { type: 'string' }, org: { type: 'string' }, mapping: { type: 'string' }, 'dry-run': { type: 'boolean', default: false },
-    'on-error': { type: 'string', default: 'abort' }, 'on-duplicate': { type: 'string', default: 'skip' }, visibility: { type: 'string', default: 'draft' },
-    'idempotency-key': { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+    format: { type: 'string' },
+    org: { type: 'string' },
+    mapping: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    'on-error': { type: 'string', default: 'abort' },
+    'on-duplicate': { type: 'string', default: 'skip' },
+    visibility: { type: 'string', default: 'draft' },
+    'idempotency-key': { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
@@ -49,8 +56,15 @@ if (!ON_DUPLICATE.includes(values['on-duplicate'] as OnDuplicate)) fail(`--on-du
 if (!IMPORT_VISIBILITIES.includes(values.visibility as ImportVisibility)) fail(`--visibility must be ${IMPORT_VISIBILITIES.join(', ')}.`);
 
 const command: ImportCommand = {
-  file, format: values.format as ImportFormatName, organisation: values.org, mappingFile: values.mapping, dryRun: values['dry-run'],
-  onError: values['on-error'] as 'abort' | 'skip', onDuplicate: values['on-duplicate'] as OnDuplicate, visibility: values.visibility as ImportVisibility, idempotencyKey: values['idempotency-key'],
+  file,
+  format: values.format as ImportFormatName,
+  organisation: values.org,
+  mappingFile: values.mapping,
+  dryRun: values['dry-run'],
+  onError: values['on-error'] as 'abort' | 'skip',
+  onDuplicate: values['on-duplicate'] as OnDuplicate,
+  visibility: values.visibility as ImportVisibility,
+  idempotencyKey: values['idempotency-key'],
 };
 
 /** One line on a terminal, rewritten in place; a line per 10% when stderr is a log file. */
@@ -79,10 +93,11 @@ try {
   const outcome = await importFromFile(db, command, progress);
   const seconds = (performance.now() - started) / 1000;
   console.log(values.json ? JSON.stringify(outcome.report, null, 2) : summarise(outcome));
-  if (outcome.kind === 'imported' && !values.json) console.error(`Took ${seconds.toFixed(1)} s (${Math.round(outcome.report.counts.created / seconds)} rows/s).`);
+  if (outcome.kind === 'imported' && !values.json)
+    console.error(`Took ${seconds.toFixed(1)} s (${Math.round(outcome.report.counts.created / seconds)} rows/s).`);
   if (outcome.kind === 'rejected') process.exitCode = 1;
 } catch (error) {
-  console.error(error instanceof CommandError ? error.message : oneLine(error) ?? describeError(error));
+  console.error(error instanceof CommandError ? error.message : (oneLine(error) ?? describeError(error)));
   process.exitCode = 1;
 } finally {
   await db?.destroy();

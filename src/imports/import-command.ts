@@ -43,10 +43,16 @@ async function readMapping(file: string) {
 }
 
 /** The CLI in one role for the organisation; one run id ties the run's audit records together. */
-const actingAs = (organisationId: string, role: Role, runId: string): WriteContext =>
-  ({ actor: systemActor('import-cli', { organisationId, role }), requestId: runId });
+const actingAs = (organisationId: string, role: Role, runId: string): WriteContext => ({
+  actor: systemActor('import-cli', { organisationId, role }),
+  requestId: runId,
+});
 
-export async function importFromFile(db: Db, command: ImportCommand, onProgress?: (done: number, total: number) => void): Promise<ImportOutcome> {
+export async function importFromFile(
+  db: Db,
+  command: ImportCommand,
+  onProgress?: (done: number, total: number) => void,
+): Promise<ImportOutcome> {
   const organisation = await findOrganisationByName(db, command.organisation);
   if (!organisation) throw new CommandError(`No organisation named "${command.organisation}" (npm run keys -- list shows them).`);
   if (command.format === 'mapped' && !command.mappingFile) throw new CommandError('--format mapped needs --mapping <file.json>.');
@@ -90,8 +96,12 @@ export function summarise(outcome: ImportOutcome, maxRows = 30): string {
 function duplicateLines(report: ImportReport, maxRows: number): string[] {
   if (!report.duplicates?.length) return [];
   const lines = ['Rows already stored (not created; --on-duplicate create creates them):'];
-  for (const row of report.duplicates.slice(0, maxRows)) lines.push(`  ${report.format === 'json' ? 'item' : 'line'} ${row.line}: incident ${row.duplicateOf.incidentId} (score ${row.duplicateOf.score})`);
-  if (report.duplicates.length > maxRows) lines.push(`  … and ${report.duplicates.length - maxRows} more rows; --json prints the whole report.`);
+  for (const row of report.duplicates.slice(0, maxRows))
+    lines.push(
+      `  ${report.format === 'json' ? 'item' : 'line'} ${row.line}: incident ${row.duplicateOf.incidentId} (score ${row.duplicateOf.score})`,
+    );
+  if (report.duplicates.length > maxRows)
+    lines.push(`  … and ${report.duplicates.length - maxRows} more rows; --json prints the whole report.`);
   return lines;
 }
 
@@ -100,14 +110,18 @@ function rejectedLines(report: ImportReport, maxRows: number): string[] {
   const lines = [`Rejected rows${report.counts.skipped ? ' (skipped)' : ''}:`];
   for (const row of report.rejected.slice(0, maxRows)) {
     for (const error of row.errors) {
-      lines.push(`  ${report.format === 'json' ? 'item' : 'line'} ${row.line}, ${error.column}: ${error.reason}${error.value ? ` (${JSON.stringify(error.value)})` : ''}`);
+      lines.push(
+        `  ${report.format === 'json' ? 'item' : 'line'} ${row.line}, ${error.column}: ${error.reason}${error.value ? ` (${JSON.stringify(error.value)})` : ''}`,
+      );
     }
   }
-  if (report.rejected.length > maxRows) lines.push(`  … and ${report.rejected.length - maxRows} more rows; --json prints the whole report.`);
+  if (report.rejected.length > maxRows)
+    lines.push(`  … and ${report.rejected.length - maxRows} more rows; --json prints the whole report.`);
   return lines;
 }
 
 export function describeError(error: unknown): string {
-  if (error instanceof ValidationError) return [error.message, ...error.errors.map((item) => `  ${item.pointer ?? item.parameter ?? ''} ${item.detail}`.trimEnd())].join('\n');
+  if (error instanceof ValidationError)
+    return [error.message, ...error.errors.map((item) => `  ${item.pointer ?? item.parameter ?? ''} ${item.detail}`.trimEnd())].join('\n');
   return error instanceof Error ? error.message : String(error);
 }

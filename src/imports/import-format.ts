@@ -48,13 +48,23 @@ export function rowErrors() {
 export type RowErrors = ReturnType<typeof rowErrors>;
 
 /** Spelling-tolerant key for labels such as "Media Worker" or " media  worker". */
-export const labelKey = (value: string) => value.trim().toLowerCase().replace(/[\s_-]+/g, ' ');
+export const labelKey = (value: string) =>
+  value
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, ' ');
 
 /**
  * A cell through a table of accepted labels: '' is null, an unknown label is an error (and
  * undefined), so a value is never guessed.
  */
-export function lookupLabel<T>(errors: RowErrors, column: string, raw: string, table: Record<string, T>, expected: string): T | null | undefined {
+export function lookupLabel<T>(
+  errors: RowErrors,
+  column: string,
+  raw: string,
+  table: Record<string, T>,
+  expected: string,
+): T | null | undefined {
   if (raw === '') return null;
   const key = labelKey(raw);
   if (Object.hasOwn(table, key)) return table[key];

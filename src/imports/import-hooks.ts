@@ -54,8 +54,11 @@ export interface ImportHooks {
 export const SAME_INCIDENT_THRESHOLD = 0.95;
 
 /** A candidate as the report lists it: the incident's id, the score and the reasons. */
-const reported = (candidate: { id: string; score: number; reasons: unknown }): ReportedDuplicate =>
-  ({ incidentId: candidate.id, score: candidate.score, reasons: candidate.reasons });
+const reported = (candidate: { id: string; score: number; reasons: unknown }): ReportedDuplicate => ({
+  incidentId: candidate.id,
+  score: candidate.score,
+  reasons: candidate.reasons,
+});
 
 export const flagImportedDuplicates: FlagDuplicates = async (trx, created, context) => {
   const likely = await flagBatchDuplicates(trx, context.actor, created);
@@ -69,6 +72,7 @@ export const flagImportedDuplicates: FlagDuplicates = async (trx, created, conte
  */
 export const findSameStoredIncidents: FindSameIncidents = async (trx, inputs, actor) =>
   (await findStoredDuplicates(trx, actor, inputs)).map(([best]) =>
-    best && best.score >= SAME_INCIDENT_THRESHOLD ? reported(best) : undefined);
+    best && best.score >= SAME_INCIDENT_THRESHOLD ? reported(best) : undefined,
+  );
 
 export const importHooks: ImportHooks = { flagDuplicates: flagImportedDuplicates, findSameIncidents: findSameStoredIncidents };

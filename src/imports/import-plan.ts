@@ -55,7 +55,11 @@ function formatFor({ format, mapping }: PlanOptions): ImportFormat {
 
 /** The source every imported incident carries, pointing back to the file and line (json: item). Private. */
 export function provenanceSource(fileName: string, line: number, format: ImportFormatName) {
-  return { title: `Imported from ${fileName}, ${format === 'json' ? 'item' : 'line'} ${line} (${format})`, kind: 'other' as const, public: false };
+  return {
+    title: `Imported from ${fileName}, ${format === 'json' ? 'item' : 'line'} ${line} (${format})`,
+    kind: 'other' as const,
+    public: false,
+  };
 }
 
 /** What a CSV format expects, for the message when the header is not that: "this does not look like …". */
@@ -67,7 +71,10 @@ const EXPECTED_FILE: Record<Exclude<ImportFormatName, 'json' | 'mapped'>, string
 function listColumns(columns: readonly string[], max = 8): string {
   const named = columns.filter(Boolean);
   if (!named.length) return 'no column names';
-  return `${named.slice(0, max).map((column) => shorten(column, 40)).join(', ')}${named.length > max ? '…' : ''}`;
+  return `${named
+    .slice(0, max)
+    .map((column) => shorten(column, 40))
+    .join(', ')}${named.length > max ? '…' : ''}`;
 }
 
 /** A JSON document sent as CSV: one message instead of a CSV error or a row per line. */
@@ -78,7 +85,9 @@ function rejectJson(text: string, format: ImportFormatName) {
   } catch {
     return; // not JSON after all: the CSV reader says what is wrong
   }
-  throw fileError(`this is JSON, not CSV: format=${format} reads a CSV file. For Dateline's JSON export (GET /v1/incidents/export?format=json) use format=json`);
+  throw fileError(
+    `this is JSON, not CSV: format=${format} reads a CSV file. For Dateline's JSON export (GET /v1/incidents/export?format=json) use format=json`,
+  );
 }
 
 export function planImport(text: string, options: PlanOptions): ImportPlan {
@@ -89,7 +98,9 @@ export function planImport(text: string, options: PlanOptions): ImportPlan {
   const missing = format.requiredColumns.filter((column) => !csv.columns.includes(column));
   if (missing.length) {
     if (options.format === 'mapped') {
-      throw fileError(`the header has no column ${missing.map((column) => `"${column}"`).join(', ')}, which the ${options.format} format needs`);
+      throw fileError(
+        `the header has no column ${missing.map((column) => `"${column}"`).join(', ')}, which the ${options.format} format needs`,
+      );
     }
     const some = missing.length < format.requiredColumns.length ? ` (missing ${missing.join(', ')})` : '';
     throw fileError(
@@ -143,7 +154,11 @@ function check(
   cellOf: (column: string) => string,
 ) {
   const { incident, errors } = row;
-  const sources = Array.isArray(incident.sources) ? incident.sources : incident.sources === undefined || incident.sources === null ? [] : undefined;
+  const sources = Array.isArray(incident.sources)
+    ? incident.sources
+    : incident.sources === undefined || incident.sources === null
+      ? []
+      : undefined;
   // Sources that are not a list are left for the schema to name.
   if (sources) incident.sources = [...sources, provenanceSource(options.fileName, row.line, options.format)];
   const parsed = createIncidentSchema.safeParse(incident);
@@ -154,7 +169,11 @@ function check(
       if (reported.has(column)) continue;
       const value = cellOf(column);
       const path = issue.path.join('.');
-      errors.push({ column, ...(value ? { value: shorten(value) } : {}), reason: path && path !== column ? `${path}: ${issue.message}` : issue.message });
+      errors.push({
+        column,
+        ...(value ? { value: shorten(value) } : {}),
+        reason: path && path !== column ? `${path}: ${issue.message}` : issue.message,
+      });
     }
   }
   if (errors.length || !parsed.success) plan.rejected.push({ line: row.line, errors: dedupe(errors) });

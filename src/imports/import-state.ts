@@ -43,7 +43,10 @@ export async function recordImportedState(
     })),
   );
   for (let start = 0; start < history.length; start += INSERT_CHUNK) {
-    await trx.insertInto('verification_changes').values(history.slice(start, start + INSERT_CHUNK)).execute();
+    await trx
+      .insertInto('verification_changes')
+      .values(history.slice(start, start + INSERT_CHUNK))
+      .execute();
   }
   if (!reviewer) return;
   requireRole(reviewer.actor, 'reviewer');
@@ -55,12 +58,21 @@ export async function recordImportedState(
     const audit: AuditEntry[] = [];
     const change = (action: string, fields: Partial<Incident>) => {
       const after = { ...view, ...fields, version: view.version + 1 } as Incident;
-      audit.push({ action, entityType: 'incident', entityId: incident.id, organisationId: reviewer.actor.organisationId, before: view, after });
+      audit.push({
+        action,
+        entityType: 'incident',
+        entityId: incident.id,
+        organisationId: reviewer.actor.organisationId,
+        before: view,
+        after,
+      });
       view = after;
     };
     const now = new Date().toISOString();
-    if (state.verificationStatus !== view.verificationStatus) change('incident.verification', { verificationStatus: state.verificationStatus as Incident['verificationStatus'], updatedAt: now });
-    if (state.visibility === 'published' && view.visibility !== 'published') change('incident.publish', { visibility: 'published', publishedAt: now, updatedAt: now });
+    if (state.verificationStatus !== view.verificationStatus)
+      change('incident.verification', { verificationStatus: state.verificationStatus as Incident['verificationStatus'], updatedAt: now });
+    if (state.visibility === 'published' && view.visibility !== 'published')
+      change('incident.publish', { visibility: 'published', publishedAt: now, updatedAt: now });
     if (view === incident) continue;
     await trx
       .updateTable('incidents')

@@ -25,7 +25,6 @@ declare module '../db/database.ts' {
   }
 }
 
-
 /** Earlier imports of the same file or under the same Idempotency-Key, in this organisation. */
 export function findEarlierImports(db: DbOrTransaction, organisationId: string, fingerprint: string, idempotencyKey: string | undefined) {
   return db
@@ -52,7 +51,14 @@ export async function lockOrganisationImports(trx: Transaction<Database>, organi
  */
 export function insertImport(
   trx: Transaction<Database>,
-  values: { organisationId: string; fingerprint: string; idempotencyKey: string | undefined; format: string; fileName: string; createdBy: string | null },
+  values: {
+    organisationId: string;
+    fingerprint: string;
+    idempotencyKey: string | undefined;
+    format: string;
+    fileName: string;
+    createdBy: string | null;
+  },
 ) {
   return trx
     .insertInto('imports')
@@ -83,7 +89,11 @@ export async function completeImport(
 }
 
 /** A page of an organisation's imports, newest first, after the keyset position `after`. */
-export function listImportRows(db: DbOrTransaction, organisationId: string, page: { limit: number; after?: { createdAt: string; id: string } | undefined }) {
+export function listImportRows(
+  db: DbOrTransaction,
+  organisationId: string,
+  page: { limit: number; after?: { createdAt: string; id: string } | undefined },
+) {
   let query = db
     .selectFrom('imports')
     .select(['id', 'format', 'file_name', 'row_count', 'created_count', 'rejected_count', 'created_at', 'created_by'])
@@ -97,7 +107,12 @@ export function listImportRows(db: DbOrTransaction, organisationId: string, page
 
 /** An import of the caller's organisation; another organisation's answers like a missing one. */
 export function findOwnImport(db: DbOrTransaction, organisationId: string, id: string) {
-  return db.selectFrom('imports').select(['id', 'report']).where('id', '=', id).where('organisation_id', '=', organisationId).executeTakeFirst();
+  return db
+    .selectFrom('imports')
+    .select(['id', 'report'])
+    .where('id', '=', id)
+    .where('organisation_id', '=', organisationId)
+    .executeTakeFirst();
 }
 
 /** Of the given incidents, those of the organisation that are drafts and not deleted. */

@@ -8,7 +8,14 @@ import { fileError } from './csv-records.ts';
 import { sendProblem } from '../http/problem-handler.ts';
 import { parseInput, refuseQuery } from '../validation.ts';
 import type { ImportHooks } from './import-hooks.ts';
-import { idempotencyKeySchema, importIdParamsSchema, importJsonBodySchema, importQuerySchema, listImportsQuerySchema, type ImportQuery } from './import.schemas.ts';
+import {
+  idempotencyKeySchema,
+  importIdParamsSchema,
+  importJsonBodySchema,
+  importQuerySchema,
+  listImportsQuerySchema,
+  type ImportQuery,
+} from './import.schemas.ts';
 import { getImportReport, listImports, previewImport, publishImport, runImport, type ImportRequest } from './import.service.ts';
 
 /**
@@ -27,10 +34,12 @@ const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain'];
 const JSON_FILE_TYPES = ['application/json', '+json', ...CSV_TYPES];
 const headersSchema = z.object({ 'idempotency-key': idempotencyKeySchema });
 
-const needsRole = (...roles: Role[]): RequestHandler => (req, _res, next) => {
-  requireRole(req.actor, ...roles);
-  next();
-};
+const needsRole =
+  (...roles: Role[]): RequestHandler =>
+  (req, _res, next) => {
+    requireRole(req.actor, ...roles);
+    next();
+  };
 
 function writeContext(req: Request, role: Role): WriteContext {
   return { actor: requireRole(req.actor, role), requestId: String(req.id) };
@@ -40,12 +49,17 @@ function writeContext(req: Request, role: Role): WriteContext {
 function readBody(req: Request, query: ImportQuery): Pick<ImportRequest, 'bytes' | 'mapping'> | undefined {
   if (query.format === 'json') {
     if (!Buffer.isBuffer(req.body)) return undefined;
-    if (req.body.length === 0) throw new ValidationError('The request body is not valid.', [{ pointer: '', detail: 'the file is empty; send the JSON export as the body' }]);
+    if (req.body.length === 0)
+      throw new ValidationError('The request body is not valid.', [
+        { pointer: '', detail: 'the file is empty; send the JSON export as the body' },
+      ]);
     return { bytes: req.body };
   }
   if (Buffer.isBuffer(req.body)) {
     if (query.format === 'mapped') {
-      throw new ValidationError('The request body is not valid.', [{ pointer: '', detail: 'format=mapped needs a JSON body { "csv": "...", "mapping": {...} }' }]);
+      throw new ValidationError('The request body is not valid.', [
+        { pointer: '', detail: 'format=mapped needs a JSON body { "csv": "...", "mapping": {...} }' },
+      ]);
     }
     if (req.body.length === 0) throw new ValidationError('The request body is not valid.', [{ pointer: '', detail: 'the CSV is empty' }]);
     return { bytes: req.body };
@@ -64,13 +78,18 @@ function readBody(req: Request, query: ImportQuery): Pick<ImportRequest, 'bytes'
 function rejectJsonExport(body: unknown, query: ImportQuery) {
   const isExport = Array.isArray(body) || (typeof body === 'object' && body !== null && 'data' in body && !('csv' in body));
   if (!isExport) return;
-  throw fileError(`this is JSON, not CSV: format=${query.format} reads a CSV file. For Dateline's JSON export (GET /v1/incidents/export?format=json) use format=json`);
+  throw fileError(
+    `this is JSON, not CSV: format=${query.format} reads a CSV file. For Dateline's JSON export (GET /v1/incidents/export?format=json) use format=json`,
+  );
 }
 
 export function importRoutes(db: Db, options: ImportRouteOptions): Router {
   const router = Router();
   // format=json: the body is the file, read as bytes whatever its type says (a CSV sent as json gets the json format's message).
-  const jsonFileBody = express.raw({ type: (req) => (req as Request).query?.format === 'json' && Boolean((req as Request).is(JSON_FILE_TYPES)), limit: options.bodyLimit });
+  const jsonFileBody = express.raw({
+    type: (req) => (req as Request).query?.format === 'json' && Boolean((req as Request).is(JSON_FILE_TYPES)),
+    limit: options.bodyLimit,
+  });
   const csvBody = express.raw({ type: CSV_TYPES, limit: options.bodyLimit });
   // strict: false as in app.ts: a body such as `3` is valid JSON of the wrong shape, for the schema to name.
   const jsonBody = express.json({ limit: options.bodyLimit, strict: false });
@@ -85,18 +104,29 @@ export function importRoutes(db: Db, options: ImportRouteOptions): Router {
     }
     if (!body) {
       sendProblem(res, {
-        status: 415, slug: 'unsupported-media-type', title: 'Send the file as text/csv or JSON',
-        detail: query.format === 'json'
-          ? 'Send the JSON export as the body with Content-Type: application/json.'
-          : 'Send the CSV as the body with Content-Type: text/csv, or JSON { "csv": "...", "mapping": {...} } with Content-Type: application/json.',
+        status: 415,
+        slug: 'unsupported-media-type',
+        title: 'Send the file as text/csv or JSON',
+        detail:
+          query.format === 'json'
+            ? 'Send the JSON export as the body with Content-Type: application/json.'
+            : 'Send the CSV as the body with Content-Type: text/csv, or JSON { "csv": "...", "mapping": {...} } with Content-Type: application/json.',
       });
       return;
     }
     const request: ImportRequest = {
-      organisationId: context.actor.organisationId, format: query.format, fileName: query.fileName, onError: query.onError,
-      onDuplicate: query.onDuplicate, visibility: query.visibility, idempotencyKey, ...body,
+      organisationId: context.actor.organisationId,
+      format: query.format,
+      fileName: query.fileName,
+      onError: query.onError,
+      onDuplicate: query.onDuplicate,
+      visibility: query.visibility,
+      idempotencyKey,
+      ...body,
     };
-    const outcome = query.dryRun ? await previewImport(db, context.actor, request, { hooks: options.hooks }) : await runImport(db, context, request, { hooks: options.hooks });
+    const outcome = query.dryRun
+      ? await previewImport(db, context.actor, request, { hooks: options.hooks })
+      : await runImport(db, context, request, { hooks: options.hooks });
     switch (outcome.kind) {
       case 'imported':
         res.status(201).location(`${req.baseUrl}/${outcome.report.id}`).json(outcome.report);
@@ -110,7 +140,9 @@ export function importRoutes(db: Db, options: ImportRouteOptions): Router {
       case 'rejected': {
         const { counts } = outcome.report;
         sendProblem(res, {
-          status: 422, slug: 'import-rejected', title: 'Some rows cannot be imported',
+          status: 422,
+          slug: 'import-rejected',
+          title: 'Some rows cannot be imported',
           detail: `${counts.rejected} of ${counts.rows} rows cannot be imported, so nothing was imported. Fix them, or send onError=skip to import the other ${counts.valid}.`,
           report: outcome.report,
         });
@@ -141,7 +173,9 @@ export function importRoutes(db: Db, options: ImportRouteOptions): Router {
   const tooLarge: ErrorRequestHandler = (error, _req, res, next) => {
     if (error?.type !== 'entity.too.large') return next(error);
     sendProblem(res, {
-      status: 413, slug: 'payload-too-large', title: 'The file is too large',
+      status: 413,
+      slug: 'payload-too-large',
+      title: 'The file is too large',
       detail: `Imports over the API take up to ${options.bodyLimit} (IMPORT_BODY_LIMIT). Split the file, or use npm run import on the server.`,
     });
   };

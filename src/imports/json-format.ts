@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { isStorableText, UNSTORABLE_TEXT_DETAIL } from '../storable-text.ts';
-import { createIncidentSchema, incidentSchema, publicIncidentSchema, researchIncidentSchema, WITHHELD_NAME } from '../incidents/incident.schemas.ts';
+import {
+  createIncidentSchema,
+  incidentSchema,
+  publicIncidentSchema,
+  researchIncidentSchema,
+  WITHHELD_NAME,
+} from '../incidents/incident.schemas.ts';
 import { verificationStatuses, visibilities } from '../incidents/taxonomies.ts';
 import { fileError } from './csv-records.ts';
 import { shorten, type CellError } from './import-format.ts';
@@ -61,7 +67,10 @@ function describe(value: unknown): string {
   if (isObject(value)) {
     const keys = Object.keys(value);
     if (!keys.length) return 'an empty object';
-    return `an object with ${keys.length === 1 ? 'the key' : 'the keys'} ${keys.slice(0, 8).map((key) => `"${shorten(key, 40)}"`).join(', ')}${keys.length > 8 ? '…' : ''}`;
+    return `an object with ${keys.length === 1 ? 'the key' : 'the keys'} ${keys
+      .slice(0, 8)
+      .map((key) => `"${shorten(key, 40)}"`)
+      .join(', ')}${keys.length > 8 ? '…' : ''}`;
   }
   return value === null ? 'null' : `a ${typeof value}`;
 }
@@ -76,7 +85,9 @@ export function readJsonItems(text: string): unknown[] {
   } catch (error) {
     if (!/^[[{]/.test(start)) {
       const firstLine = start.split(/\r?\n/, 1)[0] ?? '';
-      const csv = /[,;\t]/.test(firstLine) ? `it looks like CSV (first line "${shorten(firstLine, 80)}")` : `it starts with "${shorten(firstLine, 40)}"`;
+      const csv = /[,;\t]/.test(firstLine)
+        ? `it looks like CSV (first line "${shorten(firstLine, 80)}")`
+        : `it starts with "${shorten(firstLine, 40)}"`;
       throw fileError(
         `this is not JSON: ${csv}. format=json reads Dateline's JSON export (GET /v1/incidents/export?format=json); import a CSV file with format=native, cpj or mapped`,
       );
@@ -86,17 +97,22 @@ export function readJsonItems(text: string): unknown[] {
   if (Array.isArray(json)) return json;
   if (isObject(json) && Array.isArray(json.data)) return json.data;
   if (isObject(json) && json.type === 'FeatureCollection') {
-    throw fileError(`this is a GeoJSON export, which leaves out incidents without coordinates; format=json reads the JSON export: ${EXPORT_SHAPE}`);
+    throw fileError(
+      `this is a GeoJSON export, which leaves out incidents without coordinates; format=json reads the JSON export: ${EXPORT_SHAPE}`,
+    );
   }
   if (isObject(json) && typeof json.csv === 'string') {
-    throw fileError('this is a CSV wrapped in JSON ({"csv": …}); send it with format=native, cpj or mapped. format=json reads Dateline\'s JSON export');
+    throw fileError(
+      'this is a CSV wrapped in JSON ({"csv": …}); send it with format=native, cpj or mapped. format=json reads Dateline\'s JSON export',
+    );
   }
   const found = isObject(json) && 'data' in json ? `an object whose "data" is ${describe(json.data)}` : describe(json);
   throw fileError(`this is not a Dateline JSON export: expected ${EXPORT_SHAPE}; found ${found}`);
 }
 
 const day = /^\d{4}-\d{2}-\d{2}$/;
-const lastDayOfMonth = (start: string) => new Date(Date.UTC(Number(start.slice(0, 4)), Number(start.slice(5, 7)), 0)).toISOString().slice(0, 10);
+const lastDayOfMonth = (start: string) =>
+  new Date(Date.UTC(Number(start.slice(0, 4)), Number(start.slice(5, 7)), 0)).toISOString().slice(0, 10);
 
 /** {precision, start, end} as exported, back to the form POST /v1/incidents takes. */
 function inputDate(date: unknown, errors: CellError[]): unknown {
@@ -106,15 +122,25 @@ function inputDate(date: unknown, errors: CellError[]): unknown {
     errors.push({ column: 'date', value: shorten(JSON.stringify(date)), reason });
     return undefined;
   };
-  if (Object.keys(rest).length) return fail(`unknown field ${Object.keys(rest).map((key) => `"${key}"`).join(', ')}`);
-  if (typeof start !== 'string' || typeof end !== 'string' || !day.test(start) || !day.test(end)) return fail('start and end must be days (YYYY-MM-DD)');
+  if (Object.keys(rest).length)
+    return fail(
+      `unknown field ${Object.keys(rest)
+        .map((key) => `"${key}"`)
+        .join(', ')}`,
+    );
+  if (typeof start !== 'string' || typeof end !== 'string' || !day.test(start) || !day.test(end))
+    return fail('start and end must be days (YYYY-MM-DD)');
   switch (precision) {
     case 'day':
       return start === end ? { precision, value: start } : fail('a day has the same start and end');
     case 'month':
-      return start.endsWith('-01') && end === lastDayOfMonth(start) ? { precision, value: start.slice(0, 7) } : fail('a month runs from its first to its last day');
+      return start.endsWith('-01') && end === lastDayOfMonth(start)
+        ? { precision, value: start.slice(0, 7) }
+        : fail('a month runs from its first to its last day');
     case 'year':
-      return start.endsWith('-01-01') && end === `${start.slice(0, 4)}-12-31` ? { precision, value: start.slice(0, 4) } : fail('a year runs from 01-01 to 12-31');
+      return start.endsWith('-01-01') && end === `${start.slice(0, 4)}-12-31`
+        ? { precision, value: start.slice(0, 4) }
+        : fail('a year runs from 01-01 to 12-31');
     case 'range':
       return { precision, from: start, to: end };
     default:
@@ -140,7 +166,7 @@ function victim(item: unknown) {
 function source(item: unknown) {
   if (!isObject(item)) return item;
   // The public and research views list only public sources, and leave `public` out.
-  return 'public' in item ? withoutId(item) : { ...withoutId(item) as object, public: true };
+  return 'public' in item ? withoutId(item) : { ...(withoutId(item) as object), public: true };
 }
 
 const list = (value: unknown, each: (item: unknown) => unknown) => (Array.isArray(value) ? value.map(each) : value);
@@ -168,7 +194,13 @@ function collectKeys(schema: z.core.$ZodType, path: string, into: KeysByPath) {
       return;
     case 'pipe':
       return collectKeys(def.in, path, into);
-    case 'optional': case 'nullable': case 'default': case 'prefault': case 'readonly': case 'catch': case 'nonoptional':
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'readonly':
+    case 'catch':
+    case 'nonoptional':
       return collectKeys(def.innerType, path, into);
     default:
   }
@@ -216,7 +248,10 @@ const changeSchema = z.strictObject({
   to: status,
   note: storable.pipe(z.string().trim().min(1, 'must not be empty').max(5000)),
   changedAt: z.iso.datetime({ offset: true }),
-  changedBy: storable.pipe(z.string().trim().max(300)).nullish().transform((name) => name || null),
+  changedBy: storable
+    .pipe(z.string().trim().max(300))
+    .nullish()
+    .transform((name) => name || null),
   imported: z.boolean().optional(), // an entry that was imported there stays imported here
 });
 const stateSchema = z.object({
@@ -228,7 +263,8 @@ const stateSchema = z.object({
 /** One item of the file as a candidate create-incident body, plus its state. */
 export function convertJsonItem(item: unknown): JsonItemConversion {
   const errors: CellError[] = [];
-  if (!isObject(item)) return { incident: {}, errors: [{ column: ITEM, reason: `expected an incident (an object); found ${describe(item)}` }] };
+  if (!isObject(item))
+    return { incident: {}, errors: [{ column: ITEM, reason: `expected an incident (an object); found ${describe(item)}` }] };
   const incident: Record<string, unknown> = {};
   const stateInput: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(item)) {
@@ -260,7 +296,11 @@ export function convertJsonItem(item: unknown): JsonItemConversion {
       verificationStatus,
       visibility,
       history: verificationHistory.map((change) => ({
-        from: change.from, to: change.to, note: change.note, changedAt: new Date(change.changedAt).toISOString(), changedBy: change.changedBy,
+        from: change.from,
+        to: change.to,
+        note: change.note,
+        changedAt: new Date(change.changedAt).toISOString(),
+        changedBy: change.changedBy,
       })),
     },
   };

@@ -16,14 +16,28 @@ const NOT_FLAGGED = new Set(['', 'no', 'n', 'false', '0', 'non', 'nein']);
 const NAME_AND_OUTLET = /^(.*?)\s*\(([^()]*)\)\s*$/;
 
 const split = (value: string, separator: string | RegExp | undefined) =>
-  value === '' ? [] : separator ? value.split(separator).map((item) => item.trim()).filter(Boolean) : [value];
+  value === ''
+    ? []
+    : separator
+      ? value
+          .split(separator)
+          .map((item) => item.trim())
+          .filter(Boolean)
+      : [value];
 
 /** A table keyed by labelKey, so "Media Worker" in the mapping matches "media worker" in a cell. */
 const keyed = <T>(table: Record<string, T>) => new Map(Object.entries(table).map(([label, code]) => [labelKey(label), code] as const));
 
-const NOT_MAPPED = 'this value is not in the mapping\'s values; add it there';
+const NOT_MAPPED = "this value is not in the mapping's values; add it there";
 
-function readChoice(errors: RowErrors, cell: Cell, choice: Choice | undefined, accepts: (value: string) => boolean, raw?: string, unknown = NOT_MAPPED) {
+function readChoice(
+  errors: RowErrors,
+  cell: Cell,
+  choice: Choice | undefined,
+  accepts: (value: string) => boolean,
+  raw?: string,
+  unknown = NOT_MAPPED,
+) {
   if (!choice) return null;
   if ('value' in choice) return choice.value;
   const text = raw ?? cell(choice.column);
@@ -40,7 +54,14 @@ const anyCode = () => true; // the incident schema checks codes afterwards and n
 const countryAccepts = (text: string) => countryCodeFor(text) !== undefined;
 
 function readCountry(errors: RowErrors, cell: Cell, choice: Choice | undefined, raw?: string) {
-  const value = readChoice(errors, cell, choice, countryAccepts, raw, 'not a country name or ISO code this import knows; add it to the mapping\'s values');
+  const value = readChoice(
+    errors,
+    cell,
+    choice,
+    countryAccepts,
+    raw,
+    "not a country name or ISO code this import knows; add it to the mapping's values",
+  );
   return typeof value === 'string' ? (countryCodeFor(value) ?? value) : value;
 }
 
@@ -67,13 +88,17 @@ export function mappedFormat(mapping: ImportMapping): ImportFormat {
     const spec = mapping.attackTypes;
     if ('value' in spec) return spec.value;
     const table = keyed(spec.values);
-    return [...new Set(split(cell(spec.column), spec.separator).flatMap((item) => {
-      const mapped = table.get(labelKey(item));
-      if (mapped !== undefined) return mapped;
-      if (/^[a-z_]+$/.test(item)) return [item];
-      errors.add(spec.column, NOT_MAPPED, item);
-      return [];
-    }))];
+    return [
+      ...new Set(
+        split(cell(spec.column), spec.separator).flatMap((item) => {
+          const mapped = table.get(labelKey(item));
+          if (mapped !== undefined) return mapped;
+          if (/^[a-z_]+$/.test(item)) return [item];
+          errors.add(spec.column, NOT_MAPPED, item);
+          return [];
+        }),
+      ),
+    ];
   }
 
   function victims(errors: RowErrors, cell: Cell) {
@@ -128,14 +153,21 @@ export function mappedFormat(mapping: ImportMapping): ImportFormat {
       errors.add(spec.titleColumn!, `has ${titles.length} titles for ${urls.length} links`, cell(spec.titleColumn!));
     }
     return Array.from({ length: Math.max(urls.length, titles.length) }, (_, index) => ({
-      url: urls[index] ?? null, title: titles[index] ?? null, publisher: spec.publisher ?? null, kind: spec.kind, public: spec.public,
+      url: urls[index] ?? null,
+      title: titles[index] ?? null,
+      publisher: spec.publisher ?? null,
+      kind: spec.kind,
+      public: spec.public,
     }));
   }
 
   function convert(record: CsvRecord) {
     const errors = rowErrors();
     const cell: Cell = (column) => record.cell(column);
-    const title = 'column' in mapping.title ? cell(mapping.title.column) : mapping.title.template.replace(/\{([^{}]+)\}/g, (_, column: string) => cell(column)).trim();
+    const title =
+      'column' in mapping.title
+        ? cell(mapping.title.column)
+        : mapping.title.template.replace(/\{([^{}]+)\}/g, (_, column: string) => cell(column)).trim();
     const incident = {
       title,
       description: textLines(cell, mapping.description),

@@ -35,18 +35,23 @@ const choice = <T extends { codes: [string, ...string[]] }>(taxonomy: T) =>
   z.union([z.strictObject({ column, values: valueTable(codes(taxonomy)) }), z.strictObject({ value: codes(taxonomy) })]);
 
 const countryChoice = z.union([
-  z.strictObject({ column, values: valueTable(countryCodeSchema) })
+  z
+    .strictObject({ column, values: valueTable(countryCodeSchema) })
     .describe('English country names and ISO codes are understood without a table.'),
   z.strictObject({ value: countryCodeSchema }),
 ]);
 
-const datePattern = z.string().min(4).max(40).superRefine((pattern, context) => {
-  try {
-    compileDatePattern(pattern);
-  } catch (error) {
-    context.addIssue({ code: 'custom', message: (error as Error).message });
-  }
-});
+const datePattern = z
+  .string()
+  .min(4)
+  .max(40)
+  .superRefine((pattern, context) => {
+    try {
+      compileDatePattern(pattern);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+    }
+  });
 
 const textColumns = z.strictObject({
   columns: z.array(column).min(1).max(50).describe('Each non-empty cell becomes a line "Column: value".'),

@@ -15,15 +15,37 @@ const ESCAPED_FORMULA = /^'[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
 const unescape = (value: string) => (ESCAPED_FORMULA.test(value) ? value.slice(1) : value);
 
 const VICTIM_LISTS = {
-  victim_names: 'name', victim_roles: 'role', victim_outcomes: 'outcome', victim_genders: 'gender',
-  victim_nationalities: 'nationality', victim_outlets: 'outlet', victim_protected: 'protected',
+  victim_names: 'name',
+  victim_roles: 'role',
+  victim_outcomes: 'outcome',
+  victim_genders: 'gender',
+  victim_nationalities: 'nationality',
+  victim_outlets: 'outlet',
+  victim_protected: 'protected',
 } as const;
 const SOURCE_LISTS = { source_titles: 'title', source_urls: 'url', source_kinds: 'kind', source_public: 'public' } as const;
 
 const READ = new Set([
-  'title', 'description', 'internal_notes', 'date_precision', 'date_start', 'date_end', 'country', 'region', 'city',
-  'latitude', 'longitude', 'coordinate_precision', 'attack_types', 'motive', 'judicial_outcome', 'death_type', 'victim_count',
-  'perpetrators', ...Object.keys(VICTIM_LISTS), ...Object.keys(SOURCE_LISTS),
+  'title',
+  'description',
+  'internal_notes',
+  'date_precision',
+  'date_start',
+  'date_end',
+  'country',
+  'region',
+  'city',
+  'latitude',
+  'longitude',
+  'coordinate_precision',
+  'attack_types',
+  'motive',
+  'judicial_outcome',
+  'death_type',
+  'victim_count',
+  'perpetrators',
+  ...Object.keys(VICTIM_LISTS),
+  ...Object.keys(SOURCE_LISTS),
 ]);
 
 const items = (value: string) => (value === '' ? [] : value.split(';').map((item) => item.trim()));
@@ -38,9 +60,13 @@ function date(errors: RowErrors, precision: string, start: string, end: string) 
     case 'day':
       return start === end ? { precision, value: start } : fail('a day has the same date_start and date_end');
     case 'month':
-      return start.endsWith('-01') && end.slice(0, 7) === start.slice(0, 7) ? { precision, value: start.slice(0, 7) } : fail('a month runs from its first to its last day');
+      return start.endsWith('-01') && end.slice(0, 7) === start.slice(0, 7)
+        ? { precision, value: start.slice(0, 7) }
+        : fail('a month runs from its first to its last day');
     case 'year':
-      return start.endsWith('-01-01') && end === `${start.slice(0, 4)}-12-31` ? { precision, value: start.slice(0, 4) } : fail('a year runs from 01-01 to 12-31');
+      return start.endsWith('-01-01') && end === `${start.slice(0, 4)}-12-31`
+        ? { precision, value: start.slice(0, 4) }
+        : fail('a year runs from 01-01 to 12-31');
     case 'range':
       return { precision, from: start, to: end };
     default:
@@ -53,14 +79,23 @@ function coordinates(errors: RowErrors, latitude: string, longitude: string, pre
   if (!latitude && !longitude) return null;
   const [lat, lon] = [Number(latitude), Number(longitude)];
   if (!latitude || !longitude || Number.isNaN(lat) || Number.isNaN(lon)) {
-    errors.add(latitude && !Number.isNaN(lat) ? 'longitude' : 'latitude', 'give both latitude and longitude as decimal numbers', `${latitude}, ${longitude}`);
+    errors.add(
+      latitude && !Number.isNaN(lat) ? 'longitude' : 'latitude',
+      'give both latitude and longitude as decimal numbers',
+      `${latitude}, ${longitude}`,
+    );
     return undefined;
   }
   return { latitude: lat, longitude: lon, precision: orNull(precision) };
 }
 
 /** Parallel ';'-lists into one object per item; a list that is empty stands for "all unknown". */
-function parallel<K extends string>(errors: RowErrors, cell: (column: string) => string, lists: Record<string, K>, count: number | undefined) {
+function parallel<K extends string>(
+  errors: RowErrors,
+  cell: (column: string) => string,
+  lists: Record<string, K>,
+  count: number | undefined,
+) {
   const columns = Object.entries(lists).map(([column, field]) => ({ column, field: field as K, values: items(cell(column)) }));
   const total = count ?? Math.max(0, ...columns.map((list) => list.values.length));
   const objects = Array.from({ length: total }, () => ({}) as Partial<Record<K, string>>);
@@ -122,7 +157,7 @@ function convert(record: CsvRecord) {
     url: source.url ?? null,
     // The export does not say what kind a source is, nor whether it was public: "other" and private.
     kind: source.kind ?? 'other',
-    public: source.public === undefined ? false : BOOLEAN[source.public.toLowerCase()] ?? source.public,
+    public: source.public === undefined ? false : (BOOLEAN[source.public.toLowerCase()] ?? source.public),
   }));
   const incident = {
     title: cell('title'),
@@ -152,10 +187,22 @@ export const nativeFormat: ImportFormat = {
   convert,
   columnOf: columnResolver(
     {
-      title: 'title', description: 'description', internalNotes: 'internal_notes', date: 'date_start', 'location.country': 'country',
-      'location.region': 'region', 'location.city': 'city', 'location.coordinates': 'latitude', 'location.coordinates.longitude': 'longitude',
-      'location.coordinates.precision': 'coordinate_precision', attackTypes: 'attack_types', motive: 'motive',
-      judicialOutcome: 'judicial_outcome', deathType: 'death_type', victims: 'victim_count', perpetratorClaims: 'perpetrators',
+      title: 'title',
+      description: 'description',
+      internalNotes: 'internal_notes',
+      date: 'date_start',
+      'location.country': 'country',
+      'location.region': 'region',
+      'location.city': 'city',
+      'location.coordinates': 'latitude',
+      'location.coordinates.longitude': 'longitude',
+      'location.coordinates.precision': 'coordinate_precision',
+      attackTypes: 'attack_types',
+      motive: 'motive',
+      judicialOutcome: 'judicial_outcome',
+      deathType: 'death_type',
+      victims: 'victim_count',
+      perpetratorClaims: 'perpetrators',
       ...Object.fromEntries(Object.entries(VICTIM_LISTS).map(([column, field]) => [`victims.*.${field}`, column])),
       ...Object.fromEntries(Object.entries(SOURCE_LISTS).map(([column, field]) => [`sources.*.${field}`, column])),
     },

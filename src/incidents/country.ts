@@ -17,9 +17,36 @@ import { HISTORICAL_COUNTRIES } from './historical-countries.ts';
  */
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' });
 const NOT_COUNTRIES = new Set([
-  'EU', 'EZ', 'UN', 'QO', 'ZZ', 'XA', 'XB', // groupings and pseudo-regions
-  'AC', 'CP', 'CQ', 'DG', 'EA', 'IC', 'TA', 'UK', // exceptionally reserved (UK is GB)
-  'AN', 'BU', 'CS', 'DD', 'DY', 'FX', 'HV', 'NH', 'RH', 'SU', 'TP', 'VD', 'YD', 'YU', 'ZR', // retired (see ISO 3166-3 below)
+  'EU',
+  'EZ',
+  'UN',
+  'QO',
+  'ZZ',
+  'XA',
+  'XB', // groupings and pseudo-regions
+  'AC',
+  'CP',
+  'CQ',
+  'DG',
+  'EA',
+  'IC',
+  'TA',
+  'UK', // exceptionally reserved (UK is GB)
+  'AN',
+  'BU',
+  'CS',
+  'DD',
+  'DY',
+  'FX',
+  'HV',
+  'NH',
+  'RH',
+  'SU',
+  'TP',
+  'VD',
+  'YD',
+  'YU',
+  'ZR', // retired (see ISO 3166-3 below)
 ]);
 
 /** The English name of a current (alpha-2) or historical (ISO 3166-3) code; undefined if it is neither. */
@@ -39,15 +66,18 @@ export const isHistoricalCountry = (code: string) => code.length === 4 && code i
 export const countryCodeSchema = z
   .string()
   .regex(/^([A-Z]{2}|[A-Z]{4})$/, {
-    message: 'use an upper-case ISO 3166-1 alpha-2 code such as "TR", or an ISO 3166-3 code such as "YUCS" for a state that no longer exists',
+    message:
+      'use an upper-case ISO 3166-1 alpha-2 code such as "TR", or an ISO 3166-3 code such as "YUCS" for a state that no longer exists',
     abort: true,
   })
   .refine((code) => countryName(code) !== undefined, {
-    error: (issue) => String(issue.input).length === 4
-      ? 'not an ISO 3166-3 code of a former country (e.g. YUCS Yugoslavia, SUHH USSR, CSHH Czechoslovakia, CSXX Serbia and Montenegro)'
-      : 'not an ISO 3166-1 country code',
+    error: (issue) =>
+      String(issue.input).length === 4
+        ? 'not an ISO 3166-3 code of a former country (e.g. YUCS Yugoslavia, SUHH USSR, CSHH Czechoslovakia, CSXX Serbia and Montenegro)'
+        : 'not an ISO 3166-1 country code',
   })
   .meta({
-    description: 'ISO 3166-1 alpha-2 country code (XK for Kosovo), or the ISO 3166-3 four-letter code of a country that no longer exists (YUCS Yugoslavia, SUHH USSR...)',
+    description:
+      'ISO 3166-1 alpha-2 country code (XK for Kosovo), or the ISO 3166-3 four-letter code of a country that no longer exists (YUCS Yugoslavia, SUHH USSR...)',
     example: 'TR',
   });

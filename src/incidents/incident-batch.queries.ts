@@ -33,8 +33,20 @@ function insertRows(table: string, rows: readonly object[]) {
  * the end of the statement, when their incidents are in.
  */
 export async function insertIncidentBatch(trx: Transaction<Database>, rows: IncidentBatchRows) {
-  const audit = rows.audit.map(({ context, entry }) => ({ ...auditColumns(context, entry), before: entry.before ?? null, after: entry.after ?? null }));
-  const inserts = ([['incidents', rows.incidents], ['victims', rows.victims], ['perpetrator_claims', rows.claims], ['sources', rows.sources], ['audit_log', audit]] as const)
+  const audit = rows.audit.map(({ context, entry }) => ({
+    ...auditColumns(context, entry),
+    before: entry.before ?? null,
+    after: entry.after ?? null,
+  }));
+  const inserts = (
+    [
+      ['incidents', rows.incidents],
+      ['victims', rows.victims],
+      ['perpetrator_claims', rows.claims],
+      ['sources', rows.sources],
+      ['audit_log', audit],
+    ] as const
+  )
     .filter(([, tableRows]) => tableRows.length > 0)
     .map(([table, tableRows], index) => sql`${sql.id(`insert_${index}`)} as (${insertRows(table, tableRows)})`);
   if (inserts.length) await sql`with ${sql.join(inserts)} select 1`.execute(trx);

@@ -26,7 +26,12 @@ import {
 const commaList = <T extends z.ZodType<unknown, string>>(item: T) =>
   z
     .string()
-    .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(item).min(1, 'give at least one value').max(50));
 const codes = <T extends { codes: [string, ...string[]] }>(taxonomy: T) => commaList(z.enum(taxonomy.codes));
 
@@ -53,10 +58,16 @@ const bbox = z
   .describe('west,south,east,north in degrees; west > east crosses the antimeridian.');
 
 export const incidentFilterShape = {
-  q: z.string().trim().min(2, 'search for at least 2 characters').max(200)
+  q: z
+    .string()
+    .trim()
+    .min(2, 'search for at least 2 characters')
+    .max(200)
     .refine((q) => normalizeForSearch(q) !== '', 'search for a word or name, not only articles or punctuation')
     .optional()
-    .describe('Words to find in title, description, victim names, aliases, outlets and actor names; spelling variants of Arabic names match.'),
+    .describe(
+      'Words to find in title, description, victim names, aliases, outlets and actor names; spelling variants of Arabic names match.',
+    ),
   country: commaList(countryCodeSchema).optional(),
   region: commaList(z.string().max(200)).optional(),
   city: commaList(z.string().max(200)).optional(),
@@ -64,20 +75,25 @@ export const incidentFilterShape = {
   victimRole: codes(victimRoles).optional(),
   victimOutcome: codes(victimOutcomes).optional(),
   victimGender: codes(genders).optional(),
-  actorName: z.string().trim().min(2).max(200).optional().describe('Part of a claimed or suspected actor\'s name.'),
+  actorName: z.string().trim().min(2).max(200).optional().describe("Part of a claimed or suspected actor's name."),
   actorType: codes(actorTypes).optional(),
   attribution: codes(attributions).optional(),
   verificationStatus: codes(verificationStatuses).optional(),
   motive: codes(motives).optional(),
   judicialOutcome: codes(judicialOutcomes).optional(),
-  deathType: codes(deathTypes).optional().describe('How the victims died (CPJ\'s type of death).'),
+  deathType: codes(deathTypes).optional().describe("How the victims died (CPJ's type of death)."),
   organisation: commaList(z.uuid()).optional().describe('Organisation ids.'),
   dateFrom: dateBound.optional(),
   dateTo: dateBound.optional(),
-  dateMatch: z.enum(['overlaps', 'within']).default('overlaps')
+  dateMatch: z
+    .enum(['overlaps', 'within'])
+    .default('overlaps')
     .describe('overlaps (default): the incident may have happened in the range; within: it certainly did.'),
   bbox: bbox.optional(),
-  hasProtectedVictims: z.enum(['true', 'false']).transform((value) => value === 'true').optional()
+  hasProtectedVictims: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional()
     .describe('Editors and reviewers only; limits results to your own organisation.'),
   updatedSince: z.iso.datetime({ offset: true }).optional(),
 };
@@ -93,7 +109,6 @@ export function assertFiltersAllowed(filters: IncidentFilters, actor: Actor): vo
     ]);
   }
 }
-
 
 /**
  * The one filter compiler: every reader of incidents (the list, the export, both statistics
@@ -128,7 +143,9 @@ export function compileFilters(filters: IncidentFilters, actor: Actor): Compiled
   // (country, date_start) for the list's order, and one country's newest page took 54 ms, not 7.
   const among = (alias: string, column: string, values: readonly string[] | undefined) => {
     if (!values) return [];
-    return [values.length === 1 ? sql<SqlBool>`${ref(alias, column)} = ${values[0]}` : sql<SqlBool>`${ref(alias, column)} = any(${values})`];
+    return [
+      values.length === 1 ? sql<SqlBool>`${ref(alias, column)} = ${values[0]}` : sql<SqlBool>`${ref(alias, column)} = any(${values})`,
+    ];
   };
 
   const incident = (alias: string, table: 'incidents' | 'incident_facts') => {
@@ -142,15 +159,23 @@ export function compileFilters(filters: IncidentFilters, actor: Actor): Compiled
     conditions.push(...among(alias, 'organisation_id', filters.organisation));
     if (filters.attackType) {
       // On the facts a bit mask (fact_attack_mask, computed once as a sub-select, not per row).
-      conditions.push(table === 'incidents'
-        ? sql`${ref(alias, 'attack_types')} && ${filters.attackType}::text[]`
-        : sql`${ref(alias, 'attack_mask')} & (select fact_attack_mask(${filters.attackType}::text[])) <> 0`);
+      conditions.push(
+        table === 'incidents'
+          ? sql`${ref(alias, 'attack_types')} && ${filters.attackType}::text[]`
+          : sql`${ref(alias, 'attack_mask')} & (select fact_attack_mask(${filters.attackType}::text[])) <> 0`,
+      );
     }
     const { dateFrom, dateTo } = filters;
     const within = filters.dateMatch === 'within';
     // overlaps: the incident may have happened in the range; within: it certainly did.
-    if (dateFrom) conditions.push(within ? sql`${ref(alias, 'date_start')} >= ${dateFrom.date_start}` : sql`${ref(alias, 'date_end')} >= ${dateFrom.date_start}`);
-    if (dateTo) conditions.push(within ? sql`${ref(alias, 'date_end')} <= ${dateTo.date_end}` : sql`${ref(alias, 'date_start')} <= ${dateTo.date_end}`);
+    if (dateFrom)
+      conditions.push(
+        within ? sql`${ref(alias, 'date_start')} >= ${dateFrom.date_start}` : sql`${ref(alias, 'date_end')} >= ${dateFrom.date_start}`,
+      );
+    if (dateTo)
+      conditions.push(
+        within ? sql`${ref(alias, 'date_end')} <= ${dateTo.date_end}` : sql`${ref(alias, 'date_start')} <= ${dateTo.date_end}`,
+      );
     if (table === 'incidents') conditions.push(...incidentsOnly(alias, filters, own));
     else if (INCIDENTS_ONLY.some((name) => filters[name] !== undefined)) throw new Error('these filters need the incidents table');
     return conditions;
@@ -161,7 +186,9 @@ export function compileFilters(filters: IncidentFilters, actor: Actor): Compiled
     ...among('v', 'outcome', filters.victimOutcome),
     // A protected victim's gender is not public: outside the owning organisation it never matches.
     ...(filters.victimGender
-      ? [sql<SqlBool>`v.gender = any(${filters.victimGender}) and (not v.protected or ${ref(alias, 'organisation_id')} = ${own ?? null}::uuid)`]
+      ? [
+          sql<SqlBool>`v.gender = any(${filters.victimGender}) and (not v.protected or ${ref(alias, 'organisation_id')} = ${own ?? null}::uuid)`,
+        ]
       : []),
   ];
   const claimConditions = [
@@ -193,9 +220,11 @@ function incidentsOnly(alias: string, filters: IncidentFilters, own: string | un
   if (filters.bbox) {
     const [west, south, east, north] = filters.bbox;
     conditions.push(sql`${ref('latitude')} between ${south} and ${north}`);
-    conditions.push(west <= east
-      ? sql`${ref('longitude')} between ${west} and ${east}`
-      : sql`(${ref('longitude')} >= ${west} or ${ref('longitude')} <= ${east})`);
+    conditions.push(
+      west <= east
+        ? sql`${ref('longitude')} between ${west} and ${east}`
+        : sql`(${ref('longitude')} >= ${west} or ${ref('longitude')} <= ${east})`,
+    );
   }
   if (filters.hasProtectedVictims !== undefined && own) {
     const exists = sql<SqlBool>`exists (select 1 from victims pv where pv.incident_id = ${ref('id')} and pv.protected)`;
@@ -204,7 +233,12 @@ function incidentsOnly(alias: string, filters: IncidentFilters, own: string | un
   if (filters.q) {
     // Each word as a readable substring, or by its name skeleton (search-text.ts searchPatterns).
     for (const patterns of searchPatterns(filters.q)) {
-      conditions.push(sql`(${sql.join(patterns.map((pattern) => sql`${ref('search_text')} like ${pattern}`), sql` or `)})`);
+      conditions.push(
+        sql`(${sql.join(
+          patterns.map((pattern) => sql`${ref('search_text')} like ${pattern}`),
+          sql` or `,
+        )})`,
+      );
     }
   }
   return conditions;
@@ -218,8 +252,12 @@ export function matchesFilters(filters: IncidentFilters, actor: Actor): RawBuild
   const compiled = compileFilters(filters, actor);
   const conditions = [
     ...compiled.incident('incidents', 'incidents'),
-    ...(compiled.victim ? [sql<SqlBool>`exists (select 1 from victims v where v.incident_id = incidents.id and ${compiled.victim('incidents')})`] : []),
-    ...(compiled.claim ? [sql<SqlBool>`exists (select 1 from perpetrator_claims c where c.incident_id = incidents.id and ${compiled.claim})`] : []),
+    ...(compiled.victim
+      ? [sql<SqlBool>`exists (select 1 from victims v where v.incident_id = incidents.id and ${compiled.victim('incidents')})`]
+      : []),
+    ...(compiled.claim
+      ? [sql<SqlBool>`exists (select 1 from perpetrator_claims c where c.incident_id = incidents.id and ${compiled.claim})`]
+      : []),
   ];
   return conditions.length ? sql<SqlBool>`${sql.join(conditions, sql` and `)}` : sql<SqlBool>`true`;
 }

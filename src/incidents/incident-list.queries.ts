@@ -5,7 +5,6 @@ import { matchesFilters, relevance, type IncidentFilters } from './incident-filt
 import { selectIncidentTree, visibleTo } from './incident.queries.ts';
 import type { DbOrTransaction } from '../db/in-transaction.ts';
 
-
 /**
  * The sort expression, its SQL type, and the same value as text for the cursor. The cursor
  * keeps updated_at to the microsecond as PostgreSQL stores it: a JS Date holds milliseconds

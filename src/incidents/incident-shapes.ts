@@ -48,7 +48,13 @@ function toIncident(row: IncidentTreeRow): Incident {
     description: row.description,
     internalNotes: row.internal_notes,
     date: fromStoredDate(row),
-    location: { country: row.country, countryName: countryName(row.country) ?? row.country, region: row.region, city: row.city, coordinates },
+    location: {
+      country: row.country,
+      countryName: countryName(row.country) ?? row.country,
+      region: row.region,
+      city: row.city,
+      coordinates,
+    },
     attackTypes: row.attack_types,
     verificationStatus: row.verification_status,
     motive: row.motive,
@@ -98,9 +104,7 @@ function redact(incident: Incident) {
     ...incident,
     organisation: { name: incident.organisation.name },
     victims: incident.victims.map((victim) =>
-      victim.protected
-        ? { name: WITHHELD_NAME, protected: true, role: victim.role, outcome: victim.outcome }
-        : victim,
+      victim.protected ? { name: WITHHELD_NAME, protected: true, role: victim.role, outcome: victim.outcome } : victim,
     ),
     sources: incident.sources.filter((source) => source.public),
   };

@@ -1,13 +1,7 @@
 import type { Insertable, Transaction, Updateable } from 'kysely';
 import type { Database, IncidentsTable } from '../db/database.ts';
 import { toStoredDate } from './incident-date.ts';
-import type {
-  CreateIncidentInput,
-  PerpetratorClaimInput,
-  SourceInput,
-  UpdateIncidentInput,
-  VictimInput,
-} from './incident.schemas.ts';
+import type { CreateIncidentInput, PerpetratorClaimInput, SourceInput, UpdateIncidentInput, VictimInput } from './incident.schemas.ts';
 
 type Trx = Transaction<Database>;
 
@@ -81,10 +75,16 @@ async function replaceChildren<T extends ChildTable>(
   rows: Array<Omit<Insertable<Database[T]>, 'incident_id' | 'position'>>,
 ) {
   // Every child table has incident_id; the cast only spares Kysely resolving a generic table name.
-  await trx.deleteFrom(table as ChildTable as 'victims').where('incident_id', '=', incidentId).execute();
+  await trx
+    .deleteFrom(table as ChildTable as 'victims')
+    .where('incident_id', '=', incidentId)
+    .execute();
   if (rows.length === 0) return;
   const values = rows.map((row, position) => ({ ...row, incident_id: incidentId, position }));
-  await trx.insertInto(table).values(values as Insertable<Database[T]>[]).execute();
+  await trx
+    .insertInto(table)
+    .values(values as Insertable<Database[T]>[])
+    .execute();
 }
 
 const keepId = (item: { id?: string | undefined }) => (item.id ? { id: item.id } : {});
@@ -128,15 +128,30 @@ export function sourceColumns(source: SourceInput) {
 }
 
 export function replaceVictims(trx: Trx, incidentId: string, victims: VictimInput[]) {
-  return replaceChildren(trx, 'victims', incidentId, victims.map((victim) => ({ ...keepId(victim), ...victimColumns(victim) })));
+  return replaceChildren(
+    trx,
+    'victims',
+    incidentId,
+    victims.map((victim) => ({ ...keepId(victim), ...victimColumns(victim) })),
+  );
 }
 
 export function replacePerpetratorClaims(trx: Trx, incidentId: string, claims: PerpetratorClaimInput[]) {
-  return replaceChildren(trx, 'perpetrator_claims', incidentId, claims.map((claim) => ({ ...keepId(claim), ...claimColumns(claim) })));
+  return replaceChildren(
+    trx,
+    'perpetrator_claims',
+    incidentId,
+    claims.map((claim) => ({ ...keepId(claim), ...claimColumns(claim) })),
+  );
 }
 
 export function replaceSources(trx: Trx, incidentId: string, sources: SourceInput[]) {
-  return replaceChildren(trx, 'sources', incidentId, sources.map((source) => ({ ...keepId(source), ...sourceColumns(source) })));
+  return replaceChildren(
+    trx,
+    'sources',
+    incidentId,
+    sources.map((source) => ({ ...keepId(source), ...sourceColumns(source) })),
+  );
 }
 
 export async function setSearchText(trx: Trx, id: string, searchText: string) {

@@ -4,7 +4,6 @@ import { ownOrganisation, type Actor } from '../auth/actor.ts';
 import type { Database } from '../db/database.ts';
 import type { DbOrTransaction } from '../db/in-transaction.ts';
 
-
 /** Set when the incident was merged into another (src/duplicates/merge.service.ts). */
 const MERGED_INTO = sql.ref<string | null>('incidents.merged_into');
 
@@ -28,14 +27,46 @@ export function visibleTo(actor: Actor, { evenIfMerged = false } = {}) {
 }
 
 const SHAPED_COLUMNS = [
-  'incidents.id', 'incidents.organisation_id', 'incidents.title', 'incidents.description', 'incidents.internal_notes',
-  'incidents.date_start', 'incidents.date_end', 'incidents.date_precision', 'incidents.country', 'incidents.region',
-  'incidents.city', 'incidents.latitude', 'incidents.longitude', 'incidents.coordinate_precision', 'incidents.attack_types',
-  'incidents.verification_status', 'incidents.motive', 'incidents.judicial_outcome', 'incidents.death_type', 'incidents.visibility',
-  'incidents.version', 'incidents.created_at', 'incidents.updated_at', 'incidents.published_at',
+  'incidents.id',
+  'incidents.organisation_id',
+  'incidents.title',
+  'incidents.description',
+  'incidents.internal_notes',
+  'incidents.date_start',
+  'incidents.date_end',
+  'incidents.date_precision',
+  'incidents.country',
+  'incidents.region',
+  'incidents.city',
+  'incidents.latitude',
+  'incidents.longitude',
+  'incidents.coordinate_precision',
+  'incidents.attack_types',
+  'incidents.verification_status',
+  'incidents.motive',
+  'incidents.judicial_outcome',
+  'incidents.death_type',
+  'incidents.visibility',
+  'incidents.version',
+  'incidents.created_at',
+  'incidents.updated_at',
+  'incidents.published_at',
   'organisations.name as organisation_name',
 ] as const;
-const VICTIM_COLUMNS = ['id', 'name', 'name_original', 'aliases', 'role', 'gender', 'nationality', 'outlet', 'locality', 'employment', 'outcome', 'protected'] as const;
+const VICTIM_COLUMNS = [
+  'id',
+  'name',
+  'name_original',
+  'aliases',
+  'role',
+  'gender',
+  'nationality',
+  'outlet',
+  'locality',
+  'employment',
+  'outcome',
+  'protected',
+] as const;
 const CLAIM_COLUMNS = ['id', 'actor_name', 'actor_type', 'attribution', 'attributed_by', 'statement'] as const;
 const SOURCE_COLUMNS = ['id', 'url', 'publisher', 'title', 'published_on', 'kind', 'public'] as const;
 
@@ -54,11 +85,19 @@ export function selectIncidentTree(db: DbOrTransaction) {
     .innerJoin('organisations', 'organisations.id', 'incidents.organisation_id')
     .select(SHAPED_COLUMNS)
     .select((eb) => [
-      jsonArrayFrom(eb.selectFrom('victims').select(VICTIM_COLUMNS).whereRef('victims.incident_id', '=', 'incidents.id').orderBy('position')).as('victims'),
       jsonArrayFrom(
-        eb.selectFrom('perpetrator_claims').select(CLAIM_COLUMNS).whereRef('perpetrator_claims.incident_id', '=', 'incidents.id').orderBy('position'),
+        eb.selectFrom('victims').select(VICTIM_COLUMNS).whereRef('victims.incident_id', '=', 'incidents.id').orderBy('position'),
+      ).as('victims'),
+      jsonArrayFrom(
+        eb
+          .selectFrom('perpetrator_claims')
+          .select(CLAIM_COLUMNS)
+          .whereRef('perpetrator_claims.incident_id', '=', 'incidents.id')
+          .orderBy('position'),
       ).as('perpetrator_claims'),
-      jsonArrayFrom(eb.selectFrom('sources').select(SOURCE_COLUMNS).whereRef('sources.incident_id', '=', 'incidents.id').orderBy('position')).as('sources'),
+      jsonArrayFrom(
+        eb.selectFrom('sources').select(SOURCE_COLUMNS).whereRef('sources.incident_id', '=', 'incidents.id').orderBy('position'),
+      ).as('sources'),
     ]);
 }
 
@@ -113,7 +152,12 @@ export async function childIds(trx: Transaction<Database>, table: 'victims' | 'p
  * answer differently from a missing one, and its existence would leak.
  */
 export async function findMergeSurvivor(db: DbOrTransaction, actor: Actor, id: string): Promise<string | undefined> {
-  const readable = await db.selectFrom('incidents').select('id').where('id', '=', id).where(visibleTo(actor, { evenIfMerged: true })).executeTakeFirst();
+  const readable = await db
+    .selectFrom('incidents')
+    .select('id')
+    .where('id', '=', id)
+    .where(visibleTo(actor, { evenIfMerged: true }))
+    .executeTakeFirst();
   if (!readable) return undefined;
   let current = id;
   for (let hop = 0; hop < 20; hop++) {

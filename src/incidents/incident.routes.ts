@@ -53,7 +53,9 @@ export function incidentRoutes(db: Db, { sendPageCsv }: { sendPageCsv: SendIncid
   router.get('/', async (req, res) => {
     const query = parseInput(listIncidentsRequestSchema, req.query, 'query');
     if (query.sort === 'relevance' && !query.q) {
-      throw new ValidationError('The request has invalid parameters.', [{ parameter: 'sort', detail: 'sort=relevance needs a search (q)' }]);
+      throw new ValidationError('The request has invalid parameters.', [
+        { parameter: 'sort', detail: 'sort=relevance needs a search (q)' },
+      ]);
     }
     const filters = withoutPaging(query);
     assertFiltersAllowed(filters, req.actor);
@@ -85,7 +87,11 @@ export function incidentRoutes(db: Db, { sendPageCsv }: { sendPageCsv: SendIncid
     const incident = await createIncident(db, context, input);
     // Likely duplicates flagged on create (incident-hooks.ts): in this response only, not part of the incident.
     const extras = (await incidentHooks.createdAnswer?.(db, req.actor, incident.id)) ?? {};
-    res.status(201).location(`${req.baseUrl}/${incident.id}`).set('ETag', etagFor(incident.version)).json({ ...incident, ...extras });
+    res
+      .status(201)
+      .location(`${req.baseUrl}/${incident.id}`)
+      .set('ETag', etagFor(incident.version))
+      .json({ ...incident, ...extras });
   });
 
   router.get('/:id', async (req, res) => {
@@ -137,7 +143,10 @@ export function incidentRoutes(db: Db, { sendPageCsv }: { sendPageCsv: SendIncid
     res.set('ETag', etagFor(incident.version)).json(incident);
   });
 
-  for (const [path, visibility] of [['publish', 'published'], ['unpublish', 'draft']] as const) {
+  for (const [path, visibility] of [
+    ['publish', 'published'],
+    ['unpublish', 'draft'],
+  ] as const) {
     router.post(`/:id/${path}`, async (req, res) => {
       const context = writeContext(req, 'reviewer');
       const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
@@ -196,7 +205,12 @@ function decodeCursor(cursor: string | undefined, sort: IncidentSort): PageCurso
   if (cursor === undefined) return undefined;
   try {
     const [cursorSort, key, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (cursorSort === sort && (typeof key === 'string' || typeof key === 'number') && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) {
+    if (
+      cursorSort === sort &&
+      (typeof key === 'string' || typeof key === 'number') &&
+      typeof id === 'string' &&
+      /^[0-9a-f-]{36}$/.test(id)
+    ) {
       return { sort, key, id };
     }
   } catch {

@@ -30,11 +30,18 @@ import {
 // The storable-text check matters for CSV imports, whose rows are checked by these schemas alone.
 /** `required`: the message when the field is missing altogether (zod's own names the type expected). */
 const text = (max: number, required?: string) =>
-  z.string(required ? { error: (issue) => (issue.input === undefined ? required : undefined) } : undefined)
-    .trim().min(1, 'must not be empty').max(max).refine(isStorableText, UNSTORABLE_TEXT_DETAIL);
+  z
+    .string(required ? { error: (issue) => (issue.input === undefined ? required : undefined) } : undefined)
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max)
+    .refine(isStorableText, UNSTORABLE_TEXT_DETAIL);
 const optionalText = (max: number) => text(max).nullish();
 const enumOf = <T extends { codes: [string, ...string[]] }>(taxonomy: T) => z.enum(taxonomy.codes);
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD').refine(isRealDay, 'this day does not exist in the calendar');
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'use YYYY-MM-DD')
+  .refine(isRealDay, 'this day does not exist in the calendar');
 const childId = z.uuid().optional().describe('Send the id of an existing item to keep it; omit it to add a new one.');
 
 export const victimInputSchema = z.strictObject({
@@ -49,10 +56,7 @@ export const victimInputSchema = z.strictObject({
   locality: enumOf(localities).nullish(),
   employment: enumOf(employments).nullish(),
   outcome: enumOf(victimOutcomes).nullish(),
-  protected: z
-    .boolean()
-    .default(false)
-    .describe('A protected victim\'s identity is shown only to the owning organisation.'),
+  protected: z.boolean().default(false).describe("A protected victim's identity is shown only to the owning organisation."),
 });
 
 export const perpetratorClaimInputSchema = z.strictObject({
@@ -67,7 +71,10 @@ export const perpetratorClaimInputSchema = z.strictObject({
 export const sourceInputSchema = z
   .strictObject({
     id: childId,
-    url: z.url({ protocol: /^https?$/, message: 'use an http(s) URL' }).max(2000).nullish(),
+    url: z
+      .url({ protocol: /^https?$/, message: 'use an http(s) URL' })
+      .max(2000)
+      .nullish(),
     publisher: optionalText(300),
     title: optionalText(1000),
     publishedOn: day.nullish(),
@@ -107,8 +114,9 @@ const incidentFields = {
     .refine((types) => new Set(types).size === types.length, 'list each attack type once'),
   motive: enumOf(motives).nullish(),
   judicialOutcome: enumOf(judicialOutcomes).nullish(),
-  deathType: enumOf(deathTypes).nullish()
-    .describe('How the victims died (CPJ\'s type of death); only for incidents whose attack types include a killing.'),
+  deathType: enumOf(deathTypes)
+    .nullish()
+    .describe("How the victims died (CPJ's type of death); only for incidents whose attack types include a killing."),
   victims: z.array(victimInputSchema).max(200),
   perpetratorClaims: z.array(perpetratorClaimInputSchema).max(50),
   sources: z.array(sourceInputSchema).max(100),
@@ -132,7 +140,10 @@ export const updateIncidentSchema = z
     version: z.ZodOptional<z.ZodInt>;
   })
   // Sent together, checked here; a type of death sent alone is checked against the stored attack types (incident.service.ts).
-  .refine((change) => !change.attackTypes || deathTypeFits({ ...change, attackTypes: change.attackTypes }), { message: DEATH_TYPE_NEEDS_KILLING, path: ['deathType'] })
+  .refine((change) => !change.attackTypes || deathTypeFits({ ...change, attackTypes: change.attackTypes }), {
+    message: DEATH_TYPE_NEEDS_KILLING,
+    path: ['deathType'],
+  })
   .meta({
     id: 'UpdateIncident',
     description: 'Only the fields sent change. victims, perpetratorClaims and sources are replaced as a whole.',
@@ -147,7 +158,10 @@ export const verificationChangeSchema = z
   .meta({ id: 'VerificationChange' });
 
 export const deleteIncidentSchema = z
-  .strictObject({ reason: text(2000, 'a reason is required').describe('Why the incident is deleted; kept in the audit trail.'), version: z.int().min(1).optional() })
+  .strictObject({
+    reason: text(2000, 'a reason is required').describe('Why the incident is deleted; kept in the audit trail.'),
+    version: z.int().min(1).optional(),
+  })
   .meta({ id: 'DeleteIncident' });
 
 export const versionOnlySchema = z.strictObject({ version: z.int().min(1).optional() }).default({});
@@ -156,11 +170,16 @@ export const incidentIdParamsSchema = z.object({ id: z.uuid('not an incident id'
 
 export const listIncidentsQuerySchema = z.strictObject({
   ...incidentFilterShape,
-  sort: z.enum(['-date', 'date', '-updated', 'updated', 'relevance']).default('-date')
+  sort: z
+    .enum(['-date', 'date', '-updated', 'updated', 'relevance'])
+    .default('-date')
     .describe('-date (default): newest first by the earliest possible date. relevance needs q.'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(500).optional().describe('nextCursor from the previous page.'),
-  includeTotal: z.enum(['true', 'false']).transform((value) => value === 'true').default(false)
+  includeTotal: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .default(false)
     .describe('Also count all matching incidents (costs one more query).'),
 });
 export type ListIncidentsQuery = z.infer<typeof listIncidentsQuerySchema>;

@@ -12,8 +12,9 @@ import { nameSkeleton, normalizeForSearch } from './search-text.ts';
  * Placeholders such as "Unidentified" name nobody and never match.
  */
 const PLACEHOLDERS = new Set(
-  ['unidentified', 'unknown', 'unnamed', 'anonymous', 'no name', 'name unknown', 'name withheld', 'full name unavailable', 'n a']
-    .map(normalizeForSearch),
+  ['unidentified', 'unknown', 'unnamed', 'anonymous', 'no name', 'name unknown', 'name withheld', 'full name unavailable', 'n a'].map(
+    normalizeForSearch,
+  ),
 );
 
 /** The normalised (readable) name, word order kept; null for no name. */

@@ -35,10 +35,49 @@ const FOLDED: Record<string, string> = { ı: 'i', ł: 'l', ø: 'o', ß: 'ss', đ
  * Kurdish do (رضایی = Rezaei); Arabic reads them d, dh, z, th (رمضان = Ramadan).
  */
 const ARABIC: Record<string, string> = {
-  ا: 'a', ٱ: 'a', ى: 'a', ة: 'a', ء: '', ب: 'b', ت: 't', ث: 'th', ج: 'j', ح: 'h', خ: 'kh', د: 'd', ذ: 'dh', ر: 'r', ز: 'z',
-  س: 's', ش: 'sh', ص: 's', ض: 'd', ط: 't', ظ: 'z', غ: 'gh', ف: 'f', ق: 'q', ك: 'k', ل: 'l', م: 'm', ن: 'n', ه: 'h',
+  ا: 'a',
+  ٱ: 'a',
+  ى: 'a',
+  ة: 'a',
+  ء: '',
+  ب: 'b',
+  ت: 't',
+  ث: 'th',
+  ج: 'j',
+  ح: 'h',
+  خ: 'kh',
+  د: 'd',
+  ذ: 'dh',
+  ر: 'r',
+  ز: 'z',
+  س: 's',
+  ش: 'sh',
+  ص: 's',
+  ض: 'd',
+  ط: 't',
+  ظ: 'z',
+  غ: 'gh',
+  ف: 'f',
+  ق: 'q',
+  ك: 'k',
+  ل: 'l',
+  م: 'm',
+  ن: 'n',
+  ه: 'h',
   // Persian and Kurdish letters.
-  پ: 'p', چ: 'ch', ژ: 'zh', گ: 'g', ک: 'k', ڤ: 'v', ڕ: 'r', ڵ: 'l', ھ: 'h', ە: 'e', ێ: 'e', ۆ: 'o', ۀ: 'h',
+  پ: 'p',
+  چ: 'ch',
+  ژ: 'zh',
+  گ: 'g',
+  ک: 'k',
+  ڤ: 'v',
+  ڕ: 'r',
+  ڵ: 'l',
+  ھ: 'h',
+  ە: 'e',
+  ێ: 'e',
+  ۆ: 'o',
+  ۀ: 'h',
 };
 const PERSIAN_LETTERS = /[پچژگکی]/u;
 const PERSIAN: Record<string, string> = { ض: 'z', ذ: 'z', ظ: 'z', ث: 's' };
@@ -46,10 +85,52 @@ const ARABIC_VOWEL_LETTER = /[اٱىةوييیۆێە]/u;
 
 /** Russian, Ukrainian and common Central Asian Cyrillic, as in most English-language reports. */
 const CYRILLIC: Record<string, string> = {
-  а: 'a', б: 'b', в: 'v', г: 'g', д: 'd', е: 'e', ё: 'e', ж: 'zh', з: 'z', и: 'i', й: 'y', к: 'k', л: 'l', м: 'm', н: 'n',
-  о: 'o', п: 'p', р: 'r', с: 's', т: 't', у: 'u', ф: 'f', х: 'kh', ц: 'ts', ч: 'ch', ш: 'sh', щ: 'shch', ъ: '', ы: 'y',
-  ь: '', э: 'e', ю: 'yu', я: 'ya', і: 'i', ї: 'yi', є: 'ye', ґ: 'g', ў: 'u', қ: 'k', ғ: 'gh', ҳ: 'h', ң: 'n', ә: 'a',
-  ө: 'o', ү: 'u', һ: 'h',
+  а: 'a',
+  б: 'b',
+  в: 'v',
+  г: 'g',
+  д: 'd',
+  е: 'e',
+  ё: 'e',
+  ж: 'zh',
+  з: 'z',
+  и: 'i',
+  й: 'y',
+  к: 'k',
+  л: 'l',
+  м: 'm',
+  н: 'n',
+  о: 'o',
+  п: 'p',
+  р: 'r',
+  с: 's',
+  т: 't',
+  у: 'u',
+  ф: 'f',
+  х: 'kh',
+  ц: 'ts',
+  ч: 'ch',
+  ш: 'sh',
+  щ: 'shch',
+  ъ: '',
+  ы: 'y',
+  ь: '',
+  э: 'e',
+  ю: 'yu',
+  я: 'ya',
+  і: 'i',
+  ї: 'yi',
+  є: 'ye',
+  ґ: 'g',
+  ў: 'u',
+  қ: 'k',
+  ғ: 'gh',
+  ҳ: 'h',
+  ң: 'n',
+  ә: 'a',
+  ө: 'o',
+  ү: 'u',
+  һ: 'h',
 };
 
 function transliterateArabic(word: string): string {
@@ -93,7 +174,9 @@ export function normalizeForSearch(text: string): string {
     .replace(HYPHEN_ARTICLE, '')
     .split(/[^\p{L}\p{N}]+/u)
     .filter(Boolean)
-    .map((word) => (/[\u0600-\u06ff]/u.test(word) ? transliterateArabic(word) : /[\u0400-\u04ff]/u.test(word) ? transliterateCyrillic(word) : word))
+    .map((word) =>
+      /[\u0600-\u06ff]/u.test(word) ? transliterateArabic(word) : /[\u0400-\u04ff]/u.test(word) ? transliterateCyrillic(word) : word,
+    )
     .filter(Boolean);
 
   const joined: string[] = [];

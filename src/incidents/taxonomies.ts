@@ -38,7 +38,7 @@ export const verificationStatuses = taxonomy({
 export const motives = taxonomy({
   work_related_confirmed: 'Confirmed to be a reprisal for journalism or activism.',
   work_related_unconfirmed: 'Possibly work-related; not confirmed.',
-  unrelated: 'Established to be unrelated to the victim\'s work.',
+  unrelated: "Established to be unrelated to the victim's work.",
 });
 
 export const judicialOutcomes = taxonomy({
@@ -59,7 +59,8 @@ export const judicialOutcomes = taxonomy({
 export const deathTypes = taxonomy({
   murder: 'Deliberately targeted and killed (CPJ: murder).',
   crossfire: 'Killed in crossfire or combat: caught between fighting sides (CPJ: crossfire/combat-related).',
-  dangerous_assignment: 'Killed while covering a dangerous event such as a protest or a bombing, without being its target (CPJ: dangerous assignment).',
+  dangerous_assignment:
+    'Killed while covering a dangerous event such as a protest or a bombing, without being its target (CPJ: dangerous assignment).',
   unknown: 'Killed for their work, but how they died is not known (CPJ: unknown).',
   unclassified:
     'Killed, but the documenting organisation has not classified the death, typically because the motive is not confirmed (CPJ: type of death "N/A").',

@@ -17,7 +17,10 @@ export interface VerificationChange {
   imported?: true;
 }
 
-export async function listVerificationChanges(db: Kysely<Database> | Transaction<Database>, incidentId: string): Promise<VerificationChange[]> {
+export async function listVerificationChanges(
+  db: Kysely<Database> | Transaction<Database>,
+  incidentId: string,
+): Promise<VerificationChange[]> {
   return (await listVerificationChangesOf(db, [incidentId])).get(incidentId) ?? [];
 }
 

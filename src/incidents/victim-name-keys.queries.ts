@@ -10,8 +10,14 @@ import { victimNameKey } from './name-key.ts';
 
 /** Recomputes victims.name_key of one incident; call after its victims were written. */
 export async function refreshVictimNameKeys(trx: Transaction<Database>, incidentId: string) {
-  const victims = await trx.selectFrom('victims').select(['id', 'name', 'name_original', 'name_key']).where('incident_id', '=', incidentId).execute();
-  const changed = victims.map((victim) => ({ id: victim.id, key: victimNameKey(victim), old: victim.name_key })).filter((row) => row.key !== row.old);
+  const victims = await trx
+    .selectFrom('victims')
+    .select(['id', 'name', 'name_original', 'name_key'])
+    .where('incident_id', '=', incidentId)
+    .execute();
+  const changed = victims
+    .map((victim) => ({ id: victim.id, key: victimNameKey(victim), old: victim.name_key }))
+    .filter((row) => row.key !== row.old);
   if (changed.length === 0) return;
   await sql`update victims set name_key = v.key
     from (values ${sql.join(changed.map((row) => sql`(${row.id}::uuid, ${row.key}::text)`))}) as v (id, key)

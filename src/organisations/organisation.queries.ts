@@ -1,6 +1,5 @@
 import type { DbOrTransaction } from '../db/in-transaction.ts';
 
-
 export async function insertOrganisation(db: DbOrTransaction, name: string) {
   return db.insertInto('organisations').values({ name }).returning(['id', 'name', 'created_at']).executeTakeFirstOrThrow();
 }

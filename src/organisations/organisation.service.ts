@@ -17,7 +17,12 @@ export type Organisation = ReturnType<typeof toOrganisation>;
 async function insertAudited(trx: Transaction<Database>, context: AuditContext, name: string): Promise<Organisation> {
   const organisation = toOrganisation(await insertOrganisation(trx, name));
   await appendAudit(trx, context, {
-    action: 'organisation.create', entityType: 'organisation', entityId: organisation.id, organisationId: organisation.id, before: null, after: organisation,
+    action: 'organisation.create',
+    entityType: 'organisation',
+    entityId: organisation.id,
+    organisationId: organisation.id,
+    before: null,
+    after: organisation,
   });
   return organisation;
 }
@@ -31,7 +36,11 @@ export function createOrganisation(db: DbOrTransaction, context: AuditContext, n
 }
 
 /** The organisation with this name, created (and audited) if there is none: for the operator's tools. */
-export function findOrCreateOrganisation(db: DbOrTransaction, context: AuditContext, name: string): Promise<{ organisation: Organisation; created: boolean }> {
+export function findOrCreateOrganisation(
+  db: DbOrTransaction,
+  context: AuditContext,
+  name: string,
+): Promise<{ organisation: Organisation; created: boolean }> {
   return inTransaction(db, async (trx) => {
     const existing = await findOrganisationByName(trx, name);
     if (existing) return { organisation: toOrganisation(existing), created: false };

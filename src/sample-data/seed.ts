@@ -19,7 +19,10 @@ export function seedSampleData(db: Db): Promise<boolean> {
   return inTransaction(db, async (trx) => {
     if (await findOrganisationByName(trx, SAMPLE_ORGANISATION)) return false;
     const organisation = await createOrganisation(trx, { actor: systemActor('seed'), requestId: 'seed' }, SAMPLE_ORGANISATION);
-    const as = (role: 'editor' | 'reviewer') => ({ actor: systemActor('seed', { organisationId: organisation.id, role }), requestId: 'seed' });
+    const as = (role: 'editor' | 'reviewer') => ({
+      actor: systemActor('seed', { organisationId: organisation.id, role }),
+      requestId: 'seed',
+    });
 
     for (const sample of sampleIncidents) {
       const created = await createIncident(trx, as('editor'), sample.incident);

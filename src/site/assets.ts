@@ -22,7 +22,11 @@ function load(name: string, type: string): Asset {
   return { name, type, body, hash: createHash('sha256').update(body).digest('base64url').slice(0, 12) };
 }
 
-const ASSETS = [load('site.css', 'text/css; charset=utf-8'), load('site.js', 'text/javascript; charset=utf-8'), load('favicon.svg', 'image/svg+xml')];
+const ASSETS = [
+  load('site.css', 'text/css; charset=utf-8'),
+  load('site.js', 'text/javascript; charset=utf-8'),
+  load('favicon.svg', 'image/svg+xml'),
+];
 const SCRIPTS_AND_STYLES = ['site.css', 'site.js'];
 
 /** The URL of an asset, e.g. /assets/site.css?v=<hash>. */

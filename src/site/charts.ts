@@ -18,7 +18,12 @@ export interface Bar {
 
 const FONT = 'system-ui, sans-serif';
 
-function render(option: echarts.EChartsOption, width: number, height: number, transform?: (chart: echarts.ECharts, svg: string) => string): string {
+function render(
+  option: echarts.EChartsOption,
+  width: number,
+  height: number,
+  transform?: (chart: echarts.ECharts, svg: string) => string,
+): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     chart.setOption({ animation: false, textStyle: { fontFamily: FONT, color: '#222222' }, ...option });
@@ -89,8 +94,18 @@ export function timeChart(m: Messages, periods: { label: string; value: number }
   const svg = render(
     {
       grid: { left: rtl ? 20 : 60, right: rtl ? 60 : 20, top: 20, bottom: 50 },
-      xAxis: { type: 'category', inverse: rtl, data: periods.map((period) => period.label), axisLabel: { color: '#222222', hideOverlap: true } },
-      yAxis: { type: 'value', position: rtl ? 'right' : 'left', minInterval: 1, axisLabel: { formatter: (value: number) => m.number(value) } },
+      xAxis: {
+        type: 'category',
+        inverse: rtl,
+        data: periods.map((period) => period.label),
+        axisLabel: { color: '#222222', hideOverlap: true },
+      },
+      yAxis: {
+        type: 'value',
+        position: rtl ? 'right' : 'left',
+        minInterval: 1,
+        axisLabel: { formatter: (value: number) => m.number(value) },
+      },
       series: [
         {
           type: 'bar',

@@ -16,7 +16,9 @@ export const DEFAULT_LOCALE = 'en';
 
 function loadCatalogs(): Map<string, Catalog> {
   const catalogs = new Map<string, Catalog>();
-  for (const file of readdirSync(MESSAGES_DIR).filter((name) => /^[a-z]{2,3}(-[A-Za-z0-9]+)?\.json$/.test(name)).sort()) {
+  for (const file of readdirSync(MESSAGES_DIR)
+    .filter((name) => /^[a-z]{2,3}(-[A-Za-z0-9]+)?\.json$/.test(name))
+    .sort()) {
     catalogs.set(file.replace(/\.json$/, ''), JSON.parse(readFileSync(new URL(file, MESSAGES_DIR), 'utf8')) as Catalog);
   }
   return catalogs;

@@ -8,10 +8,27 @@ import * as taxonomies from '../incidents/taxonomies.ts';
  */
 const COLOURS = ['#1f4e79', '#e39b2b', '#6b2d5c', '#7cc4b4', '#8c2f1b', '#c9c25a', '#2e6b3a', '#b7a7d6', '#4a4a4a', '#e8a3a3'];
 
-type Decal = { symbol: string; symbolSize: number; dashArrayX: number[] | number[][]; dashArrayY: number[]; rotation: number; color: string };
+type Decal = {
+  symbol: string;
+  symbolSize: number;
+  dashArrayX: number[] | number[][];
+  dashArrayY: number[];
+  rotation: number;
+  color: string;
+};
 const DECALS: Decal[] = [
   { symbol: 'rect', symbolSize: 1, dashArrayX: [1, 0], dashArrayY: [2, 5], rotation: Math.PI / 4, color: 'rgba(255,255,255,0.35)' },
-  { symbol: 'circle', symbolSize: 0.8, dashArrayX: [[6, 6], [0, 6, 6, 0]], dashArrayY: [6, 0], rotation: 0, color: 'rgba(0,0,0,0.3)' },
+  {
+    symbol: 'circle',
+    symbolSize: 0.8,
+    dashArrayX: [
+      [6, 6],
+      [0, 6, 6, 0],
+    ],
+    dashArrayY: [6, 0],
+    rotation: 0,
+    color: 'rgba(0,0,0,0.3)',
+  },
   { symbol: 'rect', symbolSize: 1, dashArrayX: [1, 0], dashArrayY: [2, 5], rotation: -Math.PI / 4, color: 'rgba(255,255,255,0.35)' },
   { symbol: 'rect', symbolSize: 1, dashArrayX: [1, 0], dashArrayY: [4, 3], rotation: 0, color: 'rgba(0,0,0,0.25)' },
   { symbol: 'rect', symbolSize: 1, dashArrayX: [[1, 4]], dashArrayY: [1, 0], rotation: 0, color: 'rgba(255,255,255,0.35)' },

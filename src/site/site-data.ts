@@ -55,7 +55,9 @@ export class SiteData {
   async counts(dataVersion: number, groupBy: Dimension[], filters: IncidentFilters, includeDebunked = false) {
     const options = { groupBy, filters, includeDebunked };
     const result = await this.#cache.get(this.#cache.key(dataVersion, actor, options), () => statistics(this.#db, actor, options));
-    const groups = groupBy.length ? fillTimeSeries(result.groups, groupBy, { from: filters.dateFrom?.date_start, to: filters.dateTo?.date_end }) : [];
+    const groups = groupBy.length
+      ? fillTimeSeries(result.groups, groupBy, { from: filters.dateFrom?.date_start, to: filters.dateTo?.date_end })
+      : [];
     return { groups, totals: result.totals };
   }
 
@@ -75,8 +77,14 @@ function decodeCursor(cursor: string | undefined, sort: IncidentSort): PageCurso
   if (!cursor) return undefined;
   try {
     const [cursorSort, key, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (cursorSort === sort && (typeof key === 'string' || typeof key === 'number') && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) {
-      if (sort === 'relevance' ? /^-?\d+(\.\d+)?(e-?\d+)?$/.test(String(key)) : /^[\d:.TZ -]{4,40}$/.test(String(key))) return { sort, key, id };
+    if (
+      cursorSort === sort &&
+      (typeof key === 'string' || typeof key === 'number') &&
+      typeof id === 'string' &&
+      /^[0-9a-f-]{36}$/.test(id)
+    ) {
+      if (sort === 'relevance' ? /^-?\d+(\.\d+)?(e-?\d+)?$/.test(String(key)) : /^[\d:.TZ -]{4,40}$/.test(String(key)))
+        return { sort, key, id };
     }
   } catch {
     // fall through: first page

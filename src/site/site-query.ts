@@ -31,7 +31,11 @@ export interface SiteQuery {
 function flatten(query: Record<string, unknown>): Map<string, string> {
   const values = new Map<string, string>();
   for (const [name, value] of Object.entries(query)) {
-    const text = Array.isArray(value) ? value.filter((part) => typeof part === 'string' && part.trim()).join(',') : typeof value === 'string' ? value : '';
+    const text = Array.isArray(value)
+      ? value.filter((part) => typeof part === 'string' && part.trim()).join(',')
+      : typeof value === 'string'
+        ? value
+        : '';
     if (text.trim() !== '') values.set(name, text.trim());
   }
   return values;

@@ -33,18 +33,30 @@ export function siteRoutes(db: Db): Router {
   const data = new SiteData(db);
 
   /** Parses the query, answers 304 when the data has not changed, and sends the page. */
-  const pageRoute = (render: (context: PageContext, query: SiteQuery, req: Request) => Promise<string> | string) =>
-    async (req: Request, res: Response) => {
+  const pageRoute =
+    (render: (context: PageContext, query: SiteQuery, req: Request) => Promise<string> | string) => async (req: Request, res: Response) => {
       const query = parseSiteQuery(req.query as Record<string, unknown>);
       const version = await answerIfUnchanged(db, req, res);
       if (!version) return;
       send(res, query, await render(contextFor(req, query, version), query, req));
     };
 
-  router.get('/', pageRoute((context) => homePage(context, data)));
-  router.get('/explore', pageRoute((context, query, req) => explorePage(context, data, query, absoluteUrl(req))));
-  router.get('/statistics', pageRoute((context, query, req) => statisticsPage(context, data, query, absoluteUrl(req))));
-  router.get('/methodology', pageRoute((context) => methodologyPage(context)));
+  router.get(
+    '/',
+    pageRoute((context) => homePage(context, data)),
+  );
+  router.get(
+    '/explore',
+    pageRoute((context, query, req) => explorePage(context, data, query, absoluteUrl(req))),
+  );
+  router.get(
+    '/statistics',
+    pageRoute((context, query, req) => statisticsPage(context, data, query, absoluteUrl(req))),
+  );
+  router.get(
+    '/methodology',
+    pageRoute((context) => methodologyPage(context)),
+  );
 
   router.get('/incidents/:id', async (req, res) => {
     const query = parseSiteQuery(req.query as Record<string, unknown>);

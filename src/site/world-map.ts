@@ -26,12 +26,19 @@ interface Shape {
 }
 
 function loadShapes(): { geo: FeatureCollection<Geometry, { name: string }>; shapes: Shape[] } {
-  const topology = JSON.parse(readFileSync(require.resolve('world-atlas/countries-110m.json'), 'utf8')) as Topology<{ countries: GeometryCollection<{ name: string }> }>;
+  const topology = JSON.parse(readFileSync(require.resolve('world-atlas/countries-110m.json'), 'utf8')) as Topology<{
+    countries: GeometryCollection<{ name: string }>;
+  }>;
   const all = feature(topology, topology.objects.countries) as FeatureCollection<Geometry, { name: string }>;
   const features = all.features
     .filter((shape) => shape.id !== '010') // Antarctica: no incidents, a fifth of the height
     .map((shape) => {
-      const code = shape.id === undefined ? (shape.properties.name === 'Kosovo' ? 'XK' : `~${shape.properties.name}`) : (countries.numericToAlpha2(String(shape.id)) ?? `~${shape.properties.name}`);
+      const code =
+        shape.id === undefined
+          ? shape.properties.name === 'Kosovo'
+            ? 'XK'
+            : `~${shape.properties.name}`
+          : (countries.numericToAlpha2(String(shape.id)) ?? `~${shape.properties.name}`);
       return { ...shape, geometry: withoutAntimeridianJumps(shape.geometry), properties: { name: code } };
     });
   return { geo: { type: 'FeatureCollection', features }, shapes: features.map((shape) => ({ code: shape.properties.name })) };
@@ -46,7 +53,7 @@ function withoutAntimeridianJumps(geometry: Geometry): Geometry {
   const fixRing = (ring: number[][]) => {
     if (!ring.some((point, index) => index > 0 && Math.abs(point[0]! - ring[index - 1]![0]!) > 180)) return ring;
     const east = ring.filter((point) => point[0]! > 0).length >= ring.length / 2;
-    return ring.map(([lon, lat]) => [east ? (lon! < 0 ? 180 : lon!) : (lon! > 0 ? -180 : lon!), lat!]);
+    return ring.map(([lon, lat]) => [east ? (lon! < 0 ? 180 : lon!) : lon! > 0 ? -180 : lon!, lat!]);
   };
   if (geometry.type === 'Polygon') return { ...geometry, coordinates: geometry.coordinates.map(fixRing) };
   if (geometry.type === 'MultiPolygon') return { ...geometry, coordinates: geometry.coordinates.map((polygon) => polygon.map(fixRing)) };
@@ -67,7 +74,9 @@ export interface NotOnMap {
 function bands(max: number): { min: number; max: number }[] {
   if (max <= 4) return Array.from({ length: max }, (_, index) => ({ min: index + 1, max: index + 1 }));
   const width = Math.ceil(max / 4);
-  return [0, 1, 2, 3].map((index) => ({ min: index * width + 1, max: Math.min(max, (index + 1) * width) })).filter((band) => band.min <= band.max);
+  return [0, 1, 2, 3]
+    .map((index) => ({ min: index * width + 1, max: Math.min(max, (index + 1) * width) }))
+    .filter((band) => band.min <= band.max);
 }
 
 /**
@@ -152,10 +161,13 @@ function drawWorldMap(m: Messages, counts: Map<string, number>, label: string): 
  * browsers show on hover without any script.
  */
 function tagCountries(m: Messages, svg: string, counts: Map<string, number>): string {
-  return svg.replace(/<path([^>]*?) ecmeta_series_index="0" ecmeta_data_index="(\d+)"([^>]*)><\/path>/g, (match, before: string, index: string, after: string) => {
-    const code = shapes[Number(index)]?.code;
-    if (!code || code.startsWith('~')) return match;
-    const title = `${m.country(code)}: ${m.number(counts.get(code) ?? 0)}`;
-    return `<path${before} data-country="${code}"${after}><title>${escapeHtml(title)}</title></path>`;
-  });
+  return svg.replace(
+    /<path([^>]*?) ecmeta_series_index="0" ecmeta_data_index="(\d+)"([^>]*)><\/path>/g,
+    (match, before: string, index: string, after: string) => {
+      const code = shapes[Number(index)]?.code;
+      if (!code || code.startsWith('~')) return match;
+      const title = `${m.country(code)}: ${m.number(counts.get(code) ?? 0)}`;
+      return `<path${before} data-country="${code}"${after}><title>${escapeHtml(title)}</title></path>`;
+    },
+  );
 }

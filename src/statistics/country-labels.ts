@@ -15,7 +15,7 @@ export function withCountryNames(groups: GroupRow[], groupBy: readonly Dimension
     const named: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(group)) {
       named[key] = value;
-      if (key === 'country') named.countryName = typeof value === 'string' ? countryName(value) ?? value : null;
+      if (key === 'country') named.countryName = typeof value === 'string' ? (countryName(value) ?? value) : null;
     }
     return named as NamedGroupRow;
   });

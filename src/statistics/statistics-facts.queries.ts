@@ -38,14 +38,22 @@ export function factsCanAnswer({ groupBy }: StatisticsOptions, compiled: Compile
   return compiled.factsHold && !compiled.victim && !compiled.claim && !perClaim && groupBy.every((name) => FACT_DIMENSIONS[name]);
 }
 
-export async function statisticsFromFacts(db: Db, actor: Actor, options: StatisticsOptions): Promise<{ groups: GroupRow[]; totals: Counts }> {
+export async function statisticsFromFacts(
+  db: Db,
+  actor: Actor,
+  options: StatisticsOptions,
+): Promise<{ groups: GroupRow[]; totals: Counts }> {
   const { groupBy, filters } = options;
   const dimensions = groupBy.map((name) => FACT_DIMENSIONS[name]!);
   const grouped = dimensions.map(({ column }) => sql.ref(`f.${column}`));
-  const sums = (wrap: (sum: RawBuilder<unknown>) => RawBuilder<unknown>) => sql.join(
-    [['incidents', 'incidents'], ['victims', 'victims'], ['killed', 'victimsKilled']]
-      .map(([column, name]) => sql`${wrap(sql`sum(${sql.ref(`g.${column}`)})`)}::bigint as ${sql.ref(name!)}`),
-  );
+  const sums = (wrap: (sum: RawBuilder<unknown>) => RawBuilder<unknown>) =>
+    sql.join(
+      [
+        ['incidents', 'incidents'],
+        ['victims', 'victims'],
+        ['killed', 'victimsKilled'],
+      ].map(([column, name]) => sql`${wrap(sql`sum(${sql.ref(`g.${column}`)})`)}::bigint as ${sql.ref(name!)}`),
+    );
   // As on the incident path, attackType=killing&groupBy=attackType shows the killings only.
   const attackTypes = groupBy.includes('attackType')
     ? sql`cross join lateral fact_attack_types(g.attack_mask) as attack (attack_type)
@@ -54,7 +62,9 @@ export async function statisticsFromFacts(db: Db, actor: Actor, options: Statist
   // An incident counts under each distinct actor type (attribution) of its claims; without claims, under null.
   const claimValues = [
     ...(groupBy.includes('actorType') ? [sql`left join lateral fact_actor_types(g.actor_mask) as actor (actor_type) on true`] : []),
-    ...(groupBy.includes('attribution') ? [sql`left join lateral fact_attributions(g.attribution_mask) as attributed (attribution) on true`] : []),
+    ...(groupBy.includes('attribution')
+      ? [sql`left join lateral fact_attributions(g.attribution_mask) as attributed (attribution) on true`]
+      : []),
   ];
   const positions = groupBy.map((_, index) => sql.raw(String(index + 1)));
   const groupsQuery = groupBy.length

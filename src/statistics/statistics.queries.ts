@@ -7,7 +7,6 @@ import { factSource, factsCanAnswer, statisticsFromFacts } from './statistics-fa
 import type { Dimension } from './statistics.schemas.ts';
 import type { ChildMatches, Counts, GroupRow, IncidentSource, StatisticsOptions } from './statistics.types.ts';
 
-
 /**
  * Counts per group. Questions on incident-level filters and dimensions are answered from the
  * grouped facts (statistics-facts.queries.ts); those on victims or claims join the victims and
@@ -61,7 +60,8 @@ export async function detailedStatistics(db: Db, actor: Actor, options: Statisti
   const dimension = (name: Dimension): RawBuilder<unknown> => {
     if (name === 'victimRole') return sql`v.role`;
     // A protected victim's gender is not public: outside the owning organisation it counts as unknown.
-    if (name === 'gender') return sql`case when v.protected and f.organisation_id is distinct from ${own}::uuid then null else v.gender end`;
+    if (name === 'gender')
+      return sql`case when v.protected and f.organisation_id is distinct from ${own}::uuid then null else v.gender end`;
     return incidentDimensions[name]!;
   };
 
@@ -84,25 +84,28 @@ export async function detailedStatistics(db: Db, actor: Actor, options: Statisti
     // incidents for a question about 2,000 of them took 0.6 of its 0.8 s. Without, reading `f`
     // twice would make PostgreSQL write all of it to a temporary file (~15% slower).
     const narrowed = Object.entries(filters).some(([name, value]) => name !== 'dateMatch' && value !== undefined);
-    joins.push(source.fewIncidents
-      ? sql`left join lateral (select distinct ${columns} from perpetrator_claims c where c.incident_id = f.id and ${match}) claim on true`
-      : sql`left join (select distinct c.incident_id, ${columns} from perpetrator_claims c ${narrowed ? sql`join f on f.id = c.incident_id` : sql``}
-          where ${match}) claim on claim.incident_id = f.id`);
+    joins.push(
+      source.fewIncidents
+        ? sql`left join lateral (select distinct ${columns} from perpetrator_claims c where c.incident_id = f.id and ${match}) claim on true`
+        : sql`left join (select distinct c.incident_id, ${columns} from perpetrator_claims c ${narrowed ? sql`join f on f.id = c.incident_id` : sql``}
+          where ${match}) claim on claim.incident_id = f.id`,
+    );
   }
 
   // Stored per-incident counts hold all victims: usable only when no victim filter narrows them.
-  const victimCounts = source.hasVictimCounts && !matches.victim
-    ? { join: sql``, victims: sql`f.victims`, killed: sql`f.killed` }
-    : {
-        join: sql`left join (
+  const victimCounts =
+    source.hasVictimCounts && !matches.victim
+      ? { join: sql``, victims: sql`f.victims`, killed: sql`f.killed` }
+      : {
+          join: sql`left join (
           select v.incident_id, count(*) as victims, count(*) filter (where v.outcome = 'killed') as killed
           from victims v join f on f.id = v.incident_id
           where ${matches.victim ?? sql`true`}
           group by v.incident_id
         ) vc on vc.incident_id = f.id`,
-        victims: sql`vc.victims`,
-        killed: sql`vc.killed`,
-      };
+          victims: sql`vc.victims`,
+          killed: sql`vc.killed`,
+        };
   const incidentCounts = sql`count(*)::bigint as incidents, coalesce(sum(${victimCounts.victims}), 0)::bigint as victims,
     coalesce(sum(${victimCounts.killed}), 0)::bigint as "victimsKilled"`;
 
@@ -136,7 +139,18 @@ function incidentSource(db: Db, actor: Actor, { filters, includeDebunked }: Stat
   return {
     filtered: db
       .selectFrom('incidents')
-      .select(['id', 'organisation_id', 'date_start', 'date_end', 'country', 'verification_status', 'motive', 'judicial_outcome', 'death_type', 'attack_types'])
+      .select([
+        'id',
+        'organisation_id',
+        'date_start',
+        'date_end',
+        'country',
+        'verification_status',
+        'motive',
+        'judicial_outcome',
+        'death_type',
+        'attack_types',
+      ])
       .where(visibleTo(actor))
       .where(matchesFilters(filters, actor))
       .$if(!includeDebunked, (query) => query.where('incidents.verification_status', '<>', 'debunked')),

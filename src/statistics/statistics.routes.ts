@@ -35,7 +35,10 @@ export function statisticsRoutes(db: Db, { sendCsv }: { sendCsv: SendStatisticsC
     const options = { groupBy, filters, includeDebunked };
     const result = await cache.get(cache.key(version.dataVersion, req.actor, options), () => statistics(db, req.actor, options));
     const groups = groupBy.length
-      ? withCountryNames(fillTimeSeries(result.groups, groupBy, { from: filters.dateFrom?.date_start, to: filters.dateTo?.date_end }), groupBy)
+      ? withCountryNames(
+          fillTimeSeries(result.groups, groupBy, { from: filters.dateFrom?.date_start, to: filters.dateTo?.date_end }),
+          groupBy,
+        )
       : [];
     if (format === 'csv') return sendCsv(res, { groupBy, groups, totals: result.totals, version });
     res.json({

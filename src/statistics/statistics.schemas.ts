@@ -8,8 +8,18 @@ import { incidentFilterShape } from '../incidents/incident-filters.ts';
  * double count. victimRole and gender group victims.
  */
 export const DIMENSIONS = [
-  'year', 'month', 'country', 'attackType', 'actorType', 'attribution', 'victimRole', 'gender',
-  'verificationStatus', 'motive', 'judicialOutcome', 'deathType',
+  'year',
+  'month',
+  'country',
+  'attackType',
+  'actorType',
+  'attribution',
+  'victimRole',
+  'gender',
+  'verificationStatus',
+  'motive',
+  'judicialOutcome',
+  'deathType',
 ] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
@@ -18,7 +28,12 @@ export const statisticsQuerySchema = z
     ...incidentFilterShape,
     groupBy: z
       .string()
-      .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+      .transform((value) =>
+        value
+          .split(',')
+          .map((part) => part.trim())
+          .filter(Boolean),
+      )
       .pipe(
         z
           .array(z.enum(DIMENSIONS))
@@ -27,7 +42,10 @@ export const statisticsQuerySchema = z
           .refine((dimensions) => !(dimensions.includes('year') && dimensions.includes('month')), 'month already includes the year'),
       )
       .default([]),
-    includeDebunked: z.enum(['true', 'false']).transform((value) => value === 'true').default(false)
+    includeDebunked: z
+      .enum(['true', 'false'])
+      .transform((value) => value === 'true')
+      .default(false)
       .describe('Debunked incidents are left out of statistics unless this is true.'),
   })
   .meta({ id: 'StatisticsQuery' });
@@ -44,7 +62,10 @@ export const statisticsSchema = z
   .object({
     groupBy: z.array(z.enum(DIMENSIONS)),
     groups: z.array(
-      z.object({ ...counts }).catchall(z.union([z.string(), z.int(), z.null()])).describe('Dimension values plus counts; null means unknown or none.'),
+      z
+        .object({ ...counts })
+        .catchall(z.union([z.string(), z.int(), z.null()]))
+        .describe('Dimension values plus counts; null means unknown or none.'),
     ),
     totals: z.object(counts),
     meta: z.object({ dataVersion: z.int(), dataAsOf: z.iso.datetime(), includeDebunked: z.boolean() }),

@@ -35,4 +35,3 @@ export interface ChildMatches {
   victim?: RawBuilder<SqlBool>;
   claim?: RawBuilder<SqlBool>;
 }
-

@@ -33,7 +33,9 @@ export function fillTimeSeries(
       const value = time === 'year' ? Number(period) : period;
       const found = existing.get(JSON.stringify([String(value), otherValue]));
       const values: Record<string, unknown> = { [time]: value, ...(other ? { [other]: otherValue } : {}) };
-      filled.push(found ?? { ...Object.fromEntries(groupBy.map((name) => [name, values[name]])), incidents: 0, victims: 0, victimsKilled: 0 });
+      filled.push(
+        found ?? { ...Object.fromEntries(groupBy.map((name) => [name, values[name]])), incidents: 0, victims: 0, victimsKilled: 0 },
+      );
     }
   }
   const unknownPeriod = rows.filter((row) => row[time] === null);

@@ -78,7 +78,8 @@ function stringArbitrary(schema: Schema): fc.Arbitrary<string> {
   let base: fc.Arbitrary<string>;
   if (format === 'uuid') base = fc.uuid();
   else if (format === 'url') base = fc.webUrl({ validSchemes: ['http', 'https'] });
-  else if (format === 'datetime') base = fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((date) => date.toISOString());
+  else if (format === 'datetime')
+    base = fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((date) => date.toISOString());
   else if (pattern) base = DATE_PATTERNS[pattern.source] ?? fc.stringMatching(pattern);
   else {
     const upper = Math.min(maxLength, Math.max(minLength, MAX_GENERATED));
@@ -190,14 +191,26 @@ export const wrongValue: fc.Arbitrary<Json> = fc.oneof(
 
 /** Names nobody declared, including ones that look like prototypes or server-owned fields. */
 const unknownKey = fc.oneof(
-  fc.constantFrom('__proto__', 'constructor', 'prototype', 'id', 'organisationId', 'verificationStatus', 'visibility', 'createdAt', 'a/b~c', ''),
+  fc.constantFrom(
+    '__proto__',
+    'constructor',
+    'prototype',
+    'id',
+    'organisationId',
+    'verificationStatus',
+    'visibility',
+    'createdAt',
+    'a/b~c',
+    '',
+  ),
   fc.string({ minLength: 1, maxLength: 10 }),
 );
 
 function pathsOf(value: unknown, path: Path = []): Path[] {
   const paths: Path[] = [path];
   if (Array.isArray(value)) value.forEach((item, index) => paths.push(...pathsOf(item, [...path, index])));
-  else if (value && typeof value === 'object') for (const [key, item] of Object.entries(value)) paths.push(...pathsOf(item, [...path, key]));
+  else if (value && typeof value === 'object')
+    for (const [key, item] of Object.entries(value)) paths.push(...pathsOf(item, [...path, key]));
   return paths;
 }
 
@@ -224,7 +237,10 @@ const MUTATIONS: Mutation[] = [
   (node) => (typeof node === 'string' ? fc.constantFrom(`${node}${'x'.repeat(20_001)}`, '', '   ') : wrongValue),
   (node) => (typeof node === 'number' ? fc.constantFrom(node + 1e9, -node - 1e9, node + 0.5) : wrongValue),
   // Right shape, impossible day: only a calendar check catches these.
-  (node) => (typeof node === 'string' && /^\d{4}-\d{2}/.test(node) ? fc.constantFrom('2023-02-29', '2015-13-01', '0000-00-00', '2015-00', '9999-12-31') : wrongValue),
+  (node) =>
+    typeof node === 'string' && /^\d{4}-\d{2}/.test(node)
+      ? fc.constantFrom('2023-02-29', '2015-13-01', '0000-00-00', '2015-00', '9999-12-31')
+      : wrongValue,
   (node) => (Array.isArray(node) ? fc.constant(Array.from({ length: 1000 }, () => node[0] ?? 'x')) : wrongValue),
   (node) =>
     node && typeof node === 'object' && !Array.isArray(node)
@@ -251,7 +267,9 @@ export function queryInput(schema: Schema, options: Omit<Options, 'query'> = {})
   const valid = validInput(schema, { ...options, query: true }) as fc.Arbitrary<Record<string, string | undefined>>;
   const broken = valid.chain((params) =>
     fc.oneof(
-      fc.tuple(fc.constantFrom(...Object.keys(def(schema).shape)), anyText({ maxLength: 12 })).map(([name, value]) => ({ ...params, [name]: value })),
+      fc
+        .tuple(fc.constantFrom(...Object.keys(def(schema).shape)), anyText({ maxLength: 12 }))
+        .map(([name, value]) => ({ ...params, [name]: value })),
       fc.tuple(unknownKey.filter(Boolean), anyText({ maxLength: 5 })).map(([name, value]) => ({ ...params, [name]: value })),
       fc.constantFrom(...Object.keys(def(schema).shape)).map((name) => ({ ...params, [name]: ['1', '2'] })),
     ),

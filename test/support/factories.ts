@@ -133,9 +133,15 @@ export async function serviceWriter(db: Db, organisationId: string) {
       }
       if (options.publish) incident = await setVisibility(db, reviewer, incident.id, 'published', undefined);
       return {
-        key: options.key ?? incident.id, id: incident.id, organisationId, visibility: incident.visibility as ModelIncident['visibility'],
-        verificationStatus: incident.verificationStatus, deleted: false, updatedAt: incident.updatedAt,
-        version: incident.version, input,
+        key: options.key ?? incident.id,
+        id: incident.id,
+        organisationId,
+        visibility: incident.visibility as ModelIncident['visibility'],
+        verificationStatus: incident.verificationStatus,
+        deleted: false,
+        updatedAt: incident.updatedAt,
+        version: incident.version,
+        input,
       };
     },
     async remove(record: ModelIncident) {
@@ -165,8 +171,12 @@ export const PLACES = [
 ] as const;
 
 const ACTORS = [
-  ['Islamic State', 'non_state_armed_group'], ['Police of Veracruz', 'police'], ['Unknown gunmen', 'unknown'],
-  ['Cartel del Golfo', 'criminal_group'], ['Military intelligence', 'state_security'], ['Ministry of Interior', 'government_official'],
+  ['Islamic State', 'non_state_armed_group'],
+  ['Police of Veracruz', 'police'],
+  ['Unknown gunmen', 'unknown'],
+  ['Cartel del Golfo', 'criminal_group'],
+  ['Military intelligence', 'state_security'],
+  ['Ministry of Interior', 'government_official'],
 ] as const;
 
 /** A varied, valid create body; every choice comes from `random`. Years 2010-2023, never 2015 (kept for hand-made cases). */
@@ -188,7 +198,9 @@ export function randomIncidentBody(random: SeededRandom, index: number, override
     description: random.chance(0.8) ? `Generated incident number ${index}.` : null,
     date,
     location: {
-      country: place.country, region: place.region, city: place.city,
+      country: place.country,
+      region: place.region,
+      city: place.city,
       coordinates: random.chance(0.8) ? { latitude: place.latitude, longitude: place.longitude, precision: 'city' } : null,
     },
     attackTypes: random.some(['killing', 'abduction', 'arrest_detention', 'threat_harassment', 'physical_assault', 'legal_action'], 1, 3),
@@ -203,7 +215,11 @@ export function randomIncidentBody(random: SeededRandom, index: number, override
     })),
     perpetratorClaims: Array.from({ length: random.int(0, 2) }, () => {
       const [actorName, actorType] = random.pick(ACTORS);
-      return { actorName, actorType, attribution: random.pick(['claimed_by_perpetrator', 'alleged_by_victim', 'suspected_by_documenter'] as const) };
+      return {
+        actorName,
+        actorType,
+        attribution: random.pick(['claimed_by_perpetrator', 'alleged_by_victim', 'suspected_by_documenter'] as const),
+      };
     }),
     sources: [],
     ...overrides,
@@ -231,7 +247,9 @@ export function modelVisible(record: ModelIncident, viewer: Viewer): boolean {
 export function modelDateSpan(date: CreateIncidentInput['date'] | { precision: string; value: string }): [string, string] {
   const lastDay = (yearMonth: string) => {
     const [year, month] = yearMonth.split('-').map(Number) as [number, number];
-    const days = [31, year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+    const days = [31, year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][
+      month - 1
+    ]!;
     return `${yearMonth}-${days}`;
   };
   if (date.precision === 'range') return [(date as { from: string }).from, (date as { to: string }).to];
@@ -245,7 +263,11 @@ type ModelVictim = CreateIncidentInput['victims'][number];
 
 /** Whether one victim satisfies all victim filters (protected genders only inside the owner). */
 export function modelVictimMatches(victim: ModelVictim, record: ModelIncident, params: Record<string, string>, viewer: Viewer) {
-  const list = (name: string) => params[name]?.split(',').map((part) => part.trim()).filter(Boolean);
+  const list = (name: string) =>
+    params[name]
+      ?.split(',')
+      .map((part) => part.trim())
+      .filter(Boolean);
   const [roles, outcomes, genders] = [list('victimRole'), list('victimOutcome'), list('victimGender')];
   if (roles && !roles.includes(victim.role ?? '')) return false;
   if (outcomes && !outcomes.includes(victim.outcome ?? '')) return false;
@@ -256,14 +278,23 @@ export function modelVictimMatches(victim: ModelVictim, record: ModelIncident, p
 
 /** The documented filter semantics, in plain JS: AND across parameters, OR within a comma list. */
 export function modelMatches(record: ModelIncident, params: Record<string, string>, viewer: Viewer): boolean {
-  const list = (name: string) => params[name]?.split(',').map((part) => part.trim()).filter(Boolean);
+  const list = (name: string) =>
+    params[name]
+      ?.split(',')
+      .map((part) => part.trim())
+      .filter(Boolean);
   const inList = (name: string, value: string | null | undefined) => !list(name) || list(name)!.includes(value ?? '');
   // Case-insensitive, with the Turkish dotted capital I equal to i (JS alone would give i + U+0307).
   const lower = (values: string[] | undefined) => values?.map((value) => value.toLowerCase().replace(/i\u0307/g, 'i'));
   const { input } = record;
   if (params.q !== undefined) throw new Error('the model does not do text search; list expected ids by hand');
   if (!inList('country', input.location.country) || !inList('verificationStatus', record.verificationStatus)) return false;
-  if (!inList('motive', input.motive) || !inList('judicialOutcome', input.judicialOutcome) || !inList('organisation', record.organisationId)) return false;
+  if (
+    !inList('motive', input.motive) ||
+    !inList('judicialOutcome', input.judicialOutcome) ||
+    !inList('organisation', record.organisationId)
+  )
+    return false;
   if (!inList('deathType', input.deathType)) return false;
   if (params.region && !lower(list('region'))!.includes(lower([input.location.region ?? ''])![0]!)) return false;
   if (params.city && !lower(list('city'))!.includes(lower([input.location.city ?? ''])![0]!)) return false;
@@ -279,16 +310,23 @@ export function modelMatches(record: ModelIncident, params: Record<string, strin
     const [west, south, east, north] = params.bbox.split(',').map(Number) as [number, number, number, number];
     const point = input.location.coordinates;
     if (!point || point.latitude < south || point.latitude > north) return false;
-    const inLongitude = west <= east ? point.longitude >= west && point.longitude <= east : point.longitude >= west || point.longitude <= east;
+    const inLongitude =
+      west <= east ? point.longitude >= west && point.longitude <= east : point.longitude >= west || point.longitude <= east;
     if (!inLongitude) return false;
   }
-  if ((params.victimRole || params.victimOutcome || params.victimGender) && !input.victims.some((victim) => modelVictimMatches(victim, record, params, viewer))) {
+  if (
+    (params.victimRole || params.victimOutcome || params.victimGender) &&
+    !input.victims.some((victim) => modelVictimMatches(victim, record, params, viewer))
+  ) {
     return false;
   }
   if (params.actorType || params.attribution || params.actorName) {
     const name = params.actorName?.toLowerCase();
     const claimMatches = input.perpetratorClaims.some(
-      (claim) => inList('actorType', claim.actorType) && inList('attribution', claim.attribution) && (!name || claim.actorName.toLowerCase().includes(name)),
+      (claim) =>
+        inList('actorType', claim.actorType) &&
+        inList('attribution', claim.attribution) &&
+        (!name || claim.actorName.toLowerCase().includes(name)),
     );
     if (!claimMatches) return false;
   }

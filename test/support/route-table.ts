@@ -36,6 +36,8 @@ export function appRoutes(app: Express): string[] {
 export function openApiRoutes(document: { paths?: Record<string, Record<string, unknown>> }): string[] {
   const { paths = {} } = document;
   return Object.entries(paths)
-    .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`))
+    .flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
+    )
     .sort();
 }

@@ -80,12 +80,18 @@ export function useTestApp(env: Record<string, string> = {}, options: UseTestApp
   });
   return {
     get app() {
-      if (!app) throw new Error('useTestApp: the app is not running: read `.app` inside a hook or a test, after the beforeAll that useTestApp registered (did it fail?)');
+      if (!app)
+        throw new Error(
+          'useTestApp: the app is not running: read `.app` inside a hook or a test, after the beforeAll that useTestApp registered (did it fail?)',
+        );
       return app;
     },
     get actors() {
       if (!withActors) throw new Error('useTestApp: no actors, this fixture was made with { actors: false }');
-      if (!actors) throw new Error('useTestApp: the actors do not exist yet: read `.actors` inside a hook or a test, after the beforeAll that useTestApp registered (did it fail?)');
+      if (!actors)
+        throw new Error(
+          'useTestApp: the actors do not exist yet: read `.actors` inside a hook or a test, after the beforeAll that useTestApp registered (did it fail?)',
+        );
       return actors;
     },
   };

@@ -16,7 +16,11 @@ export async function createTestDatabase(options: { statementTimeoutMs?: number 
     const name = `dateline_test_${randomBytes(6).toString('hex')}`;
     const { db: admin } = await createDb({ databaseUrl });
     await cloneTemplate(admin, name, template);
-    const handle = await createDb({ databaseUrl: withDatabase(databaseUrl, name), poolMax: 5, statementTimeoutMs: options.statementTimeoutMs });
+    const handle = await createDb({
+      databaseUrl: withDatabase(databaseUrl, name),
+      poolMax: 5,
+      statementTimeoutMs: options.statementTimeoutMs,
+    });
     return {
       ...handle,
       drop: async () => {

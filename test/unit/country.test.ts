@@ -34,9 +34,21 @@ describe('country codes', () => {
   });
 
   it.each([
-    ['Yugoslavia', 'YUCS'], ['Federal Republic of Yugoslavia', 'YUCS'], ['Serbia and Montenegro', 'CSXX'],
-    ['Soviet Union', 'SUHH'], ['USSR', 'SUHH'], ['Czechoslovakia', 'CSHH'], ['Zaire', 'ZRCD'], ['East Germany', 'DDDE'],
-    ['Kosovo', 'XK'], ['Bosnia', 'BA'], ['USA', 'US'], ['Burma', 'MM'], ['East Timor', 'TL'], ['Iraq', 'IQ'], ['yucs', 'YUCS'],
+    ['Yugoslavia', 'YUCS'],
+    ['Federal Republic of Yugoslavia', 'YUCS'],
+    ['Serbia and Montenegro', 'CSXX'],
+    ['Soviet Union', 'SUHH'],
+    ['USSR', 'SUHH'],
+    ['Czechoslovakia', 'CSHH'],
+    ['Zaire', 'ZRCD'],
+    ['East Germany', 'DDDE'],
+    ['Kosovo', 'XK'],
+    ['Bosnia', 'BA'],
+    ['USA', 'US'],
+    ['Burma', 'MM'],
+    ['East Timor', 'TL'],
+    ['Iraq', 'IQ'],
+    ['yucs', 'YUCS'],
   ])('reads the country name %j as %s', (name, code) => {
     expect(countryCodeFor(name)).toBe(code);
   });

@@ -29,14 +29,21 @@ describe('CPJ rows', () => {
   });
 
   it('keeps an unclassified death and a media worker without a motive as what CPJ says', () => {
-    expect(byName('Andrei Aizderdzis')).toMatchObject({ attackTypes: ['killing'], deathType: 'unclassified', motive: 'work_related_unconfirmed' });
+    expect(byName('Andrei Aizderdzis')).toMatchObject({
+      attackTypes: ['killing'],
+      deathType: 'unclassified',
+      motive: 'work_related_unconfirmed',
+    });
     expect(byName('Maher')).toMatchObject({ deathType: 'unclassified', motive: null, victims: [{ role: 'media_worker' }] });
     expect(byName('Ali Mahmoud Othman')).toMatchObject({ deathType: 'unknown', motive: 'work_related_confirmed' });
     expect(byName('Robenson Laraque')).toMatchObject({ deathType: 'dangerous_assignment' });
   });
 
   it('keeps Yugoslavia, as place and as nationality', () => {
-    expect(byName('Milan Pantic')).toMatchObject({ location: { country: 'YUCS', city: 'Jagodina, Serbia' }, victims: [{ nationality: 'YUCS' }] });
+    expect(byName('Milan Pantic')).toMatchObject({
+      location: { country: 'YUCS', city: 'Jagodina, Serbia' },
+      victims: [{ nationality: 'YUCS' }],
+    });
     expect(byName('Gabriel Gruener').location.country).toBe('YUCS');
   });
 
@@ -51,9 +58,15 @@ describe('CPJ rows', () => {
     const gaza = byName('Ali Abu Afash');
     expect(gaza.location.country).toBe('PS');
     expect(gaza.description).toContain('CPJ country: Israel and the Occupied Palestinian Territory');
-    const telAviv = planImport(row({ ...base, country: 'Israel and the Occupied Palestinian Territory', location: 'Tel Aviv' }), { format: 'cpj', fileName: 'x.csv' });
+    const telAviv = planImport(row({ ...base, country: 'Israel and the Occupied Palestinian Territory', location: 'Tel Aviv' }), {
+      format: 'cpj',
+      fileName: 'x.csv',
+    });
     expect(telAviv.valid[0]!.input.location.country).toBe('IL');
-    const unnamedPlace = planImport(row({ ...base, country: 'Israel and the Occupied Palestinian Territory' }), { format: 'cpj', fileName: 'x.csv' });
+    const unnamedPlace = planImport(row({ ...base, country: 'Israel and the Occupied Palestinian Territory' }), {
+      format: 'cpj',
+      fileName: 'x.csv',
+    });
     expect(unnamedPlace.valid[0]!.input.location.country).toBe('PS');
   });
 

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  dateLabel, daysApart, DUPLICATE_THRESHOLD, scoreDuplicate, type ScoredIncident, type ScoredVictim,
+  dateLabel,
+  daysApart,
+  DUPLICATE_THRESHOLD,
+  scoreDuplicate,
+  type ScoredIncident,
+  type ScoredVictim,
 } from '../../src/duplicates/duplicate-score.ts';
 
 /**
@@ -15,7 +20,13 @@ const nobody = () => false;
 const onlyOwn = (organisationId: string) => organisationId === OWN;
 
 const day = (value: string) => ({ precision: 'day', start: value, end: value });
-const victim = (name: string | null, extra: Partial<ScoredVictim> = {}): ScoredVictim => ({ name, nameOriginal: null, aliases: [], protected: false, ...extra });
+const victim = (name: string | null, extra: Partial<ScoredVictim> = {}): ScoredVictim => ({
+  name,
+  nameOriginal: null,
+  aliases: [],
+  protected: false,
+  ...extra,
+});
 
 function incident(overrides: Partial<ScoredIncident> = {}): ScoredIncident {
   return {
@@ -31,7 +42,16 @@ function incident(overrides: Partial<ScoredIncident> = {}): ScoredIncident {
 }
 /** A record with nothing in common with incident(): no score unless a test gives it something. */
 const unrelated = (overrides: Partial<ScoredIncident> = {}) =>
-  incident({ id: 'candidate', organisationId: OTHER, date: day('2001-01-01'), country: 'MX', city: 'Xalapa', attackTypes: ['threat_harassment'], victims: [], ...overrides });
+  incident({
+    id: 'candidate',
+    organisationId: OTHER,
+    date: day('2001-01-01'),
+    country: 'MX',
+    city: 'Xalapa',
+    attackTypes: ['threat_harassment'],
+    victims: [],
+    ...overrides,
+  });
 
 const kinds = (result: { reasons: Array<{ kind: string }> }) => result.reasons.map((reason) => reason.kind);
 
@@ -43,7 +63,10 @@ describe('scoreDuplicate', () => {
   });
 
   it('scores 0 with no reasons when nothing matches', () => {
-    expect(scoreDuplicate(incident({ victims: [victim('Naji Jerf')] }), unrelated({ victims: [victim('Ana Díaz')] }), everyone)).toEqual({ score: 0, reasons: [] });
+    expect(scoreDuplicate(incident({ victims: [victim('Naji Jerf')] }), unrelated({ victims: [victim('Ana Díaz')] }), everyone)).toEqual({
+      score: 0,
+      reasons: [],
+    });
   });
 
   it.each([
@@ -64,16 +87,28 @@ describe('scoreDuplicate', () => {
   });
 
   it('counts a name in another spelling, word order or script as the same name', () => {
-    for (const other of [victim('Naji Jarf'), victim('Jerf, Naji'), victim(null, { nameOriginal: 'ناجي الجرف' }), victim('N. J.', { aliases: ['Naji al-Jerf'] })]) {
+    for (const other of [
+      victim('Naji Jarf'),
+      victim('Jerf, Naji'),
+      victim(null, { nameOriginal: 'ناجي الجرف' }),
+      victim('N. J.', { aliases: ['Naji al-Jerf'] }),
+    ]) {
       const result = scoreDuplicate(incident(), unrelated({ victims: [other] }), everyone);
       expect(result.score, JSON.stringify(other)).toBe(0.5);
     }
     const reason = scoreDuplicate(incident(), unrelated({ victims: [victim('Naji Jarf')] }), everyone).reasons[0]!;
-    expect(reason).toEqual({ kind: 'victim_name', detail: 'same victim name once spelling and word order are set aside: "Naji Jerf" and "Naji Jarf"' });
+    expect(reason).toEqual({
+      kind: 'victim_name',
+      detail: 'same victim name once spelling and word order are set aside: "Naji Jerf" and "Naji Jarf"',
+    });
   });
 
   it('gives a similar name part of the name weight and says how similar', () => {
-    const result = scoreDuplicate(incident({ victims: [victim('Maria Espinosa')] }), unrelated({ victims: [victim('Maria Espinoza Ruiz')] }), everyone);
+    const result = scoreDuplicate(
+      incident({ victims: [victim('Maria Espinosa')] }),
+      unrelated({ victims: [victim('Maria Espinoza Ruiz')] }),
+      everyone,
+    );
     expect(result.score).toBeGreaterThan(0.25);
     expect(result.score).toBeLessThan(0.5);
     expect(result.reasons[0]!.detail).toMatch(/^similar victim names: "Maria Espinosa" and "Maria Espinoza Ruiz" \(similarity 0\.\d\d\)$/);
@@ -97,12 +132,16 @@ describe('scoreDuplicate', () => {
   it('gives the full date weight to overlapping dates, naming each as precisely as it is known', () => {
     const year = { precision: 'year', start: '2024-01-01', end: '2024-12-31' };
     const result = scoreDuplicate(incident({ date: year }), unrelated({ date: day('2024-03-15') }), everyone);
-    expect(result).toEqual({ score: 0.25, reasons: [{ kind: 'date', detail: 'dates overlap within their precision: 2024 and 2024-03-15' }] });
+    expect(result).toEqual({
+      score: 0.25,
+      reasons: [{ kind: 'date', detail: 'dates overlap within their precision: 2024 and 2024-03-15' }],
+    });
   });
 
   it('gives half the date weight to dates up to a week apart, and nothing beyond', () => {
     expect(scoreDuplicate(incident(), unrelated({ date: day('2024-03-16') }), everyone)).toEqual({
-      score: 0.13, reasons: [{ kind: 'date', detail: 'dates 1 day apart: 2024-03-15 and 2024-03-16' }],
+      score: 0.13,
+      reasons: [{ kind: 'date', detail: 'dates 1 day apart: 2024-03-15 and 2024-03-16' }],
     });
     expect(scoreDuplicate(incident(), unrelated({ date: day('2024-03-22') }), everyone).reasons).toEqual([
       { kind: 'date', detail: 'dates 7 days apart: 2024-03-15 and 2024-03-22' },
@@ -111,7 +150,9 @@ describe('scoreDuplicate', () => {
   });
 
   it('compares cities as search does (case and accents aside), and needs both', () => {
-    expect(scoreDuplicate(incident({ city: 'İstanbul' }), unrelated({ city: 'ISTANBUL' }), everyone).reasons).toEqual([{ kind: 'city', detail: 'both in ISTANBUL' }]);
+    expect(scoreDuplicate(incident({ city: 'İstanbul' }), unrelated({ city: 'ISTANBUL' }), everyone).reasons).toEqual([
+      { kind: 'city', detail: 'both in ISTANBUL' },
+    ]);
     expect(scoreDuplicate(incident({ city: null }), unrelated({ city: null }), everyone).score).toBe(0);
   });
 
@@ -140,7 +181,11 @@ describe('scoreDuplicate and protected victims', () => {
   it('leaves out the protected victims the viewer may not know: neither the score nor the reasons depend on them', () => {
     const subject = incident({ organisationId: OTHER, victims: [secret] });
     const withSecret = scoreDuplicate(subject, unrelated({ organisationId: OWN, victims: [victim('Naji Jarf')] }), onlyOwn);
-    const without = scoreDuplicate(incident({ organisationId: OTHER, victims: [] }), unrelated({ organisationId: OWN, victims: [victim('Naji Jarf')] }), onlyOwn);
+    const without = scoreDuplicate(
+      incident({ organisationId: OTHER, victims: [] }),
+      unrelated({ organisationId: OWN, victims: [victim('Naji Jarf')] }),
+      onlyOwn,
+    );
     expect(withSecret).toEqual(without);
     expect(withSecret).toEqual({ score: 0, reasons: [] });
     expect(scoreDuplicate(incident({ victims: [secret] }), unrelated({ victims: [victim('Naji Jarf')] }), nobody).score).toBe(0);
@@ -171,7 +216,12 @@ describe('daysApart', () => {
     ['the next day', day('2024-03-15'), day('2024-03-16'), 1],
     ['the day before', day('2024-03-16'), day('2024-03-15'), 1],
     ['across a leap day', day('2024-02-28'), day('2024-03-01'), 2],
-    ['from the end of a range to the start of the next', { start: '2023-12-01', end: '2023-12-31' }, { start: '2024-01-31', end: '2024-02-29' }, 31],
+    [
+      'from the end of a range to the start of the next',
+      { start: '2023-12-01', end: '2023-12-31' },
+      { start: '2024-01-31', end: '2024-02-29' },
+      31,
+    ],
   ])('%s: %j and %j are %i days apart', (_name, a, b, expected) => {
     expect(daysApart(a, b)).toBe(expected);
     expect(daysApart(b, a)).toBe(expected);

@@ -48,31 +48,42 @@ describe('publicSearchText', () => {
   };
   const text = publicSearchText(incident);
 
-  it('holds the title, description, public victims (names, original script, aliases, outlet) and perpetrators, normalised, then the names\' marked skeletons', () => {
+  it("holds the title, description, public victims (names, original script, aliases, outlet) and perpetrators, normalised, then the names' marked skeletons", () => {
     expect(text).toBe(
-      'reporter atacked in istanbul atacked utside the newsrom public person publichnyi the columnist radio sur unknown asailants'
-      + ' ~pblj~ ~prsn~ ~pblsn~ ~t~ ~jlmnst~',
+      'reporter atacked in istanbul atacked utside the newsrom public person publichnyi the columnist radio sur unknown asailants' +
+        ' ~pblj~ ~prsn~ ~pblsn~ ~t~ ~jlmnst~',
     );
   });
 
   it('never holds a protected victim, not even as a skeleton', () => {
-    for (const part of ['secret', 'witnes', 'shahd', 'sapphire', 'saphire', 'heron', 'hiden', '~srt~', '~hrn~']) expect(text).not.toContain(part);
+    for (const part of ['secret', 'witnes', 'shahd', 'sapphire', 'saphire', 'heron', 'hiden', '~srt~', '~hrn~'])
+      expect(text).not.toContain(part);
   });
 
   it('never holds internal notes or a source, public or private', () => {
-    for (const part of ['family', 'zeynep', 'kaya', 'ministry', 'statement', 'private', 'kerem', 'example']) expect(text).not.toContain(part);
+    for (const part of ['family', 'zeynep', 'kaya', 'ministry', 'statement', 'private', 'kerem', 'example'])
+      expect(text).not.toContain(part);
   });
 
   it('is only the title when nothing else is there', () => {
     expect(publicSearchText({ title: 'Threats', description: null, victims: [], perpetratorClaims: [] })).toBe('threats');
-    expect(publicSearchText({ title: 'Threats', description: null, victims: [{ name: null, nameOriginal: null, aliases: [], outlet: null, protected: false }], perpetratorClaims: [] }))
-      .toBe('threats');
+    expect(
+      publicSearchText({
+        title: 'Threats',
+        description: null,
+        victims: [{ name: null, nameOriginal: null, aliases: [], outlet: null, protected: false }],
+        perpetratorClaims: [],
+      }),
+    ).toBe('threats');
   });
 });
 
 describe('searchPatterns', () => {
   it('gives each query word its readable substring and its marked skeleton', () => {
-    expect(searchPatterns('Naji Jarf')).toEqual([['%naji%', '%~nj~%'], ['%jarf%', '%~jrf~%']]);
+    expect(searchPatterns('Naji Jarf')).toEqual([
+      ['%naji%', '%~nj~%'],
+      ['%jarf%', '%~jrf~%'],
+    ]);
   });
 
   it('normalises the query as the stored text is normalised', () => {
