@@ -1,6 +1,8 @@
 import type { CompiledQuery } from 'kysely';
 import { PUBLIC_ACTOR, type Actor } from '../src/auth/actor.ts';
 import { getDataVersion } from '../src/db/data-version.ts';
+import { latestPublicIncidents, latestTombstones } from '../src/feeds/feed.queries.ts';
+import { feedQuerySchema } from '../src/feeds/feed.schemas.ts';
 import { listIncidentPage } from '../src/incidents/incident-list.queries.ts';
 import { findIncidentTree } from '../src/incidents/incident.queries.ts';
 import type { Db } from '../src/db/create-db.ts';
@@ -53,7 +55,13 @@ function statisticsQueries(path: string) {
  * time series, the bars by country, attack type and perpetrator type, and the cross-tab.
  */
 function explorePageQueries(path: string) {
-  const { sort, limit, cursor: _cursor, includeTotal: _total, ...filters } = listIncidentsQuerySchema.parse({ ...query(path), limit: '25' });
+  const {
+    sort,
+    limit,
+    cursor: _cursor,
+    includeTotal: _total,
+    ...filters
+  } = listIncidentsQuerySchema.parse({ ...query(path), limit: '25' });
   return captureQueries(
     getDataVersion,
     (db) => listIncidentPage(db, PUBLIC_ACTOR, { filters, sort, limit }),
@@ -63,7 +71,19 @@ function explorePageQueries(path: string) {
 function statisticsPageQueries(path: string) {
   const { groupBy: _groupBy, includeDebunked, ...filters } = statisticsQuerySchema.parse(query(path));
   const groupings: Dimension[][] = [['year'], ['country'], ['attackType'], ['actorType'], ['year', 'attackType']];
-  return captureQueries(getDataVersion, ...groupings.map((groupBy) => (db: Db) => statistics(db, PUBLIC_ACTOR, { groupBy, filters, includeDebunked })));
+  return captureQueries(
+    getDataVersion,
+    ...groupings.map((groupBy) => (db: Db) => statistics(db, PUBLIC_ACTOR, { groupBy, filters, includeDebunked })),
+  );
+}
+/** What GET /v1/incidents/feed.atom sends: the data version, 50 incidents by -updated, the tombstones. */
+function feedQueries(filters: string) {
+  const { limit, ...parsed } = feedQuerySchema.parse(query(`/?${filters}`));
+  return captureQueries(
+    getDataVersion,
+    (db) => latestPublicIncidents(db, parsed, limit),
+    (db) => latestTombstones(db, parsed.updatedSince, limit),
+  );
 }
 /** The first 500 published incidents by date: their pages, cycled through. */
 async function publishedIncidentPages(db: Db): Promise<string[]> {
@@ -74,7 +94,10 @@ async function publishedIncidentPages(db: Db): Promise<string[]> {
 
 const STATS = '/v1/stats?groupBy=year,attackType';
 /** Distinct URLs with the same answer: a dateFrom before any incident (1900-01-01 + i days). */
-const uncachedStats = Array.from({ length: 3000 }, (_, i) => `${STATS}&dateFrom=${new Date(Date.UTC(1900, 0, 1 + i)).toISOString().slice(0, 10)}`);
+const uncachedStats = Array.from(
+  { length: 3000 },
+  (_, i) => `${STATS}&dateFrom=${new Date(Date.UTC(1900, 0, 1 + i)).toISOString().slice(0, 10)}`,
+);
 
 const p50Under = (limit: number) => ({ label: `p50 < ${limit} ms`, met: (r: { p50: number }) => r.p50 < limit });
 
@@ -97,6 +120,16 @@ export const scenarios: Scenario[] = [
     queries: () => listQueries('/v1/incidents?limit=50'),
     targets: [p50Under(20)],
   },
+  // The Atom feed (issue 16): the list's query by -updated, the tombstones, the data version.
+  ...(['', 'country=SY&attackType=killing'] as const).map((filters, index) => ({
+    id: `f${index + 1}`,
+    name: `Atom feed, ${filters || 'no filter'}`,
+    paths: [`/v1/incidents/feed.atom${filters ? `?${filters}` : ''}`],
+    connections: 4,
+    expectStatus: 200,
+    queries: () => feedQueries(filters),
+    targets: [p50Under(30)],
+  })),
   {
     id: 'b',
     name: `search q=${SEARCH_NAME}`,

@@ -11,6 +11,8 @@ import type { Db } from './db/create-db.ts';
 import { listenToIncidentWrites } from './duplicates/duplicate-hooks.ts';
 import { duplicateRoutes } from './duplicates/duplicate.routes.ts';
 import { exportRoutes } from './exports/export.routes.ts';
+import { listenForWithdrawals } from './feeds/feed-hooks.ts';
+import { feedRoutes } from './feeds/feed.routes.ts';
 import { sendIncidentPageCsv } from './exports/incident-page-csv.ts';
 import { sendStatisticsCsv } from './exports/statistics-csv.ts';
 import { healthRoutes } from './health/health.routes.ts';
@@ -25,6 +27,8 @@ import { organisationRoutes } from './organisations/organisation.routes.ts';
 import { statisticsRoutes } from './statistics/statistics.routes.ts';
 import { siteAssetsHandler } from './site/assets.ts';
 import { siteHandler } from './site/site.routes.ts';
+import { listenForWebhookEvents } from './webhooks/webhook-hooks.ts';
+import { webhookRoutes } from './webhooks/webhook.routes.ts';
 
 export interface AppDependencies {
   db: Db;
@@ -39,12 +43,25 @@ const readOnlyCors = cors({
   origin: '*',
   methods: ['GET', 'HEAD'],
   allowedHeaders: ['Authorization', 'If-None-Match', 'X-Request-Id'],
-  exposedHeaders: ['ETag', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'X-Request-Id', 'X-Data-Version', 'Content-Disposition', 'Link', 'X-Total-Count', 'X-Totals'],
+  exposedHeaders: [
+    'ETag',
+    'RateLimit',
+    'RateLimit-Policy',
+    'Retry-After',
+    'X-Request-Id',
+    'X-Data-Version',
+    'Content-Disposition',
+    'Link',
+    'X-Total-Count',
+    'X-Totals',
+  ],
   maxAge: 600,
 });
 
 export function createApp({ db, config, logger, rateLimitStore }: AppDependencies): Express {
   listenToIncidentWrites();
+  listenForWithdrawals();
+  listenForWebhookEvents();
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY);
@@ -82,6 +99,7 @@ export function createApp({ db, config, logger, rateLimitStore }: AppDependencie
   app.use(rateLimiter(config, rateLimitStore));
   app.use(openApiRoutes());
 
+  app.use('/v1/incidents', feedRoutes(db, { publicUrl: config.PUBLIC_URL })); // the Atom feed, before /:id
   app.use('/v1/incidents', exportRoutes(db)); // before incidentRoutes, whose /:id would take /export; also the list as CSV
   app.use('/v1/incidents', incidentRoutes(db, { sendPageCsv: sendIncidentPageCsv }));
   app.use('/v1/incidents', duplicateRoutes(db)); // /:id/duplicates, /:id/merge
@@ -89,6 +107,7 @@ export function createApp({ db, config, logger, rateLimitStore }: AppDependencie
   app.use('/v1/stats', statisticsRoutes(db, { sendCsv: sendStatisticsCsv }));
   app.use('/v1/organisations', organisationRoutes(db, { asAdmin: (req) => auditContextOf(req, 'admin') }));
   app.use('/v1/keys', apiKeyRoutes(db));
+  app.use('/v1/webhooks', webhookRoutes(db, { allowPrivate: config.WEBHOOKS_ALLOW_PRIVATE }));
   // The public site for readers (src/site/): HTML pages and their assets; PUBLIC_SITE=false leaves the API alone.
   if (config.PUBLIC_SITE) app.use(siteHandler(db));
 

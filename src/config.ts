@@ -32,7 +32,11 @@ export const configSchema = z.object({
     .optional()
     .describe('Shared rate-limit counters for several API processes; in memory when unset.'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
-  STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000)
+  STATEMENT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(15_000)
     .describe('PostgreSQL cancels any single statement that runs longer, so one heavy request cannot hold the pool.'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: trustProxyFromEnv.default(false),
@@ -49,12 +53,45 @@ export const configSchema = z.object({
   RATE_LIMIT_ANONYMOUS: z.coerce.number().int().min(1).default(60),
   RATE_LIMIT_AUTHENTICATED: z.coerce.number().int().min(1).default(600),
   SEED_ON_FIRST_START: booleanFromEnv.default(true),
-  PUBLIC_SITE: booleanFromEnv.default(true)
+  PUBLIC_SITE: booleanFromEnv
+    .default(true)
     .describe('Serve the public site (/, /explore, /statistics...); false for API-only deployments.'),
+  PUBLIC_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe(
+      'Where readers reach this instance (https://dateline.example.org): links and tag: ids in Atom feeds. Unset: from each request.',
+    ),
+  WEBHOOKS_ALLOW_PRIVATE: booleanFromEnv
+    .default(false)
+    .describe('Let webhooks use http:// and private, loopback or link-local addresses: tests and on-premise receivers only.'),
+  WEBHOOKS_WORKER: booleanFromEnv.default(true).describe('Run the webhook delivery worker in this process.'),
+  WEBHOOKS_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(60_000)
+    .default(10_000)
+    .describe('Time a receiver has to answer one delivery attempt.'),
+  WEBHOOKS_RETRY_SCHEDULE: z
+    .string()
+    .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'use seconds, comma-separated, e.g. 5,300,1800')
+    .optional()
+    .describe(
+      'Seconds between attempts (before jitter); default 5,30,120,600,1800,3600,7200,14400,28800,28800,28800: 12 attempts over about 32 h.',
+    ),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
-  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000)
+  HEADERS_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(10_000)
     .describe('A client must send the request headers within this time (slowloris protection).'),
-  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(120_000)
+  REQUEST_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(120_000)
     .describe('A client must send the whole request, body included, within this time; raise it for imports over slow links.'),
 });
 

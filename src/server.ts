@@ -9,6 +9,7 @@ import { closeHttpServer, createHttpServer } from './http/http-server.ts';
 import { createRateLimitStore } from './http/rate-limit-store.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { startConfiguredWorker } from './webhooks/delivery-worker.ts';
 
 let config: Config;
 try {
@@ -45,17 +46,27 @@ const rateLimits = await createRateLimitStore(config.REDIS_URL, logger).catch(as
   process.exit(1);
 });
 
-const server = createHttpServer(createApp({ db, config, logger, rateLimitStore: rateLimits.store }), config, logger).listen(config.PORT, config.HOST, () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.PORT;
-  logger.info({ port, docs: `http://localhost:${port}/docs` }, `Dateline is listening on port ${port}`);
-});
+const server = createHttpServer(createApp({ db, config, logger, rateLimitStore: rateLimits.store }), config, logger).listen(
+  config.PORT,
+  config.HOST,
+  () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.PORT;
+    logger.info(
+      { port, site: `http://localhost:${port}/`, docs: `http://localhost:${port}/docs` },
+      `Dateline is listening on port ${port}`,
+    );
+  },
+);
+// Webhook deliveries (src/webhooks/delivery-worker.ts): in this process, safe alongside others.
+const webhookWorker = startConfiguredWorker(db, config, logger);
 
 // On SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish, then close the pool.
 closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
   if (err) logger.error({ err }, 'shutting down after an error');
   else logger.info({ signal }, 'shutting down');
   await closeHttpServer(server);
+  await webhookWorker?.stop(); // an attempt in flight finishes (WEBHOOKS_TIMEOUT_MS at most) and is recorded
   await rateLimits.close();
   await db.destroy();
   logger.info('stopped');
@@ -72,7 +83,8 @@ async function firstStart(db: Db, config: Config, logger: Logger) {
   if (config.SEED_ON_FIRST_START && (await seedSampleData(db))) logger.info('loaded the sample incidents');
   const adminKey = await ensureAdminKey(db);
   if (adminKey) {
-    const message = 'Created the first admin key; it is shown only this once. Use it as "Authorization: Bearer <key>" to create organisations and keys.';
+    const message =
+      'Created the first admin key; it is shown only this once. Use it as "Authorization: Bearer <key>" to create organisations and keys.';
     // Shown even when LOG_LEVEL hides warnings: losing it would leave the instance without an admin.
     if (logger.isLevelEnabled('warn')) logger.warn({ adminKey }, message);
     else console.error(`${message}\n${adminKey}`);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { insertApiKey, revokeApiKey } from '../src/auth/api-key.queries.ts';
 import { generateApiKey } from '../src/auth/api-key.ts';
@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { createKey, createOrganisation, incidentBody, serviceWriter, type ModelIncident, type ServiceWriter } from './support/factories.ts';
 import { appRoutes, openApiRoutes } from './support/route-table.ts';
-import { startTestApp, type TestApp } from './support/test-app.ts';
+import { useTestApp } from './support/test-app.ts';
 
 /**
  * Who may do what: every route the app serves x every caller (anonymous, and each role of the
@@ -37,12 +37,20 @@ type State = (typeof STATES)[number];
 type Row = Partial<Record<Caller | Role, string>>;
 /** Writes to live incidents of one's own organisation; another organisation's answer 404, as if missing. */
 const ownEditorsWrite = (done: string): Row => ({
-  anonymous: '401 401 401 401 401', admin: '403 403 403 403 403', researcher: '403 403 403 403 403', reviewer: '403 403 403 403 403',
-  'editor/own': `${done} ${done} 404 404 404`, 'editor/other': '404 404 404 404 404',
+  anonymous: '401 401 401 401 401',
+  admin: '403 403 403 403 403',
+  researcher: '403 403 403 403 403',
+  reviewer: '403 403 403 403 403',
+  'editor/own': `${done} ${done} 404 404 404`,
+  'editor/other': '404 404 404 404 404',
 });
 const OWN_REVIEWERS_WRITE: Row = {
-  anonymous: '401 401 401 401 401', admin: '403 403 403 403 403', researcher: '403 403 403 403 403', editor: '403 403 403 403 403',
-  'reviewer/own': '200 200 404 404 404', 'reviewer/other': '404 404 404 404 404',
+  anonymous: '401 401 401 401 401',
+  admin: '403 403 403 403 403',
+  researcher: '403 403 403 403 403',
+  editor: '403 403 403 403 403',
+  'reviewer/own': '200 200 404 404 404',
+  'reviewer/other': '404 404 404 404 404',
 };
 
 const MATRIX: Record<string, Row> = {
@@ -53,6 +61,7 @@ const MATRIX: Record<string, Row> = {
   'GET /docs': { anonymous: '200', admin: '200', researcher: '200', editor: '200', reviewer: '200' },
   'GET /v1/incidents': { anonymous: '200', admin: '200', researcher: '200', editor: '200', reviewer: '200' },
   'GET /v1/incidents/export': { anonymous: '200', admin: '200', researcher: '200', editor: '200', reviewer: '200' },
+  'GET /v1/incidents/feed.atom': { anonymous: '200', admin: '200', researcher: '200', editor: '200', reviewer: '200' },
   'GET /v1/stats': { anonymous: '200', admin: '200', researcher: '200', editor: '200', reviewer: '200' },
   // ------------------------------------------------------------ incidents         draft    published deleted merged mergedDraft
   'GET /v1/incidents/:id': {
@@ -73,29 +82,52 @@ const MATRIX: Record<string, Row> = {
   'POST /v1/incidents/:id/merge': OWN_REVIEWERS_WRITE,
   // Verification history: the owner and researchers; reviewers' notes only for the owner (leak test).
   'GET /v1/incidents/:id/history': {
-    anonymous: '404 401 404 404 404', admin: '404 403 404 404 404', researcher: '200 200 404 404 404',
-    'editor/own': '200 200 404 404 404', 'editor/other': '404 403 404 404 404',
-    'reviewer/own': '200 200 404 404 404', 'reviewer/other': '404 403 404 404 404',
+    anonymous: '404 401 404 404 404',
+    admin: '404 403 404 404 404',
+    researcher: '200 200 404 404 404',
+    'editor/own': '200 200 404 404 404',
+    'editor/other': '404 403 404 404 404',
+    'reviewer/own': '200 200 404 404 404',
+    'reviewer/other': '404 403 404 404 404',
   },
   // The audit trail: the owner only, deleted and merged incidents included (it holds the reason).
   'GET /v1/incidents/:id/audit': {
-    anonymous: '404 401 404 404 404', admin: '404 403 404 404 404', researcher: '403 403 404 404 404',
-    'editor/own': '200 200 200 200 200', 'editor/other': '404 403 404 404 404',
-    'reviewer/own': '200 200 200 200 200', 'reviewer/other': '404 403 404 404 404',
+    anonymous: '404 401 404 404 404',
+    admin: '404 403 404 404 404',
+    researcher: '403 403 404 404 404',
+    'editor/own': '200 200 200 200 200',
+    'editor/other': '404 403 404 404 404',
+    'reviewer/own': '200 200 200 200 200',
+    'reviewer/other': '404 403 404 404 404',
   },
   'GET /v1/incidents/:id/duplicates': {
-    anonymous: '404 200 404 404 404', admin: '404 200 404 404 404', researcher: '200 200 404 404 404',
-    'editor/own': '200 200 404 404 404', 'editor/other': '404 200 404 404 404',
-    'reviewer/own': '200 200 404 404 404', 'reviewer/other': '404 200 404 404 404',
+    anonymous: '404 200 404 404 404',
+    admin: '404 200 404 404 404',
+    researcher: '200 200 404 404 404',
+    'editor/own': '200 200 404 404 404',
+    'editor/other': '404 200 404 404 404',
+    'reviewer/own': '200 200 404 404 404',
+    'reviewer/other': '404 200 404 404 404',
   },
   // ------------------------------------------------------------ imports (own: the import's organisation)
   'POST /v1/imports': { anonymous: '401', admin: '403', researcher: '403', editor: '200', reviewer: '403' },
   'GET /v1/imports': { anonymous: '401', admin: '403', researcher: '403', editor: '200', reviewer: '200' },
   'GET /v1/imports/:id': {
-    anonymous: '401', admin: '403', researcher: '403', 'editor/own': '200', 'editor/other': '404', 'reviewer/own': '200', 'reviewer/other': '404',
+    anonymous: '401',
+    admin: '403',
+    researcher: '403',
+    'editor/own': '200',
+    'editor/other': '404',
+    'reviewer/own': '200',
+    'reviewer/other': '404',
   },
   'POST /v1/imports/:id/publish': {
-    anonymous: '401', admin: '403', researcher: '403', editor: '403', 'reviewer/own': '200', 'reviewer/other': '404',
+    anonymous: '401',
+    admin: '403',
+    researcher: '403',
+    editor: '403',
+    'reviewer/own': '200',
+    'reviewer/other': '404',
   },
   // ------------------------------------------------------------ instance administration
   'GET /v1/organisations': { anonymous: '401', admin: '200', researcher: '403', editor: '403', reviewer: '403' },
@@ -103,7 +135,21 @@ const MATRIX: Record<string, Row> = {
   'GET /v1/keys': { anonymous: '401', admin: '200', researcher: '403', editor: '403', reviewer: '403' },
   'POST /v1/keys': { anonymous: '401', admin: '201', researcher: '403', editor: '403', reviewer: '403' },
   'DELETE /v1/keys/:id': { anonymous: '401', admin: '204', researcher: '403', editor: '403', reviewer: '403' },
+  // ------------------------------------------------------------ webhooks (the target: an endpoint of the editor/own key; any other key: 404)
+  'GET /v1/webhooks': { anonymous: '401', admin: '403', researcher: '200', editor: '200', reviewer: '200' },
+  'POST /v1/webhooks': { anonymous: '401', admin: '403', researcher: '201', editor: '201', reviewer: '201' },
+  'GET /v1/webhooks/:id': webhookOwnerOnly('200'),
+  'PATCH /v1/webhooks/:id': webhookOwnerOnly('200'),
+  'DELETE /v1/webhooks/:id': webhookOwnerOnly('204'),
+  'POST /v1/webhooks/:id/rotate-secret': webhookOwnerOnly('200'),
+  'GET /v1/webhooks/:id/deliveries': webhookOwnerOnly('200'),
+  'POST /v1/webhooks/:id/redeliver': webhookOwnerOnly('202'),
+  'POST /v1/webhooks/:id/deliveries/:deliveryId/redeliver': webhookOwnerOnly('404'), // no delivery yet: the owner gets 404 for it
 };
+
+function webhookOwnerOnly(owner: string): Row {
+  return { anonymous: '401', admin: '403', researcher: '404', 'editor/own': owner, 'editor/other': '404', reviewer: '404' };
+}
 
 /** Routes that are not API operations, so not in the OpenAPI document: the document itself and its viewer. */
 const NOT_IN_OPENAPI = ['GET /docs', 'GET /openapi.json'];
@@ -117,10 +163,13 @@ function expected(route: string, caller: Caller): string[] {
 
 // ---------------------------------------------------------------- how each route is called
 
-let app: TestApp;
+const fixture = useTestApp({}, { actors: false });
 let own: ServiceWriter;
 const keys = {} as Record<Exclude<Caller, 'anonymous'>, string>;
-const cpjCsv = readFileSync(new URL('./fixtures/imports/cpj-killed.csv', import.meta.url), 'utf8').split('\n').slice(0, 2).join('\n');
+const cpjCsv = readFileSync(new URL('./fixtures/imports/cpj-killed.csv', import.meta.url), 'utf8')
+  .split('\n')
+  .slice(0, 2)
+  .join('\n');
 
 interface Call {
   method: string;
@@ -129,17 +178,25 @@ interface Call {
   contentType?: string;
 }
 /** What a route acts on: an incident in some state, an import, a key, or nothing. */
-type Target = { kind: 'incident'; incident: ModelIncident } | { kind: 'import' | 'key' | 'none'; id: string };
+type Target = { kind: 'incident'; incident: ModelIncident } | { kind: 'import' | 'key' | 'webhook' | 'none'; id: string };
 interface RouteSpec {
-  target: 'incident' | 'import' | 'key' | 'none';
+  target: 'incident' | 'import' | 'key' | 'webhook' | 'none';
   call: (target: Target) => Call;
 }
 
-const json = (method: string, path: string, body: unknown): Call => ({ method, path, body: JSON.stringify(body), contentType: 'application/json' });
+const json = (method: string, path: string, body: unknown): Call => ({
+  method,
+  path,
+  body: JSON.stringify(body),
+  contentType: 'application/json',
+});
 const idOf = (target: Target) => (target.kind === 'incident' ? target.incident.id : target.id);
 const versionOf = (target: Target) => (target.kind === 'incident' ? target.incident.version : 1);
 const get = (path: string): RouteSpec => ({ target: 'none', call: () => ({ method: 'GET', path }) });
-const onIncident = (call: (target: Target & { kind: 'incident' }) => Call): RouteSpec => ({ target: 'incident', call: (target) => call(target as Target & { kind: 'incident' }) });
+const onIncident = (call: (target: Target & { kind: 'incident' }) => Call): RouteSpec => ({
+  target: 'incident',
+  call: (target) => call(target as Target & { kind: 'incident' }),
+});
 
 const SPECS: Record<string, RouteSpec> = {
   'GET /healthz': get('/healthz'),
@@ -148,28 +205,60 @@ const SPECS: Record<string, RouteSpec> = {
   'GET /docs': get('/docs/'),
   'GET /v1/incidents': get('/v1/incidents'),
   'GET /v1/incidents/export': get('/v1/incidents/export?format=json'),
+  'GET /v1/incidents/feed.atom': get('/v1/incidents/feed.atom?country=TR'),
   'GET /v1/stats': get('/v1/stats?groupBy=country'),
   'GET /v1/incidents/:id': onIncident(({ incident }) => ({ method: 'GET', path: `/v1/incidents/${incident.id}` })),
   'POST /v1/incidents': { target: 'none', call: () => json('POST', '/v1/incidents', incidentBody()) },
-  'PATCH /v1/incidents/:id': onIncident((t) => json('PATCH', `/v1/incidents/${t.incident.id}`, { title: 'Retitled by the matrix', version: versionOf(t) })),
+  'PATCH /v1/incidents/:id': onIncident((t) =>
+    json('PATCH', `/v1/incidents/${t.incident.id}`, { title: 'Retitled by the matrix', version: versionOf(t) }),
+  ),
   'DELETE /v1/incidents/:id': onIncident((t) => json('DELETE', `/v1/incidents/${t.incident.id}`, { reason: 'Entered twice' })),
-  'POST /v1/incidents/:id/verification': onIncident((t) => json('POST', `/v1/incidents/${t.incident.id}/verification`, { status: 'verified', note: 'Two sources' })),
+  'POST /v1/incidents/:id/verification': onIncident((t) =>
+    json('POST', `/v1/incidents/${t.incident.id}/verification`, { status: 'verified', note: 'Two sources' }),
+  ),
   'POST /v1/incidents/:id/publish': onIncident((t) => json('POST', `/v1/incidents/${t.incident.id}/publish`, {})),
   'POST /v1/incidents/:id/unpublish': onIncident((t) => json('POST', `/v1/incidents/${t.incident.id}/unpublish`, {})),
   'POST /v1/incidents/:id/merge': onIncident((t) => json('POST', `/v1/incidents/${t.incident.id}/merge`, { into: survivor.id })),
   'GET /v1/incidents/:id/history': onIncident((t) => ({ method: 'GET', path: `/v1/incidents/${t.incident.id}/history` })),
   'GET /v1/incidents/:id/audit': onIncident((t) => ({ method: 'GET', path: `/v1/incidents/${t.incident.id}/audit` })),
   'GET /v1/incidents/:id/duplicates': onIncident((t) => ({ method: 'GET', path: `/v1/incidents/${t.incident.id}/duplicates` })),
-  'POST /v1/imports': { target: 'none', call: () => ({ method: 'POST', path: '/v1/imports?format=cpj&dryRun=true', body: cpjCsv, contentType: 'text/csv' }) },
+  'POST /v1/imports': {
+    target: 'none',
+    call: () => ({ method: 'POST', path: '/v1/imports?format=cpj&dryRun=true', body: cpjCsv, contentType: 'text/csv' }),
+  },
   'GET /v1/imports': get('/v1/imports'),
   'GET /v1/imports/:id': { target: 'import', call: (t) => ({ method: 'GET', path: `/v1/imports/${idOf(t)}` }) },
   'POST /v1/imports/:id/publish': { target: 'import', call: (t) => json('POST', `/v1/imports/${idOf(t)}/publish`, {}) },
   'GET /v1/organisations': get('/v1/organisations'),
   'POST /v1/organisations': { target: 'none', call: () => json('POST', '/v1/organisations', { name: `Matrix org ${randomUUID()}` }) },
   'GET /v1/keys': get('/v1/keys'),
-  'POST /v1/keys': { target: 'none', call: () => json('POST', '/v1/keys', { organisationId: own.organisationId, name: 'matrix key', role: 'researcher' }) },
+  'POST /v1/keys': {
+    target: 'none',
+    call: () => json('POST', '/v1/keys', { organisationId: own.organisationId, name: 'matrix key', role: 'researcher' }),
+  },
   'DELETE /v1/keys/:id': { target: 'key', call: (t) => ({ method: 'DELETE', path: `/v1/keys/${idOf(t)}` }) },
+  'GET /v1/webhooks': get('/v1/webhooks'),
+  'POST /v1/webhooks': { target: 'none', call: () => json('POST', '/v1/webhooks', WEBHOOK) },
+  'GET /v1/webhooks/:id': { target: 'webhook', call: (t) => ({ method: 'GET', path: `/v1/webhooks/${idOf(t)}` }) },
+  'PATCH /v1/webhooks/:id': {
+    target: 'webhook',
+    call: (t) => json('PATCH', `/v1/webhooks/${idOf(t)}`, { description: 'changed by the matrix' }),
+  },
+  'DELETE /v1/webhooks/:id': { target: 'webhook', call: (t) => ({ method: 'DELETE', path: `/v1/webhooks/${idOf(t)}` }) },
+  'POST /v1/webhooks/:id/rotate-secret': { target: 'webhook', call: (t) => json('POST', `/v1/webhooks/${idOf(t)}/rotate-secret`, {}) },
+  'GET /v1/webhooks/:id/deliveries': { target: 'webhook', call: (t) => ({ method: 'GET', path: `/v1/webhooks/${idOf(t)}/deliveries` }) },
+  'POST /v1/webhooks/:id/redeliver': {
+    target: 'webhook',
+    call: (t) => json('POST', `/v1/webhooks/${idOf(t)}/redeliver`, { since: '2020-01-01T00:00:00Z' }),
+  },
+  'POST /v1/webhooks/:id/deliveries/:deliveryId/redeliver': {
+    target: 'webhook',
+    call: (t) => json('POST', `/v1/webhooks/${idOf(t)}/deliveries/msg_${randomUUID()}/redeliver`, {}),
+  },
 };
+
+/** A public address as a literal: registration needs no DNS here. */
+const WEBHOOK = { url: 'https://93.184.215.14/dateline-hook', eventTypes: ['incident.published'] };
 
 interface Raw {
   status: number;
@@ -180,7 +269,7 @@ interface Raw {
 
 /** One request, without following redirects (a 308 is an outcome here). */
 async function send(caller: Caller, call: Call, headers: Record<string, string> = {}): Promise<Raw> {
-  const response = await fetch(`${app.url}${call.path}`, {
+  const response = await fetch(`${fixture.app.url}${call.path}`, {
     method: call.method,
     redirect: 'manual',
     headers: {
@@ -192,14 +281,33 @@ async function send(caller: Caller, call: Call, headers: Record<string, string> 
   });
   const contentType = response.headers.get('content-type') ?? '';
   const text = await response.text();
-  return { status: response.status, location: response.headers.get('location'), contentType, body: /json/.test(contentType) && text ? JSON.parse(text) : text };
+  return {
+    status: response.status,
+    location: response.headers.get('location'),
+    contentType,
+    body: /json/.test(contentType) && text ? JSON.parse(text) : text,
+  };
 }
 
 // ---------------------------------------------------------------- fixtures
 
 const PUBLIC_KEYS = [
-  'id', 'organisation', 'title', 'description', 'date', 'location', 'attackTypes', 'verificationStatus',
-  'motive', 'judicialOutcome', 'deathType', 'victims', 'perpetratorClaims', 'sources', 'publishedAt', 'updatedAt',
+  'id',
+  'organisation',
+  'title',
+  'description',
+  'date',
+  'location',
+  'attackTypes',
+  'verificationStatus',
+  'motive',
+  'judicialOutcome',
+  'deathType',
+  'victims',
+  'perpetratorClaims',
+  'sources',
+  'publishedAt',
+  'updatedAt',
 ];
 const VIEW_KEYS = {
   public: PUBLIC_KEYS.toSorted(),
@@ -211,7 +319,8 @@ const VIEW_KEYS = {
 function viewOf(body: any): string {
   const view = Object.entries(VIEW_KEYS).find(([, fields]) => JSON.stringify(Object.keys(body).toSorted()) === JSON.stringify(fields))?.[0];
   const protectedVictim = body.victims?.find((victim: any) => victim.protected);
-  const withheld = JSON.stringify(protectedVictim) === JSON.stringify({ name: 'name withheld', protected: true, role: 'activist', outcome: 'threatened' });
+  const withheld =
+    JSON.stringify(protectedVictim) === JSON.stringify({ name: 'name withheld', protected: true, role: 'activist', outcome: 'threatened' });
   if (view === 'full' && !withheld && body.organisation?.id) return 'full';
   if ((view === 'public' || view === 'research') && withheld && !body.organisation.id) return view;
   return 'unexpected shape';
@@ -229,15 +338,24 @@ let survivor: ModelIncident;
 let sharedIncidents: Record<State, Target>;
 let sharedImport: string;
 
+async function newWebhookTarget(): Promise<Target> {
+  const created = await send('editor/own', json('POST', '/v1/webhooks', WEBHOOK));
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return { kind: 'webhook', id: created.body.id };
+}
+
 async function newKeyTarget(): Promise<Target> {
-  return { kind: 'key', id: (await insertApiKey(app.db, { organisationId: own.organisationId, name: 'to revoke', role: 'researcher' })).id };
+  return {
+    kind: 'key',
+    id: (await insertApiKey(fixture.app.db, { organisationId: own.organisationId, name: 'to revoke', role: 'researcher' })).id,
+  };
 }
 
 beforeAll(async () => {
-  app = await startTestApp();
-  const organisations = { own: await createOrganisation(app.db), other: await createOrganisation(app.db) };
-  for (const role of ROLES) for (const side of ['own', 'other'] as const) keys[`${role}/${side}`] = await createKey(app.db, organisations[side].id, role);
-  own = await serviceWriter(app.db, organisations.own.id);
+  const organisations = { own: await createOrganisation(fixture.app.db), other: await createOrganisation(fixture.app.db) };
+  for (const role of ROLES)
+    for (const side of ['own', 'other'] as const) keys[`${role}/${side}`] = await createKey(fixture.app.db, organisations[side].id, role);
+  own = await serviceWriter(fixture.app.db, organisations.own.id);
   survivor = await own.create(incidentBody(), { publish: true });
   sharedIncidents = {} as Record<State, Target>;
   for (const state of STATES) sharedIncidents[state] = await incidentIn(state);
@@ -245,11 +363,10 @@ beforeAll(async () => {
   expect(imported.status, JSON.stringify(imported.body)).toBe(201);
   sharedImport = imported.body.id;
 });
-afterAll(() => app?.close());
 
 /** The incident's state as stored, to show that a refused write changed nothing. */
 async function stored(id: string) {
-  return app.db
+  return fixture.app.db
     .selectFrom('incidents')
     .select(['version', 'visibility', 'verification_status', 'deleted_at', 'title'])
     .where('id', '=', id)
@@ -259,7 +376,14 @@ async function stored(id: string) {
 /** Rows a refused write without a target (create, import, organisation, key) must not have added. */
 async function rowCounts() {
   const count = async (table: 'incidents' | 'imports' | 'organisations' | 'api_keys' | 'audit_log') =>
-    Number((await app.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await fixture.app.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   return Promise.all((['incidents', 'imports', 'organisations', 'api_keys', 'audit_log'] as const).map(count));
 }
 
@@ -277,7 +401,7 @@ function outcome(route: string, response: Raw, _target: Target): string {
 
 describe('the route table', () => {
   it('has exactly one row per route the app serves', () => {
-    const express = createApp({ db: app.db, config: loadConfig({ LOG_LEVEL: 'silent' }), logger: createLogger('silent') });
+    const express = createApp({ db: fixture.app.db, config: loadConfig({ LOG_LEVEL: 'silent' }), logger: createLogger('silent') });
     expect(Object.keys(MATRIX).toSorted()).toEqual(appRoutes(express));
     expect(Object.keys(SPECS).toSorted()).toEqual(Object.keys(MATRIX).toSorted());
     for (const route of Object.keys(MATRIX)) for (const caller of CALLERS) expect(() => expected(route, caller)).not.toThrow();
@@ -285,7 +409,9 @@ describe('the route table', () => {
 
   it('matches the OpenAPI document, both ways', async () => {
     const document = await send('anonymous', { method: 'GET', path: '/openapi.json' });
-    const documented = Object.keys(MATRIX).filter((route) => !NOT_IN_OPENAPI.includes(route)).toSorted();
+    const documented = Object.keys(MATRIX)
+      .filter((route) => !NOT_IN_OPENAPI.includes(route))
+      .toSorted();
     expect(openApiRoutes(document.body)).toEqual(documented);
   });
 });
@@ -308,6 +434,7 @@ describe.each(Object.keys(MATRIX))('%s', (route) => {
         if (spec.target === 'incident') target = write && allowed ? await incidentIn(state!) : sharedIncidents[state!];
         if (spec.target === 'import') target = { kind: 'import', id: sharedImport };
         if (spec.target === 'key') target = await newKeyTarget();
+        if (spec.target === 'webhook') target = await newWebhookTarget();
         const before = write && !allowed ? (target.kind === 'incident' ? await stored(target.incident.id) : await rowCounts()) : undefined;
         const response = await send(caller, spec.call(target));
         outcomes.push(outcome(route, response, target));
@@ -330,7 +457,10 @@ describe('what the table implies', () => {
     const listed = new Map<string, any>();
     let cursor: string | null = null;
     do {
-      const response = await send(caller, { method: 'GET', path: `/v1/incidents?organisation=${own.organisationId}&limit=200${cursor ? `&cursor=${cursor}` : ''}` });
+      const response = await send(caller, {
+        method: 'GET',
+        path: `/v1/incidents?organisation=${own.organisationId}&limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+      });
       expect(response.status).toBe(200);
       for (const item of response.body.data) listed.set(item.id, item);
       cursor = response.body.nextCursor;
@@ -346,12 +476,20 @@ describe('what the table implies', () => {
   it("answers for another organisation's draft exactly as for an incident that never existed", async () => {
     const draft = (sharedIncidents.draft as Target & { kind: 'incident' }).incident.id;
     const missing = randomUUID();
-    for (const [method, suffix, body] of [['GET', ''], ['GET', '/history'], ['GET', '/duplicates'], ['PATCH', '', { title: 'x', version: 1 }], ['POST', '/publish', {}]] as const) {
-      const call = (id: string) => (body ? json(method, `/v1/incidents/${id}${suffix}`, body) : { method, path: `/v1/incidents/${id}${suffix}` });
+    for (const [method, suffix, body] of [
+      ['GET', ''],
+      ['GET', '/history'],
+      ['GET', '/duplicates'],
+      ['PATCH', '', { title: 'x', version: 1 }],
+      ['POST', '/publish', {}],
+    ] as const) {
+      const call = (id: string) =>
+        body ? json(method, `/v1/incidents/${id}${suffix}`, body) : { method, path: `/v1/incidents/${id}${suffix}` };
       const [hidden, absent] = [await send('editor/other', call(draft)), await send('editor/other', call(missing))];
       const comparable = (raw: Raw) => [raw.status, raw.body.type, raw.body.title, raw.body.detail];
       expect(comparable(hidden), `${method} ${suffix}`).toEqual(comparable(absent));
-      if (method === 'GET') expect(comparable(await send('anonymous', call(draft)))).toEqual(comparable(await send('anonymous', call(missing))));
+      if (method === 'GET')
+        expect(comparable(await send('anonymous', call(draft)))).toEqual(comparable(await send('anonymous', call(missing))));
     }
   });
 });
@@ -359,8 +497,8 @@ describe('what the table implies', () => {
 describe('a bad bearer key is refused, never downgraded to public access', () => {
   let revoked: string;
   beforeAll(async () => {
-    const key = await insertApiKey(app.db, { organisationId: own.organisationId, name: 'soon revoked', role: 'editor' });
-    await revokeApiKey(app.db, key.id);
+    const key = await insertApiKey(fixture.app.db, { organisationId: own.organisationId, name: 'soon revoked', role: 'editor' });
+    await revokeApiKey(fixture.app.db, key.id);
     revoked = key.key;
   });
   const credentials: [string, () => string][] = [
@@ -371,9 +509,15 @@ describe('a bad bearer key is refused, never downgraded to public access', () =>
   ];
   const calls: [string, () => Call][] = [
     ['the list', () => ({ method: 'GET', path: '/v1/incidents' })],
-    ['a published incident', () => ({ method: 'GET', path: `/v1/incidents/${(sharedIncidents.published as Target & { kind: 'incident' }).incident.id}` })],
+    [
+      'a published incident',
+      () => ({ method: 'GET', path: `/v1/incidents/${(sharedIncidents.published as Target & { kind: 'incident' }).incident.id}` }),
+    ],
     ['the statistics', () => ({ method: 'GET', path: '/v1/stats' })],
-    ['an incident write', () => json('POST', `/v1/incidents/${(sharedIncidents.draft as Target & { kind: 'incident' }).incident.id}/publish`, {})],
+    [
+      'an incident write',
+      () => json('POST', `/v1/incidents/${(sharedIncidents.draft as Target & { kind: 'incident' }).incident.id}/publish`, {}),
+    ],
   ];
   it.each(credentials.flatMap(([credential, header]) => calls.map(([what, call]) => ({ credential, header, what, call }))))(
     '$credential gets 401 problem+json for $what',

@@ -29,6 +29,9 @@ describe('loadConfig', () => {
       RATE_LIMIT_AUTHENTICATED: 600,
       SEED_ON_FIRST_START: true,
       PUBLIC_SITE: true,
+      WEBHOOKS_ALLOW_PRIVATE: false,
+      WEBHOOKS_WORKER: true,
+      WEBHOOKS_TIMEOUT_MS: 10_000,
       SHUTDOWN_GRACE_MS: 10_000,
       HEADERS_TIMEOUT_MS: 10_000,
       REQUEST_TIMEOUT_MS: 120_000,
@@ -112,9 +115,18 @@ describe('loadConfig', () => {
 
   it('treats an empty variable as unset', () => {
     const empty = Object.fromEntries(
-      ['PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'DB_POOL_MAX', 'LOG_LEVEL', 'TRUST_PROXY', 'BODY_LIMIT', 'SEED_ON_FIRST_START', 'SHUTDOWN_GRACE_MS'].map(
-        (name) => [name, ''],
-      ),
+      [
+        'PORT',
+        'HOST',
+        'DATABASE_URL',
+        'DATA_DIR',
+        'DB_POOL_MAX',
+        'LOG_LEVEL',
+        'TRUST_PROXY',
+        'BODY_LIMIT',
+        'SEED_ON_FIRST_START',
+        'SHUTDOWN_GRACE_MS',
+      ].map((name) => [name, '']),
     );
     expect(loadConfig(empty)).toEqual(loadConfig({}));
     expect(loadConfig({ DATABASE_URL: '' }).DATABASE_URL).toBeUndefined();

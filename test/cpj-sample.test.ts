@@ -1,9 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActors, type Actors } from './support/factories.ts';
-import { request, startTestApp, type TestApp } from './support/test-app.ts';
+import { describe, expect, it } from 'vitest';
+import { request, useTestApp } from './support/test-app.ts';
 
 /**
  * CPJ's real export, 41 rows that hold every kind of value the whole 2,165-row file holds
@@ -24,7 +23,8 @@ const python = (() => {
     return false;
   }
 })();
-if (!python) console.warn('cpj-sample.test.ts: python3 is not installed, so the tallies cannot be counted by an independent CSV reader; skipped.');
+if (!python)
+  console.warn('cpj-sample.test.ts: python3 is not installed, so the tallies cannot be counted by an independent CSV reader; skipped.');
 
 /** CPJ's tallies: for each column, value -> rows, as Python's csv module reads the file. */
 function cpjTallies(columns: string[]): Record<string, Record<string, number>> {
@@ -36,36 +36,65 @@ print(json.dumps({c: collections.Counter(r[c] for r in rows) for c in sys.argv[2
 }
 
 const CPJ_COUNTRIES: Record<string, string> = {
-  Afghanistan: 'AF', Bosnia: 'BA', Brazil: 'BR', Guatemala: 'GT', Haiti: 'HT', Honduras: 'HN', India: 'IN', Iraq: 'IQ',
-  'Israel and the Occupied Palestinian Territory': 'PS', Latvia: 'LV', Lebanon: 'LB', Mexico: 'MX', Pakistan: 'PK',
-  Philippines: 'PH', Russia: 'RU', Slovakia: 'SK', Somalia: 'SO', Syria: 'SY', Turkey: 'TR', USA: 'US', Ukraine: 'UA',
-  Yemen: 'YE', Yugoslavia: 'YUCS',
+  Afghanistan: 'AF',
+  Bosnia: 'BA',
+  Brazil: 'BR',
+  Guatemala: 'GT',
+  Haiti: 'HT',
+  Honduras: 'HN',
+  India: 'IN',
+  Iraq: 'IQ',
+  'Israel and the Occupied Palestinian Territory': 'PS',
+  Latvia: 'LV',
+  Lebanon: 'LB',
+  Mexico: 'MX',
+  Pakistan: 'PK',
+  Philippines: 'PH',
+  Russia: 'RU',
+  Slovakia: 'SK',
+  Somalia: 'SO',
+  Syria: 'SY',
+  Turkey: 'TR',
+  USA: 'US',
+  Ukraine: 'UA',
+  Yemen: 'YE',
+  Yugoslavia: 'YUCS',
 };
 const DEATH_TYPES: Record<string, string> = {
-  Murder: 'murder', Crossfire: 'crossfire', 'Dangerous Assignment': 'dangerous_assignment', Unknown: 'unknown', 'N/A': 'unclassified',
+  Murder: 'murder',
+  Crossfire: 'crossfire',
+  'Dangerous Assignment': 'dangerous_assignment',
+  Unknown: 'unknown',
+  'N/A': 'unclassified',
 };
-const MOTIVES: Record<string, string | null> = { Confirmed: 'work_related_confirmed', Unconfirmed: 'work_related_unconfirmed', 'N/A': null };
+const MOTIVES: Record<string, string | null> = {
+  Confirmed: 'work_related_confirmed',
+  Unconfirmed: 'work_related_unconfirmed',
+  'N/A': null,
+};
 const IMPUNITY: Record<string, string | null> = {
-  '': null, 'Complete Impunity': 'no_conviction', 'Partial Impunity': 'partial_justice', 'Full Justice': 'full_justice',
+  '': null,
+  'Complete Impunity': 'no_conviction',
+  'Partial Impunity': 'partial_justice',
+  'Full Justice': 'full_justice',
 };
 const GENDERS: Record<string, string | null> = { '': null, Male: 'male', Female: 'female' };
 const ROLES: Record<string, string> = { Journalist: 'journalist', 'Media Worker': 'media_worker' };
 
-let app: TestApp;
-let actors: Actors;
-
-beforeAll(async () => {
-  app = await startTestApp();
-  actors = await createActors(app.db);
-});
-afterAll(() => app?.close());
+const t = useTestApp();
 
 const upload = (csv: string, query: string) =>
-  request(app, 'POST', `/v1/imports?format=cpj&${query}`, { key: actors.editor, rawBody: csv, headers: { 'content-type': 'text/csv' } });
+  request(t.app, 'POST', `/v1/imports?format=cpj&${query}`, {
+    key: t.actors.editor,
+    rawBody: csv,
+    headers: { 'content-type': 'text/csv' },
+  });
 
 /** The imported incidents' statistics, as {value: count} for one dimension. */
 async function grouped(dimension: string, count: 'incidents' | 'victims' = 'incidents') {
-  const response = await request(app, 'GET', `/v1/stats?groupBy=${dimension}&organisation=${actors.ownOrganisation.id}`, { key: actors.editor });
+  const response = await request(t.app, 'GET', `/v1/stats?groupBy=${dimension}&organisation=${t.actors.ownOrganisation.id}`, {
+    key: t.actors.editor,
+  });
   expect(response.status, response.text).toBe(200);
   // Years without incidents are listed with 0 (a time series has no gaps); CPJ's file has no such rows.
   const groups = response.body.groups.filter((group: Record<string, number>) => group[count]! > 0);
@@ -111,24 +140,33 @@ describe.runIf(python)("CPJ's real export", () => {
     expect(await grouped('motive')).toEqual(expected(tallies.motiveConfirmed!, MOTIVES));
     expect(await grouped('judicialOutcome')).toEqual(expected(tallies.impunityMurder!, IMPUNITY));
 
-    const totals = await request(app, 'GET', `/v1/stats?organisation=${actors.ownOrganisation.id}`, { key: actors.editor });
+    const totals = await request(t.app, 'GET', `/v1/stats?organisation=${t.actors.ownOrganisation.id}`, { key: t.actors.editor });
     expect(totals.body.totals).toEqual({ incidents: 41, victims: 41, victimsKilled: 41 });
   });
 
   it('filters by type of death and by a country that no longer exists, and names it in words', async () => {
-    const murders = await request(app, 'GET', `/v1/incidents?deathType=murder&organisation=${actors.ownOrganisation.id}&limit=200`, { key: actors.editor });
+    const murders = await request(t.app, 'GET', `/v1/incidents?deathType=murder&organisation=${t.actors.ownOrganisation.id}&limit=200`, {
+      key: t.actors.editor,
+    });
     expect(murders.status, murders.text).toBe(200);
     expect(murders.body.data).toHaveLength(10);
     expect(murders.body.data.every((incident: { deathType: string }) => incident.deathType === 'murder')).toBe(true);
 
-    const yugoslavia = await request(app, 'GET', `/v1/incidents?country=YUCS&organisation=${actors.ownOrganisation.id}`, { key: actors.editor });
-    expect(yugoslavia.body.data.map((incident: { victims: Array<{ name: string }> }) => incident.victims[0]!.name).sort())
-      .toEqual(['Gabriel Gruener', 'Milan Pantic', 'Zhu Ying']);
+    const yugoslavia = await request(t.app, 'GET', `/v1/incidents?country=YUCS&organisation=${t.actors.ownOrganisation.id}`, {
+      key: t.actors.editor,
+    });
+    expect(yugoslavia.body.data.map((incident: { victims: Array<{ name: string }> }) => incident.victims[0]!.name).sort()).toEqual([
+      'Gabriel Gruener',
+      'Milan Pantic',
+      'Zhu Ying',
+    ]);
     expect(yugoslavia.body.data[0].location).toMatchObject({ country: 'YUCS', countryName: 'Yugoslavia' });
     const pantic = yugoslavia.body.data.find((incident: { title: string }) => incident.title.startsWith('Milan Pantic'));
     expect(pantic.victims[0].nationality).toBe('YUCS');
 
-    const byCountry = await request(app, 'GET', `/v1/stats?groupBy=country&country=YUCS,BA&organisation=${actors.ownOrganisation.id}`, { key: actors.editor });
+    const byCountry = await request(t.app, 'GET', `/v1/stats?groupBy=country&country=YUCS,BA&organisation=${t.actors.ownOrganisation.id}`, {
+      key: t.actors.editor,
+    });
     expect(byCountry.body.groups).toEqual([
       expect.objectContaining({ country: 'BA', countryName: 'Bosnia & Herzegovina', incidents: 1 }),
       expect.objectContaining({ country: 'YUCS', countryName: 'Yugoslavia', incidents: 3 }),

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KeyActor } from '../src/auth/actor.ts';
 import { findActiveKeyByToken } from '../src/auth/api-key.queries.ts';
 import { inTransaction } from '../src/db/in-transaction.ts';
@@ -6,25 +6,18 @@ import { findStoredDuplicates, flagDuplicates } from '../src/duplicates/duplicat
 import { createIncidentSchema } from '../src/incidents/incident.schemas.ts';
 import { createIncident as createWithService } from '../src/incidents/incident.service.ts';
 import { insertIncident, replaceVictims } from '../src/incidents/incident-writes.queries.ts';
-import { createActors, incidentBody, type Actors } from './support/factories.ts';
-import { request, startTestApp, type TestApp } from './support/test-app.ts';
+import { incidentBody } from './support/factories.ts';
+import { request, useTestApp } from './support/test-app.ts';
 
 /**
  * Duplicate detection and merging over real HTTP. Each test uses its own country and year (or
  * names), so incidents of one test are never candidates in another.
  */
-let app: TestApp;
-let actors: Actors;
-
-beforeAll(async () => {
-  app = await startTestApp();
-  actors = await createActors(app.db);
-});
-afterAll(() => app?.close());
+const t = useTestApp();
 
 type Who = 'editor' | 'reviewer' | 'researcher' | 'otherEditor' | 'otherReviewer' | 'admin' | 'public';
 const send = (who: Who, method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
-  request(app, method, path, { key: who === 'public' ? undefined : actors[who], body, headers });
+  request(t.app, method, path, { key: who === 'public' ? undefined : t.actors[who], body, headers });
 
 const victim = (name: string, extra: Record<string, unknown> = {}) => ({ name, role: 'journalist', outcome: 'killed', ...extra });
 
@@ -35,8 +28,8 @@ function body(victims: unknown[], overrides: Record<string, unknown> = {}) {
 
 /** A GET that does not follow redirects (fetch does by default). */
 async function readWithoutFollowing(who: Who, path: string) {
-  const headers: Record<string, string> = who === 'public' ? {} : { authorization: `Bearer ${actors[who]}` };
-  const response = await fetch(`${app.url}${path}`, { headers, redirect: 'manual' });
+  const headers: Record<string, string> = who === 'public' ? {} : { authorization: `Bearer ${t.actors[who]}` };
+  const response = await fetch(`${t.app.url}${path}`, { headers, redirect: 'manual' });
   await response.body?.cancel();
   return { status: response.status, location: response.headers.get('location') };
 }
@@ -54,7 +47,9 @@ async function publish(id: string, who: Who = 'reviewer') {
 }
 
 const at = (country: string, city: string) => ({ location: { country, city } });
-const on = (value: string) => ({ date: value.length === 4 ? { precision: 'year', value } : { precision: value.length === 7 ? 'month' : 'day', value } });
+const on = (value: string) => ({
+  date: value.length === 4 ? { precision: 'year', value } : { precision: value.length === 7 ? 'month' : 'day', value },
+});
 
 describe('flagging on create', () => {
   it('flags "Halla Barakat" on a day as a duplicate of "Hala Barakat" in that month, with the reasons', async () => {
@@ -66,17 +61,27 @@ describe('flagging on create', () => {
         id: first.id,
         score: 1,
         reasons: [
-          { kind: 'victim_name', detail: 'same victim name once spelling and word order are set aside: "Halla Barakat" and "Hala Barakat"' },
+          {
+            kind: 'victim_name',
+            detail: 'same victim name once spelling and word order are set aside: "Halla Barakat" and "Hala Barakat"',
+          },
           { kind: 'date', detail: 'dates overlap within their precision: 2015-10-15 and 2015-10' },
           { kind: 'country', detail: 'both in TR' },
           { kind: 'attack_type', detail: 'both record killing' },
           { kind: 'city', detail: 'both in Istanbul' },
         ],
-        incident: { title: first.title, date: first.date, location: { country: 'TR', city: 'Istanbul' }, organisation: { name: actors.ownOrganisation.name } },
+        incident: {
+          title: first.title,
+          date: first.date,
+          location: { country: 'TR', city: 'Istanbul' },
+          organisation: { name: t.actors.ownOrganisation.name },
+        },
       },
     ]);
-    const flags = await app.db.selectFrom('duplicate_flags').selectAll().where('incident_id', '=', second.id).execute();
-    expect(flags).toEqual([expect.objectContaining({ candidate_id: first.id, score: 1, resolved: false, reasons: second.possibleDuplicates[0].reasons })]);
+    const flags = await t.app.db.selectFrom('duplicate_flags').selectAll().where('incident_id', '=', second.id).execute();
+    expect(flags).toEqual([
+      expect.objectContaining({ candidate_id: first.id, score: 1, resolved: false, reasons: second.possibleDuplicates[0].reasons }),
+    ]);
     // The flags belong to the create response, not to the incident.
     const read = await send('editor', 'GET', `/v1/incidents/${second.id}`);
     expect(read.body).not.toHaveProperty('possibleDuplicates');
@@ -104,7 +109,11 @@ describe('flagging on create', () => {
     const ochlik = await create('editor', [victim('Rémi Ochlik')], homs);
     expect(ochlik.possibleDuplicates).toEqual([]);
     // The same journalist, attacked years earlier elsewhere: another incident.
-    const earlier = await create('editor', [victim('Marie Colvin', { outcome: 'injured' })], { ...on('2001-04-16'), ...at('LK', 'Vanni'), attackTypes: ['physical_assault'] });
+    const earlier = await create('editor', [victim('Marie Colvin', { outcome: 'injured' })], {
+      ...on('2001-04-16'),
+      ...at('LK', 'Vanni'),
+      attackTypes: ['physical_assault'],
+    });
     expect(earlier.possibleDuplicates).toEqual([]);
     // Nobody named at all.
     const unnamed = await create('editor', [victim('Unidentified')], homs);
@@ -112,19 +121,24 @@ describe('flagging on create', () => {
 
     const listed = await send('editor', 'GET', `/v1/incidents/${ochlik.id}/duplicates`);
     expect(listed.body.data.map((candidate: any) => [candidate.id, candidate.score])).toEqual(
-      [[colvin.id, 0.5], [unnamed.id, 0.5]].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      [
+        [colvin.id, 0.5],
+        [unnamed.id, 0.5],
+      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
     );
     expect(listed.body.data[0].reasons.map((reason: any) => reason.kind)).toEqual(['date', 'country', 'attack_type', 'city']);
   });
 
   it('lets an importer check a row before writing it, and flag incidents written in the same transaction, idempotently', async () => {
-    const key = (await findActiveKeyByToken(app.db, actors.editor))!;
-    const actor: KeyActor = { kind: 'key', keyId: key.id, organisationId: actors.ownOrganisation.id, role: 'editor' };
+    const key = (await findActiveKeyByToken(t.app.db, t.actors.editor))!;
+    const actor: KeyActor = { kind: 'key', keyId: key.id, organisationId: t.actors.ownOrganisation.id, role: 'editor' };
     const input = createIncidentSchema.parse(body([victim('Naji Jerf')], { ...on('2015-12-27'), ...at('TR', 'Gaziantep') }));
     const secondInput = { ...input, date: { precision: 'month' as const, value: '2015-12' } };
-    const { first, second, flagged, again, checked } = await inTransaction(app.db, async (trx) => {
+    const { first, second, flagged, again, checked } = await inTransaction(t.app.db, async (trx) => {
       const first = await createWithService(trx, { actor, requestId: 'import-test' }, input);
-      const [checked] = await findStoredDuplicates(trx, actor, [{ ...secondInput, victims: [{ name: 'Naji al-Jerf', aliases: [], protected: false }] }]);
+      const [checked] = await findStoredDuplicates(trx, actor, [
+        { ...secondInput, victims: [{ name: 'Naji al-Jerf', aliases: [], protected: false }] },
+      ]);
       // Rows written without createIncident, then flagged.
       const second = await insertIncident(trx, actor.organisationId, secondInput);
       await replaceVictims(trx, second, [{ name: 'Naji al-Jerf', aliases: [], protected: false }]);
@@ -135,7 +149,7 @@ describe('flagging on create', () => {
     expect(flagged).toEqual([expect.objectContaining({ id: first.id, score: 1 })]);
     expect(checked).toEqual(flagged);
     expect(again).toEqual(flagged);
-    const rows = await app.db.selectFrom('duplicate_flags').select('candidate_id').where('incident_id', '=', second).execute();
+    const rows = await t.app.db.selectFrom('duplicate_flags').select('candidate_id').where('incident_id', '=', second).execute();
     expect(rows).toEqual([{ candidate_id: first.id }]);
   });
 });
@@ -213,30 +227,38 @@ describe('POST /v1/incidents/:id/merge', () => {
   /** A survivor and a loser about the same attack, in a country and year no other test uses. */
   async function pair(country: string, year: number) {
     const homs = (overrides: Record<string, unknown> = {}) => ({ ...on(`${year}-02`), ...at(country, 'Baba Amr'), ...overrides });
-    const survivor = await create('editor', [victim('Anas al-Tarsha'), { name: null, role: 'media_worker', outcome: 'injured' }], homs({
-      perpetratorClaims: [{ actorName: 'Syrian Arab Army', actorType: 'military', attribution: 'alleged_by_others' }],
-      sources: [
-        { url: 'https://example.org/report-a', title: 'Report A', kind: 'ngo_report', public: true },
-        { url: 'https://example.org/report-b', kind: 'media_report', public: true },
+    const survivor = await create(
+      'editor',
+      [victim('Anas al-Tarsha'), { name: null, role: 'media_worker', outcome: 'injured' }],
+      homs({
+        perpetratorClaims: [{ actorName: 'Syrian Arab Army', actorType: 'military', attribution: 'alleged_by_others' }],
+        sources: [
+          { url: 'https://example.org/report-a', title: 'Report A', kind: 'ngo_report', public: true },
+          { url: 'https://example.org/report-b', kind: 'media_report', public: true },
+        ],
+      }),
+    );
+    const loser = await create(
+      'editor',
+      [
+        victim('Anas al-Tarsha', { outlet: 'Qatab Homs', nationality: 'SY' }),
+        victim('Anass Tarcha', { aliases: ['Anas Tarsha'] }),
+        { name: null, role: 'media_worker', outcome: 'injured' },
+        victim('Ahmad Hassan'),
       ],
-    }));
-    const loser = await create('editor', [
-      victim('Anas al-Tarsha', { outlet: 'Qatab Homs', nationality: 'SY' }),
-      victim('Anass Tarcha', { aliases: ['Anas Tarsha'] }),
-      { name: null, role: 'media_worker', outcome: 'injured' },
-      victim('Ahmad Hassan'),
-    ], homs({
-      ...on(`${year}-02-24`),
-      perpetratorClaims: [
-        { actorName: 'Syrian Arab Army', actorType: 'military', attribution: 'alleged_by_others', statement: 'Shelling of Baba Amr.' },
-        { actorName: 'Syrian Arab Army', actorType: 'military', attribution: 'alleged_by_victim' },
-      ],
-      sources: [
-        { url: 'https://EXAMPLE.org/report-a/', title: 'Report A (updated)', kind: 'ngo_report', public: true },
-        { url: 'https://example.org/other', title: 'report  a', kind: 'ngo_report', public: false },
-        { url: 'https://example.org/report-c', title: 'Report C', kind: 'video', public: false },
-      ],
-    }));
+      homs({
+        ...on(`${year}-02-24`),
+        perpetratorClaims: [
+          { actorName: 'Syrian Arab Army', actorType: 'military', attribution: 'alleged_by_others', statement: 'Shelling of Baba Amr.' },
+          { actorName: 'Syrian Arab Army', actorType: 'military', attribution: 'alleged_by_victim' },
+        ],
+        sources: [
+          { url: 'https://EXAMPLE.org/report-a/', title: 'Report A (updated)', kind: 'ngo_report', public: true },
+          { url: 'https://example.org/other', title: 'report  a', kind: 'ngo_report', public: false },
+          { url: 'https://example.org/report-c', title: 'Report C', kind: 'video', public: false },
+        ],
+      }),
+    );
     expect(loser.possibleDuplicates.map((candidate: any) => candidate.id)).toEqual([survivor.id]);
     return { survivor, loser };
   }
@@ -264,33 +286,58 @@ describe('POST /v1/incidents/:id/merge', () => {
     ]);
 
     // The loser answers with a redirect; it is kept, with its own children, and hidden from lists.
-    expect(await readWithoutFollowing('editor', `/v1/incidents/${loser.id}`)).toEqual({ status: 308, location: `/v1/incidents/${survivor.id}` });
+    expect(await readWithoutFollowing('editor', `/v1/incidents/${loser.id}`)).toEqual({
+      status: 308,
+      location: `/v1/incidents/${survivor.id}`,
+    });
     const followed = await send('editor', 'GET', `/v1/incidents/${loser.id}`);
     const { victimPairs: _pairs, ...survivorRead } = merged; // the pairing is in the merge's answer only
     expect(followed.body).toEqual(survivorRead);
-    const row = await app.db.selectFrom('incidents').select(['merged_into', 'deleted_at', 'version']).where('id', '=', loser.id).executeTakeFirstOrThrow();
+    const row = await t.app.db
+      .selectFrom('incidents')
+      .select(['merged_into', 'deleted_at', 'version'])
+      .where('id', '=', loser.id)
+      .executeTakeFirstOrThrow();
     expect(row).toEqual({ merged_into: survivor.id, deleted_at: null, version: 2 });
-    const loserVictims = await app.db.selectFrom('victims').select('id').where('incident_id', '=', loser.id).execute();
+    const loserVictims = await t.app.db.selectFrom('victims').select('id').where('incident_id', '=', loser.id).execute();
     expect(loserVictims.map((v) => v.id).sort()).toEqual(loser.victims.map((v: any) => v.id).sort());
     const list = await send('editor', 'GET', `/v1/incidents?country=SY&limit=200`);
     expect(list.body.data.map((item: any) => item.id)).not.toContain(loser.id);
     expect(list.body.data.map((item: any) => item.id)).toContain(survivor.id);
     expect((await send('editor', 'PATCH', `/v1/incidents/${loser.id}`, { title: 'x', version: 2 })).status).toBe(404);
 
-    const audit = await app.db.selectFrom('audit_log').select(['entity_id', 'action', 'before', 'after']).where('action', '=', 'incident.merge').where('entity_id', 'in', [loser.id, survivor.id]).orderBy('id').execute();
+    const audit = await t.app.db
+      .selectFrom('audit_log')
+      .select(['entity_id', 'action', 'before', 'after'])
+      .where('action', '=', 'incident.merge')
+      .where('entity_id', 'in', [loser.id, survivor.id])
+      .orderBy('id')
+      .execute();
     expect(audit).toEqual([
-      { entity_id: loser.id, action: 'incident.merge', before: expect.objectContaining({ id: loser.id, version: 1 }), after: { mergedInto: survivor.id, mergedAt: expect.any(String), version: 2 } },
-      { entity_id: survivor.id, action: 'incident.merge', before: expect.objectContaining({ id: survivor.id, version: 1 }), after: { ...merged, mergedFrom: loser.id } },
+      {
+        entity_id: loser.id,
+        action: 'incident.merge',
+        before: expect.objectContaining({ id: loser.id, version: 1 }),
+        after: { mergedInto: survivor.id, mergedAt: expect.any(String), version: 2 },
+      },
+      {
+        entity_id: survivor.id,
+        action: 'incident.merge',
+        before: expect.objectContaining({ id: survivor.id, version: 1 }),
+        after: { ...merged, mergedFrom: loser.id },
+      },
     ]);
     const trail = await send('reviewer', 'GET', `/v1/incidents/${loser.id}/audit`);
     expect(trail.body.data.map((entry: any) => entry.action)).toEqual(['incident.create', 'incident.merge']);
-    const flags = await app.db.selectFrom('duplicate_flags').select('resolved').where('incident_id', '=', loser.id).execute();
+    const flags = await t.app.db.selectFrom('duplicate_flags').select('resolved').where('incident_id', '=', loser.id).execute();
     expect(flags).toEqual([{ resolved: true }]);
   });
 
   it('redirects only callers who may see the survivor', async () => {
     const survivor = await create('editor', [victim('Gerardo Ortega')], { ...on('2011-01-24'), ...at('PH', 'Puerto Princesa') });
-    const loser = await publish((await create('editor', [victim('Gerardo Ortega')], { ...on('2011-01-24'), ...at('PH', 'Puerto Princesa') })).id);
+    const loser = await publish(
+      (await create('editor', [victim('Gerardo Ortega')], { ...on('2011-01-24'), ...at('PH', 'Puerto Princesa') })).id,
+    );
     expect((await send('reviewer', 'POST', `/v1/incidents/${loser.id}/merge`, { into: survivor.id })).status).toBe(200);
     const path = `/v1/incidents/${loser.id}`;
     const redirect = { status: 308, location: `/v1/incidents/${survivor.id}` };
@@ -304,13 +351,24 @@ describe('POST /v1/incidents/:id/merge', () => {
 
   it('refuses a stale version of either incident with 409 and changes nothing', async () => {
     const { survivor, loser } = await pair('LB', 2013);
-    const mark = Number((await app.db.selectFrom('audit_log').select((eb) => eb.fn.max('id').as('id')).executeTakeFirstOrThrow()).id);
+    const mark = Number(
+      (
+        await t.app.db
+          .selectFrom('audit_log')
+          .select((eb) => eb.fn.max('id').as('id'))
+          .executeTakeFirstOrThrow()
+      ).id,
+    );
     const staleLoser = await send('reviewer', 'POST', `/v1/incidents/${loser.id}/merge`, { into: survivor.id }, { 'if-match': '"3"' });
     expect(staleLoser.status).toBe(409);
     expect(staleLoser.body).toMatchObject({ type: '/problems/conflict', currentVersion: 1, intoCurrentVersion: 1 });
-    const staleSurvivor = await send('reviewer', 'POST', `/v1/incidents/${loser.id}/merge`, { into: survivor.id, version: 1, intoVersion: 7 });
+    const staleSurvivor = await send('reviewer', 'POST', `/v1/incidents/${loser.id}/merge`, {
+      into: survivor.id,
+      version: 1,
+      intoVersion: 7,
+    });
     expect(staleSurvivor.status).toBe(409);
-    expect(await app.db.selectFrom('audit_log').select('id').where('id', '>', mark).execute()).toEqual([]);
+    expect(await t.app.db.selectFrom('audit_log').select('id').where('id', '>', mark).execute()).toEqual([]);
     expect((await send('editor', 'GET', `/v1/incidents/${loser.id}`)).body).toMatchObject({ id: loser.id, version: 1 });
   });
 
@@ -320,7 +378,7 @@ describe('POST /v1/incidents/:id/merge', () => {
     ['an admin', 'admin', 'own', 403],
     ['an anonymous caller', 'public', 'own', 401],
     ["another organisation's reviewer", 'otherReviewer', 'own', 404],
-    ['a reviewer merging into another organisation\'s incident', 'reviewer', 'otherPublished', 403],
+    ["a reviewer merging into another organisation's incident", 'reviewer', 'otherPublished', 403],
     ['a merge into itself', 'reviewer', 'self', 400],
     ['a merge into an unknown incident', 'reviewer', 'unknown', 400],
   ])('refuses %s', async (_name, who, target, status) => {

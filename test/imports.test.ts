@@ -1,47 +1,56 @@
 import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { flagImportedDuplicates, importHooks } from '../src/imports/import-hooks.ts';
 import { refreshStatisticsIfGrown } from '../src/imports/import.queries.ts';
-import { createActors, type Actors } from './support/factories.ts';
-import { request, startTestApp, type TestApp } from './support/test-app.ts';
+import { request, useTestApp } from './support/test-app.ts';
 
 /**
  * POST /v1/imports over real HTTP with the CPJ fixture: what a good row becomes, how bad rows are
  * reported, dry runs, all-or-nothing, skipping, idempotency and who may do what.
  */
-let app: TestApp;
-let actors: Actors;
+const t = useTestApp({ IMPORT_BODY_LIMIT: '64kb' });
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/imports/${name}`, import.meta.url), 'utf8');
 const cpjFile = fixture('cpj-killed.csv');
 const cpjHeader = cpjFile.split('\n')[0]!;
 /** The CPJ fixture without its malformed rows (lines 7, 8 and 9). */
-const cpjGoodRows = cpjFile.split('\n').filter((_, index) => ![6, 7, 8].includes(index)).join('\n');
+const cpjGoodRows = cpjFile
+  .split('\n')
+  .filter((_, index) => ![6, 7, 8].includes(index))
+  .join('\n');
 
-beforeAll(async () => {
-  app = await startTestApp({ IMPORT_BODY_LIMIT: '64kb' });
-  actors = await createActors(app.db);
-});
-afterAll(() => app?.close());
 afterEach(() => {
   importHooks.flagDuplicates = flagImportedDuplicates;
 });
 
 type Role = 'editor' | 'reviewer' | 'researcher' | 'otherEditor' | 'admin';
 function upload(role: Role | null, csv: string, query: string, headers: Record<string, string> = {}) {
-  return request(app, 'POST', `/v1/imports?${query}`, {
-    key: role ? actors[role] : undefined, rawBody: csv, headers: { 'content-type': 'text/csv', ...headers },
+  return request(t.app, 'POST', `/v1/imports?${query}`, {
+    key: role ? t.actors[role] : undefined,
+    rawBody: csv,
+    headers: { 'content-type': 'text/csv', ...headers },
   });
 }
 
 /** Rows in every table an import writes to, to show that something wrote nothing. */
 async function tableCounts() {
   const count = async (table: 'incidents' | 'victims' | 'perpetrator_claims' | 'sources' | 'audit_log' | 'imports') =>
-    Number((await app.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await t.app.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   return {
-    incidents: await count('incidents'), victims: await count('victims'), claims: await count('perpetrator_claims'),
-    sources: await count('sources'), audit: await count('audit_log'), imports: await count('imports'),
+    incidents: await count('incidents'),
+    victims: await count('victims'),
+    claims: await count('perpetrator_claims'),
+    sources: await count('sources'),
+    audit: await count('audit_log'),
+    imports: await count('imports'),
   };
 }
 
@@ -69,18 +78,39 @@ describe('CPJ import', () => {
     const report = response.body;
     expect(response.headers.get('location')).toBe(`/v1/imports/${report.id}`);
     expect(report).toMatchObject({
-      format: 'cpj', fileName: 'cpj-killed.csv', dryRun: false, onError: 'abort', visibility: 'draft',
-      counts: { rows: 6, valid: 6, rejected: 0, created: 6, skipped: 0 }, rejected: [], ignoredColumns: [],
+      format: 'cpj',
+      fileName: 'cpj-killed.csv',
+      dryRun: false,
+      onError: 'abort',
+      visibility: 'draft',
+      counts: { rows: 6, valid: 6, rejected: 0, created: 6, skipped: 0 },
+      rejected: [],
+      ignoredColumns: [],
     });
     expect(report.created.map((row: { line: number }) => row.line)).toEqual([2, 3, 4, 5, 6, 7]);
 
-    const first = await request(app, 'GET', `/v1/incidents/${report.created[0].incidentId}`, { key: actors.editor });
+    const first = await request(t.app, 'GET', `/v1/incidents/${report.created[0].incidentId}`, { key: t.actors.editor });
     expect(first.body).toMatchObject({
       title: `Farid Ahmadzai ${tagWord('a')} killed in Afghanistan`,
       date: { precision: 'year', start: '2018-01-01', end: '2018-12-31' },
       location: { country: 'AF', city: 'Kabul' },
-      attackTypes: ['killing'], motive: 'work_related_confirmed', judicialOutcome: 'no_conviction', deathType: 'murder', visibility: 'draft',
-      victims: [{ name: `Farid Ahmadzai ${tagWord('a')}`, role: 'journalist', gender: 'male', nationality: 'AF', outlet: 'Radio Azadi', locality: 'local', employment: 'staff', outcome: 'killed' }],
+      attackTypes: ['killing'],
+      motive: 'work_related_confirmed',
+      judicialOutcome: 'no_conviction',
+      deathType: 'murder',
+      visibility: 'draft',
+      victims: [
+        {
+          name: `Farid Ahmadzai ${tagWord('a')}`,
+          role: 'journalist',
+          gender: 'male',
+          nationality: 'AF',
+          outlet: 'Radio Azadi',
+          locality: 'local',
+          employment: 'staff',
+          outcome: 'killed',
+        },
+      ],
       perpetratorClaims: [{ actorName: 'Political Group', actorType: 'political_group', attribution: 'alleged_by_others' }],
       sources: [
         { url: 'https://cpj.org/data/', kind: 'ngo_report', public: true },
@@ -91,20 +121,29 @@ describe('CPJ import', () => {
     expect(first.body.description).not.toContain('impunityMurder');
     expect(first.body.description).toContain('jobs: Producer');
 
-    const unnamed = await request(app, 'GET', `/v1/incidents/${report.created[1].incidentId}`, { key: actors.editor });
+    const unnamed = await request(t.app, 'GET', `/v1/incidents/${report.created[1].incidentId}`, { key: t.actors.editor });
     expect(unnamed.body).toMatchObject({ title: 'Unidentified journalist killed in Syria', victims: [{ name: null }] });
     expect(unnamed.body.perpetratorClaims.map((claim: { actorType: string }) => claim.actorType)).toEqual(['military', 'political_group']);
-    const spaced = await request(app, 'GET', `/v1/incidents/${report.created[3].incidentId}`, { key: actors.editor });
-    expect(spaced.body).toMatchObject({ location: { country: 'RU' }, judicialOutcome: 'partial_justice', victims: [{ name: null, role: 'media_worker' }] });
-    expect(spaced.body.perpetratorClaims.map((claim: { actorName: string }) => claim.actorName)).toEqual(['Government Officials', 'Criminal Group']);
+    const spaced = await request(t.app, 'GET', `/v1/incidents/${report.created[3].incidentId}`, { key: t.actors.editor });
+    expect(spaced.body).toMatchObject({
+      location: { country: 'RU' },
+      judicialOutcome: 'partial_justice',
+      victims: [{ name: null, role: 'media_worker' }],
+    });
+    expect(spaced.body.perpetratorClaims.map((claim: { actorName: string }) => claim.actorName)).toEqual([
+      'Government Officials',
+      'Criminal Group',
+    ]);
     const [ivoryCoast, congo, gaza] = await Promise.all(
-      [2, 4, 5].map(async (index) => (await request(app, 'GET', `/v1/incidents/${report.created[index].incidentId}`, { key: actors.editor })).body),
+      [2, 4, 5].map(
+        async (index) => (await request(t.app, 'GET', `/v1/incidents/${report.created[index].incidentId}`, { key: t.actors.editor })).body,
+      ),
     );
     expect([ivoryCoast.location.country, congo.location.country, gaza.location.country]).toEqual(['CI', 'CD', 'PS']);
 
-    const audit = await request(app, 'GET', `/v1/incidents/${report.created[0].incidentId}/audit`, { key: actors.editor });
+    const audit = await request(t.app, 'GET', `/v1/incidents/${report.created[0].incidentId}/audit`, { key: t.actors.editor });
     expect(audit.body.data.map((entry: { action: string }) => entry.action)).toEqual(['incident.create']);
-    const stored = await request(app, 'GET', `/v1/imports/${report.id}`, { key: actors.editor });
+    const stored = await request(t.app, 'GET', `/v1/imports/${report.id}`, { key: t.actors.editor });
     expect(stored.status).toBe(200);
     expect(stored.body).toEqual(report);
   });
@@ -114,7 +153,11 @@ describe('CPJ import', () => {
     const response = await upload('editor', uniqueCpj('b', cpjFile), 'format=cpj');
     expect(response.status, response.text).toBe(422);
     expect(response.body).toMatchObject({ type: '/problems/import-rejected', status: 422 });
-    expect(response.body.report).toMatchObject({ id: null, counts: { rows: 9, valid: 6, rejected: 3, created: 0, skipped: 0 }, created: [] });
+    expect(response.body.report).toMatchObject({
+      id: null,
+      counts: { rows: 9, valid: 6, rejected: 3, created: 0, skipped: 0 },
+      created: [],
+    });
     expect(response.body.report.rejected).toEqual([
       { line: 7, errors: [{ column: '(row)', reason: expect.stringContaining('43 cells but the header has 42') }] },
       { line: 8, errors: [{ column: 'gender', value: '37', reason: expect.stringContaining('shifted') }] },
@@ -164,9 +207,10 @@ describe('all or nothing', () => {
   });
 
   it('can refresh planner statistics inside the import transaction', async () => {
-    const reltuples = async () => (await sql<{ reltuples: number }>`select reltuples from pg_class where relname = 'incidents'`.execute(app.db)).rows[0]!.reltuples;
+    const reltuples = async () =>
+      (await sql<{ reltuples: number }>`select reltuples from pg_class where relname = 'incidents'`.execute(t.app.db)).rows[0]!.reltuples;
     expect((await upload('editor', uniqueCpj('stats'), 'format=cpj')).status).toBe(201);
-    await app.db.transaction().execute(async (trx) => {
+    await t.app.db.transaction().execute(async (trx) => {
       await refreshStatisticsIfGrown(trx, 300); // not a doubling: nothing to do
       await refreshStatisticsIfGrown(trx, 256);
     });
@@ -243,26 +287,26 @@ describe('roles and organisations', () => {
     const created = await upload('editor', file, 'format=cpj');
     expect(created.status, created.text).toBe(201);
     const path = `/v1/imports/${created.body.id}`;
-    expect((await request(app, 'GET', path, { key: actors.reviewer })).status).toBe(200);
-    expect((await request(app, 'GET', path, { key: actors.otherEditor })).status).toBe(404);
-    expect((await request(app, 'GET', path, { key: actors.researcher })).status).toBe(403);
-    expect((await request(app, 'GET', path)).status).toBe(401);
-    expect((await request(app, 'GET', '/v1/imports/not-an-id', { key: actors.editor })).status).toBe(400);
+    expect((await request(t.app, 'GET', path, { key: t.actors.reviewer })).status).toBe(200);
+    expect((await request(t.app, 'GET', path, { key: t.actors.otherEditor })).status).toBe(404);
+    expect((await request(t.app, 'GET', path, { key: t.actors.researcher })).status).toBe(403);
+    expect((await request(t.app, 'GET', path)).status).toBe(401);
+    expect((await request(t.app, 'GET', '/v1/imports/not-an-id', { key: t.actors.editor })).status).toBe(400);
   });
 
   it('lets a reviewer publish what an import created, each publication audited', async () => {
     const created = await upload('editor', uniqueCpj('k'), 'format=cpj');
     const path = `/v1/imports/${created.body.id}/publish`;
-    expect((await request(app, 'POST', path, { key: actors.editor })).status).toBe(403);
-    expect((await request(app, 'POST', path, { key: actors.otherReviewer })).status).toBe(404);
-    const published = await request(app, 'POST', path, { key: actors.reviewer });
+    expect((await request(t.app, 'POST', path, { key: t.actors.editor })).status).toBe(403);
+    expect((await request(t.app, 'POST', path, { key: t.actors.otherReviewer })).status).toBe(404);
+    const published = await request(t.app, 'POST', path, { key: t.actors.reviewer });
     expect(published.status, published.text).toBe(200);
     expect(published.body).toEqual({ published: created.body.created.map((row: { incidentId: string }) => row.incidentId), unchanged: 0 });
-    const incident = await request(app, 'GET', `/v1/incidents/${published.body.published[0]}`);
+    const incident = await request(t.app, 'GET', `/v1/incidents/${published.body.published[0]}`);
     expect(incident.status).toBe(200); // public now
-    const audit = await request(app, 'GET', `/v1/incidents/${published.body.published[0]}/audit`, { key: actors.editor });
+    const audit = await request(t.app, 'GET', `/v1/incidents/${published.body.published[0]}/audit`, { key: t.actors.editor });
     expect(audit.body.data.map((entry: { action: string }) => entry.action)).toEqual(['incident.create', 'incident.publish']);
-    const again = await request(app, 'POST', path, { key: actors.reviewer });
+    const again = await request(t.app, 'POST', path, { key: t.actors.reviewer });
     expect(again.body).toEqual({ published: [], unchanged: 6 });
   });
 });
@@ -272,7 +316,13 @@ describe('the request', () => {
     const cases: Array<[string, string, string, number, string]> = [
       ['empty body', '', 'format=cpj', 400, 'the CSV is empty'],
       ['header only', `${cpjHeader}\n`, 'format=cpj', 400, 'no rows'],
-      ['missing columns', 'year,fullName\n2020,Someone\n', 'format=cpj', 400, "this does not look like CPJ's export: expected columns year, fullName, country… (missing country), found year, fullName"],
+      [
+        'missing columns',
+        'year,fullName\n2020,Someone\n',
+        'format=cpj',
+        400,
+        "this does not look like CPJ's export: expected columns year, fullName, country… (missing country), found year, fullName",
+      ],
       ['unclosed quote', `${cpjHeader}\n"2020,x\n`, 'format=cpj', 400, 'cannot be read'],
       ['unknown format', 'a\n1\n', 'format=excel', 400, 'format'],
       ['mapped without mapping', 'a\n1\n', 'format=mapped', 400, 'mapping'],
@@ -282,8 +332,10 @@ describe('the request', () => {
       expect(response.status, name).toBe(status);
       expect(JSON.stringify(response.body), name).toContain(text);
     }
-    const latin1 = await request(app, 'POST', '/v1/imports?format=cpj', {
-      key: actors.editor, rawBody: Buffer.from([0x79, 0x65, 0x61, 0x72, 0x0a, 0xe9, 0x0a]) as unknown as string, headers: { 'content-type': 'text/csv' },
+    const latin1 = await request(t.app, 'POST', '/v1/imports?format=cpj', {
+      key: t.actors.editor,
+      rawBody: Buffer.from([0x79, 0x65, 0x61, 0x72, 0x0a, 0xe9, 0x0a]) as unknown as string,
+      headers: { 'content-type': 'text/csv' },
     });
     expect(latin1.status).toBe(400);
     expect(latin1.body.errors[0].detail).toContain('UTF-8');

@@ -1,23 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActors, incidentBody, type Actors } from './support/factories.ts';
-import { request, startTestApp, type ApiResponse, type TestApp } from './support/test-app.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createActors, incidentBody } from './support/factories.ts';
+import { request, useTestApp, type ApiResponse, type TestApp } from './support/test-app.ts';
 
 /**
  * Bad input never reaches the database: every rejection is a problem+json document whose
  * errors[] name the offending fields, and the row counts are the same before and after.
  */
-let app: TestApp;
-let actors: Actors;
+const t = useTestApp();
 let existing: { id: string; version: number };
 
 beforeAll(async () => {
-  app = await startTestApp();
-  actors = await createActors(app.db);
-  const created = await request(app, 'POST', '/v1/incidents', { key: actors.editor, body: incidentBody() });
+  const created = await request(t.app, 'POST', '/v1/incidents', { key: t.actors.editor, body: incidentBody() });
   expect(created.status).toBe(201);
   existing = created.body;
 });
-afterAll(() => app?.close());
 
 const TABLES = ['incidents', 'victims', 'perpetrator_claims', 'sources', 'verification_changes', 'audit_log'] as const;
 
@@ -25,7 +21,10 @@ const TABLES = ['incidents', 'victims', 'perpetrator_claims', 'sources', 'verifi
 async function snapshot(target: TestApp) {
   const counts: Record<string, number> = {};
   for (const table of TABLES) {
-    const row = await target.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await target.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     counts[table] = Number(row.n);
   }
   const versions = await target.db.selectFrom('incidents').select(['id', 'version']).orderBy('id').execute();
@@ -36,7 +35,7 @@ async function snapshot(target: TestApp) {
 async function expectRejected(
   send: () => Promise<ApiResponse>,
   expected: { status?: number; type?: string; fields?: string[] } = {},
-  target: TestApp = app,
+  target: TestApp = t.app,
 ) {
   const { status = 400, type = '/problems/validation-failed', fields } = expected;
   const before = await snapshot(target);
@@ -77,11 +76,19 @@ describe('POST /v1/incidents rejects invalid bodies', () => {
     ['protected is a string', incidentBody(victim({ protected: 'yes' })), ['/victims/0/protected']],
     ['aliases hold a number', incidentBody(victim({ aliases: ['Ali', 7] })), ['/victims/0/aliases/1']],
     ['date is a plain string', incidentBody({ date: '2015-10-01' }), ['/date']],
-    ['latitude out of range', incidentBody({ location: { country: 'TR', coordinates: { latitude: 91, longitude: 0, precision: 'exact' } } }), ['/location/coordinates/latitude']],
+    [
+      'latitude out of range',
+      incidentBody({ location: { country: 'TR', coordinates: { latitude: 91, longitude: 0, precision: 'exact' } } }),
+      ['/location/coordinates/latitude'],
+    ],
     ['required fields missing', without('title', 'date', 'location', 'attackTypes'), ['/title', '/date', '/location', '/attackTypes']],
     ['no attack type', incidentBody({ attackTypes: [] }), ['/attackTypes']],
     ['an attack type twice', incidentBody({ attackTypes: ['killing', 'killing'] }), ['/attackTypes']],
-    ['several bad fields at once', incidentBody({ title: '', location: { country: 'tr' }, ...victim({ role: 'blogger' }) }), ['/title', '/location/country', '/victims/0/role']],
+    [
+      'several bad fields at once',
+      incidentBody({ title: '', location: { country: 'tr' }, ...victim({ role: 'blogger' }) }),
+      ['/title', '/location/country', '/victims/0/role'],
+    ],
     // unknown taxonomy codes
     ['unknown attack type', incidentBody({ attackTypes: ['killing', 'beheading'] }), ['/attackTypes/1']],
     ['unknown victim role', incidentBody(victim({ role: 'blogger' })), ['/victims/0/role']],
@@ -94,7 +101,11 @@ describe('POST /v1/incidents rejects invalid bodies', () => {
     // unknown fields, top level and nested
     ['unknown top-level field', incidentBody({ unknownField: 1 }), ['/unknownField']],
     ['unknown field needing pointer escapes', incidentBody({ 'a/b~c': 1 }), ['/a~1b~0c']],
-    ['server-owned field', incidentBody({ verificationStatus: 'verified', visibility: 'published' }), ['/verificationStatus', '/visibility']],
+    [
+      'server-owned field',
+      incidentBody({ verificationStatus: 'verified', visibility: 'published' }),
+      ['/verificationStatus', '/visibility'],
+    ],
     ['version on create', incidentBody({ version: 1 }), ['/version']],
     ['unknown victim field', incidentBody(victim({ age: 30 })), ['/victims/0/age']],
     ['unknown location field', incidentBody({ location: { country: 'TR', street: 'Main St' } }), ['/location/street']],
@@ -139,7 +150,7 @@ describe('POST /v1/incidents rejects invalid bodies', () => {
     // ids on a new incident's children are checked after the schema
     ['child id on create', incidentBody(victim({ id: crypto.randomUUID() })), ['/victims/0/id']],
   ])('%s', async (_name, body, fields) => {
-    await expectRejected(() => request(app, 'POST', '/v1/incidents', { key: actors.editor, body }), { fields });
+    await expectRejected(() => request(t.app, 'POST', '/v1/incidents', { key: t.actors.editor, body }), { fields });
   });
 
   it.each([
@@ -147,7 +158,7 @@ describe('POST /v1/incidents rejects invalid bodies', () => {
     ['trailing comma', '{"title": "x",}'],
     ['single quotes', "{'title': 'x'}"],
   ])('answers malformed JSON (%s) with /problems/malformed-json', async (_name, rawBody) => {
-    const response = await expectRejected(() => request(app, 'POST', '/v1/incidents', { key: actors.editor, rawBody }), {
+    const response = await expectRejected(() => request(t.app, 'POST', '/v1/incidents', { key: t.actors.editor, rawBody }), {
       type: '/problems/malformed-json',
     });
     expect(response.body.errors).toBeUndefined();
@@ -157,20 +168,25 @@ describe('POST /v1/incidents rejects invalid bodies', () => {
     ['a JSON array', { rawBody: '[]' }],
     ['JSON null', { rawBody: 'null' }],
   ])('rejects %s with the whole body ("") as the pointer', async (_name, options) => {
-    await expectRejected(() => request(app, 'POST', '/v1/incidents', { key: actors.editor, ...options }), { fields: [''] });
+    await expectRejected(() => request(t.app, 'POST', '/v1/incidents', { key: t.actors.editor, ...options }), { fields: [''] });
   });
 
   it('rejects no body at all by naming each required field, as for an empty object', async () => {
-    const response = await expectRejected(() => request(app, 'POST', '/v1/incidents', { key: actors.editor }), {
+    const response = await expectRejected(() => request(t.app, 'POST', '/v1/incidents', { key: t.actors.editor }), {
       fields: ['/title', '/date', '/location', '/attackTypes'],
     });
-    const empty = await request(app, 'POST', '/v1/incidents', { key: actors.editor, body: {} });
+    const empty = await request(t.app, 'POST', '/v1/incidents', { key: t.actors.editor, body: {} });
     expect(response.body.errors).toEqual(empty.body.errors);
   });
 
   it('rejects JSON sent as text/plain with 415 naming application/json', async () => {
     const response = await expectRejected(
-      () => request(app, 'POST', '/v1/incidents', { key: actors.editor, rawBody: JSON.stringify(incidentBody()), headers: { 'content-type': 'text/plain' } }),
+      () =>
+        request(t.app, 'POST', '/v1/incidents', {
+          key: t.actors.editor,
+          rawBody: JSON.stringify(incidentBody()),
+          headers: { 'content-type': 'text/plain' },
+        }),
       { status: 415, type: '/problems/unsupported-media-type' },
     );
     expect(response.body.detail).toContain('application/json');
@@ -178,20 +194,20 @@ describe('POST /v1/incidents rejects invalid bodies', () => {
 });
 
 describe('oversized bodies', () => {
-  let small: TestApp;
-  beforeAll(async () => {
-    small = await startTestApp({ BODY_LIMIT: '10kb' });
-  });
-  afterAll(() => small?.close());
+  const small = useTestApp({ BODY_LIMIT: '10kb' }, { actors: false });
 
   it('answers a body over BODY_LIMIT with 413 and writes nothing', async () => {
-    const smallActors = await createActors(small.db);
+    const smallActors = await createActors(small.app.db);
     const body = incidentBody({ description: 'x'.repeat(20_000) });
-    await expectRejected(() => request(small, 'POST', '/v1/incidents', { key: smallActors.editor, body }), {
-      status: 413,
-      type: '/problems/payload-too-large',
-    }, small);
-    const fits = await request(small, 'POST', '/v1/incidents', { key: smallActors.editor, body: incidentBody() });
+    await expectRejected(
+      () => request(small.app, 'POST', '/v1/incidents', { key: smallActors.editor, body }),
+      {
+        status: 413,
+        type: '/problems/payload-too-large',
+      },
+      small.app,
+    );
+    const fits = await request(small.app, 'POST', '/v1/incidents', { key: smallActors.editor, body: incidentBody() });
     expect(fits.status).toBe(201);
   });
 });
@@ -215,17 +231,15 @@ describe('PATCH /v1/incidents/:id rejects invalid bodies', () => {
     ['malformed If-Match', { title: 'New title' }, ['If-Match'], { 'if-match': 'abc' }],
     ['If-Match and body version disagree', { title: 'New title', version: 2 }, ['/version'], { 'if-match': '"1"' }],
   ])('%s', async (_name, body, fields, headers = { 'if-match': '"1"' }) => {
-    await expectRejected(
-      () => request(app, 'PATCH', `/v1/incidents/${existing.id}`, { key: actors.editor, body, headers }),
-      { fields },
-    );
+    await expectRejected(() => request(t.app, 'PATCH', `/v1/incidents/${existing.id}`, { key: t.actors.editor, body, headers }), {
+      fields,
+    });
   });
 
   it('answers malformed JSON with /problems/malformed-json', async () => {
-    await expectRejected(
-      () => request(app, 'PATCH', `/v1/incidents/${existing.id}`, { key: actors.editor, rawBody: '{"title":' }),
-      { type: '/problems/malformed-json' },
-    );
+    await expectRejected(() => request(t.app, 'PATCH', `/v1/incidents/${existing.id}`, { key: t.actors.editor, rawBody: '{"title":' }), {
+      type: '/problems/malformed-json',
+    });
   });
 });
 
@@ -246,7 +260,7 @@ describe('invalid parameters', () => {
     [`sort=-date&cursor=${cursor(['date', '2015-01-01', crypto.randomUUID()])}`, 'cursor'],
     ['colour=red', 'colour'],
   ])('GET /v1/incidents?%s names %s', async (query, parameter) => {
-    const response = await expectRejected(() => request(app, 'GET', `/v1/incidents?${query}`), { fields: [parameter] });
+    const response = await expectRejected(() => request(t.app, 'GET', `/v1/incidents?${query}`), { fields: [parameter] });
     expect(response.body.errors[0]).not.toHaveProperty('pointer');
   });
 
@@ -259,7 +273,7 @@ describe('invalid parameters', () => {
     ['POST', '/v1/incidents/abc/verification', { status: 'verified', note: 'checked' }, 'reviewer'],
     ['POST', '/v1/incidents/abc/publish', undefined, 'reviewer'],
   ])('%s %s names the id', async (method, path, body, role) => {
-    await expectRejected(() => request(app, method, path, { key: actors[role], body, headers: { 'if-match': '"1"' } }), {
+    await expectRejected(() => request(t.app, method, path, { key: t.actors[role], body, headers: { 'if-match': '"1"' } }), {
       fields: ['id'],
     });
   });
@@ -274,19 +288,31 @@ describe('accepted date forms', () => {
     ['February of a leap year', { precision: 'month', value: '2024-02' }, { precision: 'month', start: '2024-02-01', end: '2024-02-29' }],
     ['February of a common year', { precision: 'month', value: '2023-02' }, { precision: 'month', start: '2023-02-01', end: '2023-02-28' }],
     ['a year', { precision: 'year', value: '2015' }, { precision: 'year', start: '2015-01-01', end: '2015-12-31' }],
-    ['a range', { precision: 'range', from: '2017-09-20', to: '2017-09-30' }, { precision: 'range', start: '2017-09-20', end: '2017-09-30' }],
-    ['a one-day range', { precision: 'range', from: '2017-09-20', to: '2017-09-20' }, { precision: 'range', start: '2017-09-20', end: '2017-09-20' }],
+    [
+      'a range',
+      { precision: 'range', from: '2017-09-20', to: '2017-09-30' },
+      { precision: 'range', start: '2017-09-20', end: '2017-09-30' },
+    ],
+    [
+      'a one-day range',
+      { precision: 'range', from: '2017-09-20', to: '2017-09-20' },
+      { precision: 'range', start: '2017-09-20', end: '2017-09-20' },
+    ],
     ['leap day', { precision: 'day', value: '2024-02-29' }, { precision: 'day', start: '2024-02-29', end: '2024-02-29' }],
-    ['leap day in 2000 (400-year rule)', { precision: 'day', value: '2000-02-29' }, { precision: 'day', start: '2000-02-29', end: '2000-02-29' }],
+    [
+      'leap day in 2000 (400-year rule)',
+      { precision: 'day', value: '2000-02-29' },
+      { precision: 'day', start: '2000-02-29', end: '2000-02-29' },
+    ],
     ['the first accepted day', { precision: 'day', value: '1900-01-01' }, { precision: 'day', start: '1900-01-01', end: '1900-01-01' }],
     ['today', { precision: 'day', value: today }, { precision: 'day', start: today, end: today }],
   ])('%s', async (_name, date, expected) => {
-    const created = await request(app, 'POST', '/v1/incidents', { key: actors.editor, body: incidentBody({ date }) });
+    const created = await request(t.app, 'POST', '/v1/incidents', { key: t.actors.editor, body: incidentBody({ date }) });
     expect(created.status, created.text).toBe(201);
     expect(created.body.date).toEqual(expected);
-    const read = await request(app, 'GET', `/v1/incidents/${created.body.id}`, { key: actors.editor });
+    const read = await request(t.app, 'GET', `/v1/incidents/${created.body.id}`, { key: t.actors.editor });
     expect(read.body.date).toEqual(expected);
-    const row = await app.db
+    const row = await t.app.db
       .selectFrom('incidents')
       .select(['date_start', 'date_end', 'date_precision'])
       .where('id', '=', created.body.id)
@@ -298,30 +324,42 @@ describe('accepted date forms', () => {
 describe('killings and countries that no longer exist', () => {
   it('keeps a type of death and a former country, and names the country in words', async () => {
     const body = incidentBody({
-      location: { country: 'YUCS', city: 'Belgrade' }, attackTypes: ['killing'], deathType: 'crossfire',
+      location: { country: 'YUCS', city: 'Belgrade' },
+      attackTypes: ['killing'],
+      deathType: 'crossfire',
       victims: [{ name: 'A Reporter', nationality: 'SUHH', outcome: 'killed' }],
     });
-    const created = await request(app, 'POST', '/v1/incidents', { key: actors.editor, body });
+    const created = await request(t.app, 'POST', '/v1/incidents', { key: t.actors.editor, body });
     expect(created.status, created.text).toBe(201);
     expect(created.body).toMatchObject({
-      deathType: 'crossfire', location: { country: 'YUCS', countryName: 'Yugoslavia' }, victims: [{ nationality: 'SUHH' }],
+      deathType: 'crossfire',
+      location: { country: 'YUCS', countryName: 'Yugoslavia' },
+      victims: [{ nationality: 'SUHH' }],
     });
-    const publicView = await request(app, 'GET', `/v1/incidents/${created.body.id}`, { key: actors.researcher });
+    const publicView = await request(t.app, 'GET', `/v1/incidents/${created.body.id}`, { key: t.actors.researcher });
     expect(publicView.body).toMatchObject({ deathType: 'crossfire', location: { countryName: 'Yugoslavia' } });
   });
 
   it('refuses to drop "killing" from an incident that has a type of death, and changes nothing', async () => {
-    const created = await request(app, 'POST', '/v1/incidents', {
-      key: actors.editor, body: incidentBody({ attackTypes: ['killing'], deathType: 'murder' }),
+    const created = await request(t.app, 'POST', '/v1/incidents', {
+      key: t.actors.editor,
+      body: incidentBody({ attackTypes: ['killing'], deathType: 'murder' }),
     });
     await expectRejected(
-      () => request(app, 'PATCH', `/v1/incidents/${created.body.id}`, { key: actors.editor, body: { attackTypes: ['physical_assault'] }, headers: { 'if-match': '"1"' } }),
+      () =>
+        request(t.app, 'PATCH', `/v1/incidents/${created.body.id}`, {
+          key: t.actors.editor,
+          body: { attackTypes: ['physical_assault'] },
+          headers: { 'if-match': '"1"' },
+        }),
       { fields: ['/attackTypes'] },
     );
-    const read = await request(app, 'GET', `/v1/incidents/${created.body.id}`, { key: actors.editor });
+    const read = await request(t.app, 'GET', `/v1/incidents/${created.body.id}`, { key: t.actors.editor });
     expect(read.body).toMatchObject({ version: 1, attackTypes: ['killing'], deathType: 'murder' });
-    const cleared = await request(app, 'PATCH', `/v1/incidents/${created.body.id}`, {
-      key: actors.editor, body: { attackTypes: ['physical_assault'], deathType: null }, headers: { 'if-match': '"1"' },
+    const cleared = await request(t.app, 'PATCH', `/v1/incidents/${created.body.id}`, {
+      key: t.actors.editor,
+      body: { attackTypes: ['physical_assault'], deathType: null },
+      headers: { 'if-match': '"1"' },
     });
     expect(cleared.status, cleared.text).toBe(200);
     expect(cleared.body.deathType).toBeNull();

@@ -1,26 +1,19 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findActiveKeyByToken } from '../src/auth/api-key.queries.ts';
 import { lockOwnIncident } from '../src/incidents/incident.queries.ts';
-import { createActors, incidentBody, type Actors } from './support/factories.ts';
-import { request, startTestApp, type ApiResponse, type TestApp } from './support/test-app.ts';
+import { incidentBody } from './support/factories.ts';
+import { request, useTestApp, type ApiResponse } from './support/test-app.ts';
 
 /**
  * The write lifecycle over real HTTP: create, optimistic-locked PATCH, soft delete,
  * verification and publication, each leaving exactly one audit row in the same transaction.
  */
-let app: TestApp;
-let actors: Actors;
-
-beforeAll(async () => {
-  app = await startTestApp();
-  actors = await createActors(app.db);
-});
-afterAll(() => app?.close());
+const t = useTestApp();
 
 type Role = 'editor' | 'reviewer';
 const send = (role: Role, method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}) =>
-  request(app, method, path, { key: actors[role], ...options });
+  request(t.app, method, path, { key: t.actors[role], ...options });
 const read = async (id: string) => (await send('editor', 'GET', `/v1/incidents/${id}`)).body;
 
 /** The create response is the incident plus the duplicates flagged on create (test/duplicates.test.ts). */
@@ -35,7 +28,7 @@ async function createIncident(overrides: Record<string, unknown> = {}) {
 /** Every incident id the editor's list shows, following nextCursor to the end. */
 async function listedIds() {
   const ids: string[] = [];
-  for (let cursor: string | null = ''; cursor !== null; ) {
+  for (let cursor: string | null = ''; cursor !== null;) {
     const page = await send('editor', 'GET', `/v1/incidents${cursor ? `?cursor=${cursor}` : ''}`);
     expect(page.status, page.text).toBe(200);
     ids.push(...page.body.data.map((item: { id: string }) => item.id));
@@ -45,41 +38,96 @@ async function listedIds() {
 }
 
 const lastAuditId = async () =>
-  Number((await app.db.selectFrom('audit_log').select((eb) => eb.fn.max('id').as('id')).executeTakeFirstOrThrow()).id ?? 0);
-const auditRowsAfter = (id: number) => app.db.selectFrom('audit_log').selectAll().where('id', '>', id).orderBy('id').execute();
+  Number(
+    (
+      await t.app.db
+        .selectFrom('audit_log')
+        .select((eb) => eb.fn.max('id').as('id'))
+        .executeTakeFirstOrThrow()
+    ).id ?? 0,
+  );
+const auditRowsAfter = (id: number) => t.app.db.selectFrom('audit_log').selectAll().where('id', '>', id).orderBy('id').execute();
 
 describe('create', () => {
   it('stores the incident with victims, claims and sources in one request and reads it back', async () => {
     const body = incidentBody({
-      location: { country: 'MX', region: 'Veracruz', city: 'Xalapa', coordinates: { latitude: 19.54, longitude: -96.91, precision: 'city' } },
+      location: {
+        country: 'MX',
+        region: 'Veracruz',
+        city: 'Xalapa',
+        coordinates: { latitude: 19.54, longitude: -96.91, precision: 'city' },
+      },
       attackTypes: ['killing', 'threat_harassment'],
       motive: 'work_related_unconfirmed',
       judicialOutcome: 'investigation_open',
       victims: [
-        { name: 'Regina Martínez', nameOriginal: 'Regina Martínez Pérez', aliases: ['Regina'], role: 'journalist', gender: 'female', nationality: 'MX', outlet: 'Proceso', locality: 'local', employment: 'staff', outcome: 'killed' },
+        {
+          name: 'Regina Martínez',
+          nameOriginal: 'Regina Martínez Pérez',
+          aliases: ['Regina'],
+          role: 'journalist',
+          gender: 'female',
+          nationality: 'MX',
+          outlet: 'Proceso',
+          locality: 'local',
+          employment: 'staff',
+          outcome: 'killed',
+        },
         { name: 'Hidden Witness', role: 'media_worker', outcome: 'threatened', protected: true },
       ],
       perpetratorClaims: [
         { actorName: 'Unknown', actorType: 'unknown', attribution: 'suspected_by_documenter' },
-        { actorName: 'State police', actorType: 'police', attribution: 'alleged_by_others', attributedBy: 'Colleagues', statement: 'Officers were seen nearby.' },
+        {
+          actorName: 'State police',
+          actorType: 'police',
+          attribution: 'alleged_by_others',
+          attributedBy: 'Colleagues',
+          statement: 'Officers were seen nearby.',
+        },
       ],
-      sources: [{ url: 'https://example.org/a', publisher: 'Example', title: 'First report', publishedOn: '2012-04-29', kind: 'media_report', public: true }],
+      sources: [
+        {
+          url: 'https://example.org/a',
+          publisher: 'Example',
+          title: 'First report',
+          publishedOn: '2012-04-29',
+          kind: 'media_report',
+          public: true,
+        },
+      ],
     });
     const created = await send('editor', 'POST', '/v1/incidents', { body });
     expect(created.status, created.text).toBe(201);
     expect(created.headers.get('location')).toBe(`/v1/incidents/${created.body.id}`);
     expect(created.headers.get('etag')).toBe('"1"');
     expect(created.body).toMatchObject({
-      title: body.title, version: 1, verificationStatus: 'unverified', visibility: 'draft', publishedAt: null,
-      organisation: { id: actors.ownOrganisation.id, name: actors.ownOrganisation.name },
-      location: body.location, attackTypes: body.attackTypes, internalNotes: body.internalNotes,
-      victims: [{ ...body.victims[0], id: expect.any(String), protected: false }, { name: 'Hidden Witness', protected: true, aliases: [], gender: null }],
+      title: body.title,
+      version: 1,
+      verificationStatus: 'unverified',
+      visibility: 'draft',
+      publishedAt: null,
+      organisation: { id: t.actors.ownOrganisation.id, name: t.actors.ownOrganisation.name },
+      location: body.location,
+      attackTypes: body.attackTypes,
+      internalNotes: body.internalNotes,
+      victims: [
+        { ...body.victims[0], id: expect.any(String), protected: false },
+        { name: 'Hidden Witness', protected: true, aliases: [], gender: null },
+      ],
       perpetratorClaims: [{ ...body.perpetratorClaims[0], attributedBy: null, statement: null }, body.perpetratorClaims[1]],
       sources: [{ ...body.sources[0], id: expect.any(String) }],
     });
     expect(await read(created.body.id)).toEqual(withoutDuplicates(created.body));
-    const positions = await app.db.selectFrom('victims').select(['name', 'position']).where('incident_id', '=', created.body.id).orderBy('position').execute();
-    expect(positions).toEqual([{ name: 'Regina Martínez', position: 0 }, { name: 'Hidden Witness', position: 1 }]);
+    const positions = await t.app.db
+      .selectFrom('victims')
+      .select(['name', 'position'])
+      .where('incident_id', '=', created.body.id)
+      .orderBy('position')
+      .execute();
+    expect(positions).toEqual([
+      { name: 'Regina Martínez', position: 0 },
+      { name: 'Hidden Witness', position: 1 },
+    ]);
   });
 });
 
@@ -108,8 +156,18 @@ describe('PATCH and versions', () => {
   });
 
   it.each<[string, Role, (id: string, n: number) => [string, string, Record<string, unknown>], string]>([
-    ['PATCHes on the same version', 'editor', (id, n) => ['PATCH', `/v1/incidents/${id}`, { title: `Writer ${n}`, version: 1 }], 'incident.update'],
-    ['changes to the same status', 'reviewer', (id, n) => ['POST', `/v1/incidents/${id}/verification`, { status: 'verified', note: `Reviewer ${n}` }], 'incident.verification'],
+    [
+      'PATCHes on the same version',
+      'editor',
+      (id, n) => ['PATCH', `/v1/incidents/${id}`, { title: `Writer ${n}`, version: 1 }],
+      'incident.update',
+    ],
+    [
+      'changes to the same status',
+      'reviewer',
+      (id, n) => ['POST', `/v1/incidents/${id}/verification`, { status: 'verified', note: `Reviewer ${n}` }],
+      'incident.verification',
+    ],
   ])('lets exactly one of two concurrent %s win', async (_name, role, describeRequest, action) => {
     const incident = await createIncident();
     const responses = await Promise.all(
@@ -125,7 +183,7 @@ describe('PATCH and versions', () => {
     const final = await read(incident.id);
     expect(final).toEqual(winner.body);
     expect(final.version).toBe(2);
-    const audit = await app.db.selectFrom('audit_log').select('action').where('entity_id', '=', incident.id).orderBy('id').execute();
+    const audit = await t.app.db.selectFrom('audit_log').select('action').where('entity_id', '=', incident.id).orderBy('id').execute();
     expect(audit.map((row) => row.action)).toEqual(['incident.create', action]);
   });
 });
@@ -135,7 +193,13 @@ describe('child lists', () => {
     const incident = await createIncident();
     const [first, second] = incident.victims;
     const response = await send('editor', 'PATCH', `/v1/incidents/${incident.id}`, {
-      body: { victims: [{ ...second, name: 'Renamed' }, { name: 'New victim', role: 'filmmaker' }], sources: [] },
+      body: {
+        victims: [
+          { ...second, name: 'Renamed' },
+          { name: 'New victim', role: 'filmmaker' },
+        ],
+        sources: [],
+      },
       headers: { 'if-match': '"1"' },
     });
     expect(response.status, response.text).toBe(200);
@@ -146,7 +210,7 @@ describe('child lists', () => {
     expect([first.id, second.id]).not.toContain(response.body.victims[1].id);
     expect(response.body.sources).toEqual([]);
     expect(response.body.perpetratorClaims).toEqual(incident.perpetratorClaims);
-    const victimRows = await app.db.selectFrom('victims').select('id').where('incident_id', '=', incident.id).execute();
+    const victimRows = await t.app.db.selectFrom('victims').select('id').where('incident_id', '=', incident.id).execute();
     expect(victimRows.map((row) => row.id).sort()).toEqual(response.body.victims.map((v: { id: string }) => v.id).sort());
   });
 
@@ -154,13 +218,24 @@ describe('child lists', () => {
     ['an unknown victim id', () => ({ victims: [{ id: crypto.randomUUID(), name: 'Ghost' }] }), '/victims/0/id'],
     ["another incident's victim id", (_incident, other) => ({ victims: [{ id: other.victims[0].id, name: 'Stolen' }] }), '/victims/0/id'],
     ['the same victim id twice', (incident) => ({ victims: [incident.victims[0], incident.victims[0]] }), '/victims/1/id'],
-    ['an unknown source id', (incident) => ({ sources: [incident.sources[0], { id: crypto.randomUUID(), title: 'x', kind: 'other' }] }), '/sources/1/id'],
-    ['an unknown claim id', () => ({ perpetratorClaims: [{ id: crypto.randomUUID(), actorName: 'X', actorType: 'police', attribution: 'alleged_by_victim' }] }), '/perpetratorClaims/0/id'],
+    [
+      'an unknown source id',
+      (incident) => ({ sources: [incident.sources[0], { id: crypto.randomUUID(), title: 'x', kind: 'other' }] }),
+      '/sources/1/id',
+    ],
+    [
+      'an unknown claim id',
+      () => ({ perpetratorClaims: [{ id: crypto.randomUUID(), actorName: 'X', actorType: 'police', attribution: 'alleged_by_victim' }] }),
+      '/perpetratorClaims/0/id',
+    ],
   ])('rejects %s with 400 and changes nothing', async (_name, makeBody, pointer) => {
     const incident = await createIncident();
     const other = await createIncident();
     const mark = await lastAuditId();
-    const response = await send('editor', 'PATCH', `/v1/incidents/${incident.id}`, { body: makeBody(incident, other), headers: { 'if-match': '"1"' } });
+    const response = await send('editor', 'PATCH', `/v1/incidents/${incident.id}`, {
+      body: makeBody(incident, other),
+      headers: { 'if-match': '"1"' },
+    });
     expect(response.status, response.text).toBe(400);
     expect(response.body).toMatchObject({ type: '/problems/validation-failed', errors: [{ pointer, detail: expect.any(String) }] });
     expect(await read(incident.id)).toEqual(incident);
@@ -194,9 +269,18 @@ describe('soft delete', () => {
     expect((await send('editor', 'DELETE', path, { body: { reason: 'again' } })).status).toBe(404);
     expect(await listedIds()).not.toContain(incident.id);
 
-    const row = await app.db.selectFrom('incidents').select(['deleted_at', 'deleted_reason', 'version']).where('id', '=', incident.id).executeTakeFirstOrThrow();
+    const row = await t.app.db
+      .selectFrom('incidents')
+      .select(['deleted_at', 'deleted_reason', 'version'])
+      .where('id', '=', incident.id)
+      .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ deleted_at: expect.any(Date), deleted_reason: 'Duplicate of an earlier record', version: 2 });
-    const audit = await app.db.selectFrom('audit_log').select(['action', 'before']).where('entity_id', '=', incident.id).orderBy('id').execute();
+    const audit = await t.app.db
+      .selectFrom('audit_log')
+      .select(['action', 'before'])
+      .where('entity_id', '=', incident.id)
+      .orderBy('id')
+      .execute();
     expect(audit.map((entry) => entry.action)).toEqual(['incident.create', 'incident.delete']);
     expect(audit[1]!.before).toEqual(incident);
     // The owning organisation can still read the trail, which holds the reason.
@@ -211,13 +295,19 @@ describe('verification and publication', () => {
   it('records each verification change in the history and refuses a no-op change', async () => {
     const incident = await createIncident();
     const path = `/v1/incidents/${incident.id}`;
-    const reviewerKey = await findActiveKeyByToken(app.db, actors.reviewer);
-    const { name: reviewerName } = await app.db.selectFrom('api_keys').select('name').where('id', '=', reviewerKey!.id).executeTakeFirstOrThrow();
+    const reviewerKey = await findActiveKeyByToken(t.app.db, t.actors.reviewer);
+    const { name: reviewerName } = await t.app.db
+      .selectFrom('api_keys')
+      .select('name')
+      .where('id', '=', reviewerKey!.id)
+      .executeTakeFirstOrThrow();
 
     const review = await send('reviewer', 'POST', `${path}/verification`, { body: { status: 'under_review', note: 'Calling the outlet' } });
     expect(review.status, review.text).toBe(200);
     expect(review.body).toMatchObject({ verificationStatus: 'under_review', version: 2 });
-    const verified = await send('reviewer', 'POST', `${path}/verification`, { body: { status: 'verified', note: 'Two sources confirm', version: 2 } });
+    const verified = await send('reviewer', 'POST', `${path}/verification`, {
+      body: { status: 'verified', note: 'Two sources confirm', version: 2 },
+    });
     expect(verified.body).toMatchObject({ verificationStatus: 'verified', version: 3 });
 
     const mark = await lastAuditId();
@@ -229,8 +319,22 @@ describe('verification and publication', () => {
     const history = await send('editor', 'GET', `${path}/history`);
     expect(history.status).toBe(200);
     expect(history.body.data).toEqual([
-      { id: expect.any(String), from: 'unverified', to: 'under_review', note: 'Calling the outlet', changedBy: reviewerName, changedAt: expect.any(String) },
-      { id: expect.any(String), from: 'under_review', to: 'verified', note: 'Two sources confirm', changedBy: reviewerName, changedAt: expect.any(String) },
+      {
+        id: expect.any(String),
+        from: 'unverified',
+        to: 'under_review',
+        note: 'Calling the outlet',
+        changedBy: reviewerName,
+        changedAt: expect.any(String),
+      },
+      {
+        id: expect.any(String),
+        from: 'under_review',
+        to: 'verified',
+        note: 'Two sources confirm',
+        changedBy: reviewerName,
+        changedAt: expect.any(String),
+      },
     ]);
   });
 
@@ -240,7 +344,7 @@ describe('verification and publication', () => {
     const published = await send('reviewer', 'POST', `${path}/publish`);
     expect(published.status, published.text).toBe(200);
     expect(published.body).toMatchObject({ visibility: 'published', version: 2, publishedAt: expect.any(String) });
-    expect((await request(app, 'GET', path)).status).toBe(200);
+    expect((await request(t.app, 'GET', path)).status).toBe(200);
 
     const mark = await lastAuditId();
     const twice = await send('reviewer', 'POST', `${path}/publish`);
@@ -249,7 +353,7 @@ describe('verification and publication', () => {
 
     const unpublished = await send('reviewer', 'POST', `${path}/unpublish`, { body: { version: 2 } });
     expect(unpublished.body).toMatchObject({ visibility: 'draft', version: 3, publishedAt: null });
-    expect((await request(app, 'GET', path)).status).toBe(404);
+    expect((await request(t.app, 'GET', path)).status).toBe(404);
   });
 });
 
@@ -263,28 +367,47 @@ describe('audit log', () => {
   }
   const path = (id: string) => `/v1/incidents/${id}`;
   const writes: Write[] = [
-    { action: 'incident.update', role: 'editor', perform: (id) => send('editor', 'PATCH', path(id), { body: { title: 'Updated', victims: [] }, headers: { 'if-match': '"1"' } }) },
     {
-      action: 'incident.delete', role: 'editor',
+      action: 'incident.update',
+      role: 'editor',
+      perform: (id) => send('editor', 'PATCH', path(id), { body: { title: 'Updated', victims: [] }, headers: { 'if-match': '"1"' } }),
+    },
+    {
+      action: 'incident.delete',
+      role: 'editor',
       perform: (id) => send('editor', 'DELETE', path(id), { body: { reason: 'Entered twice' } }),
       after: () => ({ deletedAt: expect.any(String), deletedReason: 'Entered twice' }),
     },
-    { action: 'incident.verification', role: 'reviewer', perform: (id) => send('reviewer', 'POST', `${path(id)}/verification`, { body: { status: 'disputed', note: 'Accounts differ' } }) },
+    {
+      action: 'incident.verification',
+      role: 'reviewer',
+      perform: (id) => send('reviewer', 'POST', `${path(id)}/verification`, { body: { status: 'disputed', note: 'Accounts differ' } }),
+    },
     { action: 'incident.publish', role: 'reviewer', perform: (id) => send('reviewer', 'POST', `${path(id)}/publish`) },
     {
-      action: 'incident.unpublish', role: 'reviewer',
+      action: 'incident.unpublish',
+      role: 'reviewer',
       setup: (id) => send('reviewer', 'POST', `${path(id)}/publish`),
       perform: (id) => send('reviewer', 'POST', `${path(id)}/unpublish`),
     },
   ];
 
-  async function expectOneAuditRow(mark: number, response: ApiResponse, expected: { action: string; role: Role; id: string; before: unknown; after: unknown }) {
-    const key = await findActiveKeyByToken(app.db, actors[expected.role]);
+  async function expectOneAuditRow(
+    mark: number,
+    response: ApiResponse,
+    expected: { action: string; role: Role; id: string; before: unknown; after: unknown },
+  ) {
+    const key = await findActiveKeyByToken(t.app.db, t.actors[expected.role]);
     const rows = await auditRowsAfter(mark);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
-      action: expected.action, entity_type: 'incident', entity_id: expected.id, organisation_id: actors.ownOrganisation.id,
-      actor_key_id: key!.id, actor_role: expected.role, request_id: response.headers.get('x-request-id'),
+      action: expected.action,
+      entity_type: 'incident',
+      entity_id: expected.id,
+      organisation_id: t.actors.ownOrganisation.id,
+      actor_key_id: key!.id,
+      actor_role: expected.role,
+      request_id: response.headers.get('x-request-id'),
     });
     expect(rows[0]!.request_id).toEqual(expect.any(String));
     expect(rows[0]!.before).toEqual(expected.before);
@@ -295,7 +418,13 @@ describe('audit log', () => {
     const mark = await lastAuditId();
     const response = await send('editor', 'POST', '/v1/incidents', { body: incidentBody(), headers: { 'x-request-id': 'trace-create-1' } });
     expect(response.headers.get('x-request-id')).toBe('trace-create-1');
-    await expectOneAuditRow(mark, response, { action: 'incident.create', role: 'editor', id: response.body.id, before: null, after: withoutDuplicates(response.body) });
+    await expectOneAuditRow(mark, response, {
+      action: 'incident.create',
+      role: 'editor',
+      id: response.body.id,
+      before: null,
+      after: withoutDuplicates(response.body),
+    });
   });
 
   it.each(writes)('writes one $action row with before and after snapshots', async ({ action, role, setup, perform, after }) => {
@@ -313,7 +442,12 @@ describe('audit log', () => {
     ['PATCH with a stale version', 409, 'editor', (id) => ['PATCH', path(id), { body: { title: 'x', version: 7 } }]],
     ['PATCH with an invalid body', 400, 'editor', (id) => ['PATCH', path(id), { body: { title: '' }, headers: { 'if-match': '"1"' } }]],
     ['DELETE with a stale version', 409, 'editor', (id) => ['DELETE', path(id), { body: { reason: 'x', version: 9 } }]],
-    ['verification to the current status', 409, 'reviewer', (id) => ['POST', `${path(id)}/verification`, { body: { status: 'unverified', note: 'x' } }]],
+    [
+      'verification to the current status',
+      409,
+      'reviewer',
+      (id) => ['POST', `${path(id)}/verification`, { body: { status: 'unverified', note: 'x' } }],
+    ],
     ['verification by an editor', 403, 'editor', (id) => ['POST', `${path(id)}/verification`, { body: { status: 'verified', note: 'x' } }]],
     ['publish with a stale version', 409, 'reviewer', (id) => ['POST', `${path(id)}/publish`, { headers: { 'if-match': '"4"' } }]],
   ])('adds no row for a failed write: %s', async (_name, status, role, describeRequest) => {
@@ -327,14 +461,14 @@ describe('audit log', () => {
   });
 
   it.each([
-    ['UPDATE', () => app.db.updateTable('audit_log').set({ action: 'tampered' }).execute()],
-    ['DELETE', () => app.db.deleteFrom('audit_log').execute()],
-    ['TRUNCATE', () => sql`truncate audit_log`.execute(app.db)],
+    ['UPDATE', () => t.app.db.updateTable('audit_log').set({ action: 'tampered' }).execute()],
+    ['DELETE', () => t.app.db.deleteFrom('audit_log').execute()],
+    ['TRUNCATE', () => sql`truncate audit_log`.execute(t.app.db)],
   ])('refuses a direct %s of audit rows in the database', async (_name, tamper) => {
     await createIncident();
-    const rows = await app.db.selectFrom('audit_log').selectAll().orderBy('id').execute();
+    const rows = await t.app.db.selectFrom('audit_log').selectAll().orderBy('id').execute();
     await expect(tamper()).rejects.toThrow(/append-only/);
-    expect(await app.db.selectFrom('audit_log').selectAll().orderBy('id').execute()).toEqual(rows);
+    expect(await t.app.db.selectFrom('audit_log').selectAll().orderBy('id').execute()).toEqual(rows);
   });
 });
 
@@ -342,14 +476,16 @@ describe.skipIf(!process.env.DATABASE_URL)('row locks (PostgreSQL; the embedded 
   it('an edit in progress does not stop another transaction from referencing the incident', async () => {
     const edited = await createIncident();
     const other = await createIncident({
-      location: { country: 'MX' }, date: { precision: 'year', value: '2001' }, victims: [{ name: 'Nobody Alike' }],
+      location: { country: 'MX' },
+      date: { precision: 'year', value: '2001' },
+      victims: [{ name: 'Nobody Alike' }],
     });
-    await app.db.transaction().execute(async (editing) => {
-      expect(await lockOwnIncident(editing, edited.id, actors.ownOrganisation.id)).toBeDefined();
+    await t.app.db.transaction().execute(async (editing) => {
+      expect(await lockOwnIncident(editing, edited.id, t.actors.ownOrganisation.id)).toBeDefined();
       // A new incident flagged as a duplicate of the one being edited. Under FOR UPDATE its
       // foreign-key check waited for the edit, and the edit waited for the data-version row
       // the new incident's transaction held: a deadlock (npm run reliability -- kill-mid-write).
-      await app.db.transaction().execute(async (flagging) => {
+      await t.app.db.transaction().execute(async (flagging) => {
         await sql`set local lock_timeout = '10s'`.execute(flagging);
         await sql`insert into duplicate_flags (incident_id, candidate_id, score, reasons)
           values (${other.id}, ${edited.id}, 0.9, '[]'::jsonb)`.execute(flagging);

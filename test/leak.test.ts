@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { insertApiKey } from '../src/auth/api-key.queries.ts';
 import { refreshVictimNameKeys } from '../src/incidents/victim-name-keys.queries.ts';
 import { DIMENSIONS } from '../src/statistics/statistics.schemas.ts';
 import { createKey, createOrganisation, incidentBody } from './support/factories.ts';
-import { startTestApp, type TestApp } from './support/test-app.ts';
+import { useTestApp } from './support/test-app.ts';
 
 /**
  * The leak crawl: confidential values are in the database (protected victims, private sources,
@@ -23,7 +23,7 @@ import { startTestApp, type TestApp } from './support/test-app.ts';
  * Who may call what is test/authz-matrix.test.ts.
  */
 
-let app: TestApp;
+const t = useTestApp({}, { actors: false });
 const SECRET = `LEAKMARKER${randomUUID().slice(0, 8)}`; // nobody outside the owning organisation
 const DRAFT = `DRAFTMARKER${randomUUID().slice(0, 8)}`; // researchers may see drafts; the public may not
 /** A protected victim's real-looking name, which another organisation records openly (the probe). */
@@ -36,17 +36,37 @@ let ownOrganisationId: string;
 function protectedVictims(tag: string) {
   return [
     {
-      name: `Şükrüoğlu Nazlı ${tag}-name`, nameOriginal: `شكر أوغلو ${tag}-original`, aliases: [`Kestrel ${tag}-alias`],
-      outlet: `Ünderground Dispatch ${tag}-outlet`, role: 'activist', gender: 'female', nationality: 'IR', locality: 'exile',
-      employment: 'freelance', outcome: 'threatened', protected: true,
+      name: `Şükrüoğlu Nazlı ${tag}-name`,
+      nameOriginal: `شكر أوغلو ${tag}-original`,
+      aliases: [`Kestrel ${tag}-alias`],
+      outlet: `Ünderground Dispatch ${tag}-outlet`,
+      role: 'activist',
+      gender: 'female',
+      nationality: 'IR',
+      locality: 'exile',
+      employment: 'freelance',
+      outcome: 'threatened',
+      protected: true,
     },
-    { name: PROBED_NAME, role: 'journalist', gender: 'female', nationality: 'IR', locality: 'foreign', employment: 'staff', outcome: 'injured', protected: true },
+    {
+      name: PROBED_NAME,
+      role: 'journalist',
+      gender: 'female',
+      nationality: 'IR',
+      locality: 'foreign',
+      employment: 'staff',
+      outcome: 'injured',
+      protected: true,
+    },
   ];
 }
 
 /** Iceland, so country=IS isolates the incidents of this file: the smallest possible groups. */
 const PLACE = {
-  country: 'IS', region: 'Höfuðborgarsvæðið', city: 'Reykjavík', coordinates: { latitude: 64.14, longitude: -21.94, precision: 'exact' },
+  country: 'IS',
+  region: 'Höfuðborgarsvæðið',
+  city: 'Reykjavík',
+  coordinates: { latitude: 64.14, longitude: -21.94, precision: 'exact' },
 };
 
 function confidentialBody(overrides: Record<string, unknown> = {}) {
@@ -61,15 +81,22 @@ function confidentialBody(overrides: Record<string, unknown> = {}) {
     perpetratorClaims: [{ actorName: 'Unidentified assailants', actorType: 'unknown', attribution: 'alleged_by_others' }],
     sources: [
       { url: 'https://example.org/open-report', title: 'Open report', kind: 'media_report', public: true },
-      { url: `https://example.org/${SECRET}-url`, title: `Insider tip ${SECRET}-title`, publisher: `${SECRET}-publisher`, kind: 'witness_statement', public: false },
+      {
+        url: `https://example.org/${SECRET}-url`,
+        title: `Insider tip ${SECRET}-title`,
+        publisher: `${SECRET}-publisher`,
+        kind: 'witness_statement',
+        public: false,
+      },
     ],
     ...overrides,
   });
 }
 
 async function api(method: string, path: string, key: string, body?: unknown) {
-  const response = await fetch(`${app.url}${path}`, {
-    method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+  const response = await fetch(`${t.app.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const parsed: any = await response.json().catch(() => undefined);
@@ -78,24 +105,34 @@ async function api(method: string, path: string, key: string, body?: unknown) {
 }
 
 beforeAll(async () => {
-  app = await startTestApp();
-  const own = await createOrganisation(app.db);
-  const other = await createOrganisation(app.db);
+  const own = await createOrganisation(t.app.db);
+  const other = await createOrganisation(t.app.db);
   ownOrganisationId = own.id;
-  keys.owner = await createKey(app.db, own.id, 'editor');
-  keys.ownerReviewer = (await insertApiKey(app.db, { organisationId: own.id, name: `Karim ${SECRET}-keyname`, role: 'reviewer' })).key;
-  keys.researcher = await createKey(app.db, other.id, 'researcher');
-  keys.otherEditor = await createKey(app.db, other.id, 'editor');
-  keys.otherReviewer = await createKey(app.db, other.id, 'reviewer');
+  keys.owner = await createKey(t.app.db, own.id, 'editor');
+  keys.ownerReviewer = (await insertApiKey(t.app.db, { organisationId: own.id, name: `Karim ${SECRET}-keyname`, role: 'reviewer' })).key;
+  keys.researcher = await createKey(t.app.db, other.id, 'researcher');
+  keys.otherEditor = await createKey(t.app.db, other.id, 'editor');
+  keys.otherReviewer = await createKey(t.app.db, other.id, 'reviewer');
 
   ids.published = (await api('POST', '/v1/incidents', keys.owner, confidentialBody({ title: 'Open report of an attack in Reykjavík' }))).id;
-  await api('POST', `/v1/incidents/${ids.published}/verification`, keys.ownerReviewer, { status: 'verified', note: `Hospital record seen ${SECRET}-review` });
+  await api('POST', `/v1/incidents/${ids.published}/verification`, keys.ownerReviewer, {
+    status: 'verified',
+    note: `Hospital record seen ${SECRET}-review`,
+  });
   await api('POST', `/v1/incidents/${ids.published}/publish`, keys.ownerReviewer, {});
 
-  ids.draft = (await api('POST', '/v1/incidents', keys.owner, confidentialBody({
-    title: `Draft ${DRAFT}-title`, description: `Unchecked ${DRAFT}-description`,
-    victims: [{ name: `Open ${DRAFT}-victim`, role: 'journalist', outcome: 'killed' }, ...protectedVictims(SECRET)],
-  }))).id;
+  ids.draft = (
+    await api(
+      'POST',
+      '/v1/incidents',
+      keys.owner,
+      confidentialBody({
+        title: `Draft ${DRAFT}-title`,
+        description: `Unchecked ${DRAFT}-description`,
+        victims: [{ name: `Open ${DRAFT}-victim`, role: 'journalist', outcome: 'killed' }, ...protectedVictims(SECRET)],
+      }),
+    )
+  ).id;
 
   ids.deleted = (await api('POST', '/v1/incidents', keys.owner, confidentialBody({ title: `Deleted ${SECRET}-deleted` }))).id;
   await api('POST', `/v1/incidents/${ids.deleted}/publish`, keys.ownerReviewer, {});
@@ -106,59 +143,124 @@ beforeAll(async () => {
   await api('POST', `/v1/incidents/${ids.unpublished}/unpublish`, keys.ownerReviewer, {});
 
   // Another organisation records the protected person openly, years later: a probe for name matching.
-  ids.probe = (await api('POST', '/v1/incidents', keys.otherEditor, incidentBody({
-    title: 'Open record of a journalist threatened in Iceland', date: { precision: 'year', value: '2016' }, location: { country: 'IS' },
-    attackTypes: ['legal_action'], victims: [{ name: PROBED_NAME, role: 'journalist', outcome: 'threatened' }], perpetratorClaims: [], sources: [],
-    internalNotes: null,
-  }))).id;
+  ids.probe = (
+    await api(
+      'POST',
+      '/v1/incidents',
+      keys.otherEditor,
+      incidentBody({
+        title: 'Open record of a journalist threatened in Iceland',
+        date: { precision: 'year', value: '2016' },
+        location: { country: 'IS' },
+        attackTypes: ['legal_action'],
+        victims: [{ name: PROBED_NAME, role: 'journalist', outcome: 'threatened' }],
+        perpetratorClaims: [],
+        sources: [],
+        internalNotes: null,
+      }),
+    )
+  ).id;
   await api('POST', `/v1/incidents/${ids.probe}/publish`, keys.otherReviewer, {});
 });
-afterAll(() => app?.close());
 
 // ---------------------------------------------------------------- the crawl
 
 /** Searches for confidential words: names in both scripts, alias, outlet, notes, private sources. */
 const SEARCHES = () => [
-  `Şükrüoğlu Nazlı ${SECRET}-name`, 'Sukruoglu', 'شكر أوغلو', `Kestrel ${SECRET}`, 'Underground Dispatch', 'Cihangir', 'Insider tip', 'Hospital record',
-  PROBED_NAME, 'Kirmizigul', `${DRAFT}-title`, 'Withdrawn', 'Entered twice',
+  `Şükrüoğlu Nazlı ${SECRET}-name`,
+  'Sukruoglu',
+  'شكر أوغلو',
+  `Kestrel ${SECRET}`,
+  'Underground Dispatch',
+  'Cihangir',
+  'Insider tip',
+  'Hospital record',
+  PROBED_NAME,
+  'Kirmizigul',
+  `${DRAFT}-title`,
+  'Withdrawn',
+  'Entered twice',
 ];
 
 /** Each list filter, with the values of the confidential incidents. */
 const LIST_FILTERS = (): Record<string, string>[] => [
-  {}, { country: 'IS' }, { region: PLACE.region }, { city: PLACE.city }, { attackType: 'physical_assault' }, { victimRole: 'activist' },
-  { victimOutcome: 'threatened' }, { victimGender: 'female' }, { victimGender: 'male' }, { victimGender: 'non_binary,other' },
-  { victimGender: 'female', victimRole: 'activist', victimOutcome: 'threatened' }, { victimGender: 'female', country: 'IS' },
-  { actorName: 'Unidentified' }, { actorType: 'unknown' }, { attribution: 'alleged_by_others' }, { verificationStatus: 'verified' },
-  { motive: 'work_related_unconfirmed' }, { judicialOutcome: 'investigation_open' }, { organisation: ownOrganisationId },
-  { dateFrom: '2021-06-15', dateTo: '2021-06-15', dateMatch: 'within' }, { dateFrom: '2021', dateTo: '2021' },
-  { bbox: '-23,63,-21,65' }, { updatedSince: '2020-01-01T00:00:00Z' }, { hasProtectedVictims: 'true' },
+  {},
+  { country: 'IS' },
+  { region: PLACE.region },
+  { city: PLACE.city },
+  { attackType: 'physical_assault' },
+  { victimRole: 'activist' },
+  { victimOutcome: 'threatened' },
+  { victimGender: 'female' },
+  { victimGender: 'male' },
+  { victimGender: 'non_binary,other' },
+  { victimGender: 'female', victimRole: 'activist', victimOutcome: 'threatened' },
+  { victimGender: 'female', country: 'IS' },
+  { actorName: 'Unidentified' },
+  { actorType: 'unknown' },
+  { attribution: 'alleged_by_others' },
+  { verificationStatus: 'verified' },
+  { motive: 'work_related_unconfirmed' },
+  { judicialOutcome: 'investigation_open' },
+  { organisation: ownOrganisationId },
+  { dateFrom: '2021-06-15', dateTo: '2021-06-15', dateMatch: 'within' },
+  { dateFrom: '2021', dateTo: '2021' },
+  { bbox: '-23,63,-21,65' },
+  { updatedSince: '2020-01-01T00:00:00Z' },
+  { hasProtectedVictims: 'true' },
   ...SEARCHES().flatMap((q): Record<string, string>[] => [{ q }, { q, sort: 'relevance' }]),
 ];
 
 /** Statistics: every dimension, and gender with every other one, over the smallest groups. */
 const STATS_FILTERS = (): Record<string, string>[] => [
-  {}, { country: 'IS' }, { victimGender: 'female' }, { victimGender: 'male', country: 'IS' }, { q: 'Reykjavík' }, { hasProtectedVictims: 'true' },
+  {},
+  { country: 'IS' },
+  { victimGender: 'female' },
+  { victimGender: 'male', country: 'IS' },
+  { q: 'Reykjavík' },
+  { hasProtectedVictims: 'true' },
 ];
-const GROUPINGS = [...DIMENSIONS.map((dimension) => dimension as string), ...DIMENSIONS.filter((d) => d !== 'gender').map((d) => `gender,${d}`)];
+const GROUPINGS = [
+  ...DIMENSIONS.map((dimension) => dimension as string),
+  ...DIMENSIONS.filter((d) => d !== 'gender').map((d) => `gender,${d}`),
+];
 
 function crawlPaths(): string[] {
   const query = (params: Record<string, string>) => new URLSearchParams(params).toString();
-  const paths = ['/healthz', '/readyz', '/openapi.json', '/docs/', '/docs/swagger-ui-init.js', '/v1/organisations', '/v1/keys', '/v1/imports'];
+  const paths = [
+    '/healthz',
+    '/readyz',
+    '/openapi.json',
+    '/docs/',
+    '/docs/swagger-ui-init.js',
+    '/v1/organisations',
+    '/v1/keys',
+    '/v1/imports',
+  ];
   for (const id of Object.values(ids)) {
     for (const suffix of ['', '/history', '/audit', '/duplicates?minScore=0&limit=100']) paths.push(`/v1/incidents/${id}${suffix}`);
   }
   // Filters are checked on JSON pages; the CSV writer on every incident and on the small country.
   for (const filters of LIST_FILTERS()) paths.push(`/v1/incidents?${query({ ...filters, includeTotal: 'true', limit: '200' })}`);
-  for (const filters of [{}, { country: 'IS' }] as Record<string, string>[]) paths.push(`/v1/incidents?${query({ ...filters, format: 'csv', limit: '200' })}`);
+  for (const filters of [{}, { country: 'IS' }] as Record<string, string>[])
+    paths.push(`/v1/incidents?${query({ ...filters, format: 'csv', limit: '200' })}`);
   for (const [index, filters] of STATS_FILTERS().entries()) {
     const groupings = index === 1 ? GROUPINGS : DIMENSIONS; // pairs over the small country; single dimensions otherwise
     for (const groupBy of groupings) paths.push(`/v1/stats?${query({ ...filters, groupBy })}`);
     paths.push(`/v1/stats?${query({ ...filters, groupBy: 'gender,country', format: 'csv', includeDebunked: 'true' })}`);
   }
-  const exportFilters: Record<string, string>[] = [{}, { country: 'IS' }, { victimGender: 'female' }, { q: 'Sukruoglu' }, { hasProtectedVictims: 'false' }];
+  const exportFilters: Record<string, string>[] = [
+    {},
+    { country: 'IS' },
+    { victimGender: 'female' },
+    { q: 'Sukruoglu' },
+    { hasProtectedVictims: 'false' },
+  ];
   for (const filters of exportFilters) {
     for (const format of ['csv', 'json', 'geojson']) paths.push(`/v1/incidents/export?${query({ ...filters, format })}`);
   }
+  // The Atom feed (always the public view) with every list filter.
+  for (const { sort: _sort, ...filters } of LIST_FILTERS()) paths.push(`/v1/incidents/feed.atom?${query({ ...filters, limit: '200' })}`);
   return paths;
 }
 
@@ -174,7 +276,7 @@ const CONTENT_HEADERS = ['content-type', 'content-disposition', 'location', 'lin
 async function crawl(key?: string, only: (path: string) => boolean = () => true): Promise<Crawled[]> {
   const results: Crawled[] = [];
   for (const path of crawlPaths().filter(only)) {
-    const response = await fetch(`${app.url}${path}`, { redirect: 'manual', headers: key ? { authorization: `Bearer ${key}` } : {} });
+    const response = await fetch(`${t.app.url}${path}`, { redirect: 'manual', headers: key ? { authorization: `Bearer ${key}` } : {} });
     const body = Buffer.from(await response.arrayBuffer()).toString('utf8');
     const headers = CONTENT_HEADERS.map((name) => `${name}: ${response.headers.get(name) ?? ''}`).join('\n');
     results.push({ path, status: response.status, text: `${response.status}\n${headers}\n\n${body}` });
@@ -186,7 +288,12 @@ async function crawl(key?: string, only: (path: string) => boolean = () => true)
 
 /** Lower case, accents and marks removed (ş -> s, ı -> i), and everything but letters and digits dropped. */
 function fold(text: string): string {
-  return text.normalize('NFKD').replace(/\p{M}/gu, '').replace(/ı/g, 'i').toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(/ı/g, 'i')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]/gu, '');
 }
 
 /** The text in the forms a value could hide in: JSON \u escapes, %-encoding, base64url (cursors). */
@@ -219,46 +326,51 @@ function markersIn(text: string, markers: string[]): string[] {
 // ---------------------------------------------------------------- the rules, by hand
 
 async function getJson(path: string, key?: string, headers: Record<string, string> = {}) {
-  const response = await fetch(`${app.url}${path}`, { headers: { ...headers, ...(key ? { authorization: `Bearer ${key}` } : {}) } });
+  const response = await fetch(`${t.app.url}${path}`, { headers: { ...headers, ...(key ? { authorization: `Bearer ${key}` } : {}) } });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, text, body: /json/.test(response.headers.get('content-type') ?? '') && text ? JSON.parse(text) : undefined };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    body: /json/.test(response.headers.get('content-type') ?? '') && text ? JSON.parse(text) : undefined,
+  };
 }
 
 describe('statistics and filters say nothing about a protected victim beyond role and outcome', () => {
   const victimsBy = (groups: Array<Record<string, unknown>>, dimension: string) =>
     Object.fromEntries(groups.map((group) => [String(group[dimension]), group.victims]));
 
-  it.each([['anonymous', undefined], ['researcher', 'researcher']] as const)(
-    'for %s, protected victims count under gender null even in a group of one incident',
-    async (_name, who) => {
-      const key = who && keys[who];
-      const stats = await getJson(`/v1/stats?q=${encodeURIComponent('Open report of an attack')}&groupBy=gender`, key);
-      expect(stats.body.totals).toMatchObject({ incidents: 1, victims: 3 });
-      expect(victimsBy(stats.body.groups, 'gender')).toEqual({ male: 1, null: 2 });
-      const byRole = await getJson(`/v1/stats?q=${encodeURIComponent('Open report of an attack')}&groupBy=victimRole`, key);
-      expect(victimsBy(byRole.body.groups, 'victimRole')).toEqual({ journalist: 2, activist: 1 }); // roles are public
-      for (const path of ['/v1/stats?country=IS&victimGender=female', '/v1/stats?country=IS&victimGender=female&groupBy=victimRole']) {
-        expect((await getJson(path, key)).body.totals).toMatchObject({ incidents: 0, victims: 0 });
-      }
-      expect((await getJson('/v1/incidents?country=IS&victimGender=female&includeTotal=true', key)).body.total).toBe(0);
-    },
-  );
+  it.each([
+    ['anonymous', undefined],
+    ['researcher', 'researcher'],
+  ] as const)('for %s, protected victims count under gender null even in a group of one incident', async (_name, who) => {
+    const key = who && keys[who];
+    const stats = await getJson(`/v1/stats?q=${encodeURIComponent('Open report of an attack')}&groupBy=gender`, key);
+    expect(stats.body.totals).toMatchObject({ incidents: 1, victims: 3 });
+    expect(victimsBy(stats.body.groups, 'gender')).toEqual({ male: 1, null: 2 });
+    const byRole = await getJson(`/v1/stats?q=${encodeURIComponent('Open report of an attack')}&groupBy=victimRole`, key);
+    expect(victimsBy(byRole.body.groups, 'victimRole')).toEqual({ journalist: 2, activist: 1 }); // roles are public
+    for (const path of ['/v1/stats?country=IS&victimGender=female', '/v1/stats?country=IS&victimGender=female&groupBy=victimRole']) {
+      expect((await getJson(path, key)).body.totals).toMatchObject({ incidents: 0, victims: 0 });
+    }
+    expect((await getJson('/v1/incidents?country=IS&victimGender=female&includeTotal=true', key)).body.total).toBe(0);
+  });
 
   it('the owning organisation does count its protected victims by gender', async () => {
     const stats = await getJson(`/v1/stats?q=${encodeURIComponent('Open report of an attack')}&groupBy=gender`, keys.owner);
     expect(victimsBy(stats.body.groups, 'gender')).toEqual({ male: 1, female: 2 });
   });
 
-  it.each([['anonymous', undefined], ['researcher', 'researcher']] as const)(
-    'for %s, hasProtectedVictims is refused on the list, statistics and exports',
-    async (_name, who) => {
-      for (const path of ['/v1/incidents', '/v1/stats', '/v1/incidents/export']) {
-        const response = await getJson(`${path}?hasProtectedVictims=true`, who && keys[who]);
-        expect(response.status, path).toBe(400);
-        expect(response.body.errors[0].parameter).toBe('hasProtectedVictims');
-      }
-    },
-  );
+  it.each([
+    ['anonymous', undefined],
+    ['researcher', 'researcher'],
+  ] as const)('for %s, hasProtectedVictims is refused on the list, statistics and exports', async (_name, who) => {
+    for (const path of ['/v1/incidents', '/v1/stats', '/v1/incidents/export']) {
+      const response = await getJson(`${path}?hasProtectedVictims=true`, who && keys[who]);
+      expect(response.status, path).toBe(400);
+      expect(response.body.errors[0].parameter).toBe('hasProtectedVictims');
+    }
+  });
 
   it("limits hasProtectedVictims to an editor's own organisation", async () => {
     const other = await getJson('/v1/stats?hasProtectedVictims=true&country=IS', keys.otherEditor);
@@ -268,7 +380,15 @@ describe('statistics and filters say nothing about a protected victim beyond rol
   });
 
   it('has no filter on a name, nationality or other withheld field to probe with', async () => {
-    for (const parameter of ['victimName=Sukruoglu', 'victimNationality=IR', 'nationality=IR', 'victimLocality=exile', 'victimEmployment=staff', 'outlet=Dispatch', 'internalNotes=Cihangir']) {
+    for (const parameter of [
+      'victimName=Sukruoglu',
+      'victimNationality=IR',
+      'nationality=IR',
+      'victimLocality=exile',
+      'victimEmployment=staff',
+      'outlet=Dispatch',
+      'internalNotes=Cihangir',
+    ]) {
       for (const path of ['/v1/incidents', '/v1/stats', '/v1/incidents/export']) {
         expect((await getJson(`${path}?${parameter}`)).status, `${path}?${parameter}`).toBe(400);
       }
@@ -320,10 +440,11 @@ function comparable(result: Crawled): string {
  * second gives every protected victim the name another organisation recorded openly (the probe).
  */
 async function changeEveryConfidentialValue(round: 1 | 2) {
-  const [gender, nationality, locality, employment] = round === 1 ? ['male', 'SY', 'local', 'staff'] : ['other', 'TR', 'foreign', 'freelance'];
+  const [gender, nationality, locality, employment] =
+    round === 1 ? ['male', 'SY', 'local', 'staff'] : ['other', 'TR', 'foreign', 'freelance'];
   const name = round === 1 ? sql`${`Other ${SECRET}-`} || position` : sql`${PROBED_NAME}`;
   const secret = (what: string) => `${what} ${SECRET}-round${round}`;
-  await app.db.transaction().execute(async (trx) => {
+  await t.app.db.transaction().execute(async (trx) => {
     for (const id of [ids.published, ids.draft]) {
       await sql`update victims set name = ${name}, name_original = null, aliases = '{}', outlet = ${secret('Outlet')},
         gender = ${gender}, nationality = ${nationality}, locality = ${locality}, employment = ${employment}
@@ -342,7 +463,20 @@ describe('no confidential byte in any response, and no answer that depends on on
     const ownRoutes = (path: string) => path.startsWith('/v1/incidents/') && !path.includes('/duplicates');
     const seen = (await crawl(keys.owner, ownRoutes)).map((result) => result.text).join('\n');
     expect(markersIn(seen, [SECRET, DRAFT])).toEqual([SECRET, DRAFT]);
-    for (const marker of ['name', 'original', 'alias', 'outlet', 'notes', 'url', 'title', 'publisher', 'review', 'keyname', 'deleted', 'reason']) {
+    for (const marker of [
+      'name',
+      'original',
+      'alias',
+      'outlet',
+      'notes',
+      'url',
+      'title',
+      'publisher',
+      'review',
+      'keyname',
+      'deleted',
+      'reason',
+    ]) {
       expect(seen, marker).toContain(`${SECRET}-${marker}`);
     }
     const researcher = (await crawl(keys.researcher, ownRoutes)).map((result) => result.text).join('\n');
@@ -353,20 +487,23 @@ describe('no confidential byte in any response, and no answer that depends on on
     expect(leaksIn(await crawl(keys.otherEditor, (path) => !path.startsWith('/v1/stats')), [SECRET, DRAFT])).toEqual([]);
   });
 
-
   it.each([
     ['anonymous callers', undefined, 1, [SECRET, DRAFT]],
     ['researchers of another organisation', 'researcher', 2, [SECRET]],
-  ] as const)('for %s: no marker in any encoding, and changing every confidential value changes nothing but the data version', async (_name, who, round, markers) => {
-    const key = who && keys[who];
-    const ownerView = () => fetch(`${app.url}/v1/incidents/${ids.published}`, { headers: { authorization: `Bearer ${keys.owner}` } }).then((r) => r.text());
-    const [before, ownerBefore] = [await crawl(key), await ownerView()];
-    expect(leaksIn(before, [...markers])).toEqual([]);
-    await changeEveryConfidentialValue(round);
-    const [after, ownerAfter] = [await crawl(key), await ownerView()];
-    expect(ownerAfter, 'the owner sees the change, so there was one').not.toEqual(ownerBefore);
-    expect(leaksIn(after, [...markers])).toEqual([]);
-    const changed = after.flatMap((result, index) => (comparable(result) === comparable(before[index]!) ? [] : [result.path]));
-    expect(changed).toEqual([]);
-  });
+  ] as const)(
+    'for %s: no marker in any encoding, and changing every confidential value changes nothing but the data version',
+    async (_name, who, round, markers) => {
+      const key = who && keys[who];
+      const ownerView = () =>
+        fetch(`${t.app.url}/v1/incidents/${ids.published}`, { headers: { authorization: `Bearer ${keys.owner}` } }).then((r) => r.text());
+      const [before, ownerBefore] = [await crawl(key), await ownerView()];
+      expect(leaksIn(before, [...markers])).toEqual([]);
+      await changeEveryConfidentialValue(round);
+      const [after, ownerAfter] = [await crawl(key), await ownerView()];
+      expect(ownerAfter, 'the owner sees the change, so there was one').not.toEqual(ownerBefore);
+      expect(leaksIn(after, [...markers])).toEqual([]);
+      const changed = after.flatMap((result, index) => (comparable(result) === comparable(before[index]!) ? [] : [result.path]));
+      expect(changed).toEqual([]);
+    },
+  );
 });

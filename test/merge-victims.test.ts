@@ -1,32 +1,34 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActors, incidentBody, type Actors } from './support/factories.ts';
-import { request, startTestApp, type TestApp } from './support/test-app.ts';
+import { describe, expect, it } from 'vitest';
+import { incidentBody } from './support/factories.ts';
+import { request, useTestApp } from './support/test-app.ts';
 
 /**
  * A merge counts a person once: victims of the two incidents who are the same person are
  * paired and kept as one (issue 13). Each test uses its own year, so its incidents and
  * statistics are its own.
  */
-let app: TestApp;
-let actors: Actors;
-
-beforeAll(async () => {
-  app = await startTestApp();
-  actors = await createActors(app.db);
-});
-afterAll(() => app?.close());
+const t = useTestApp();
 
 type Who = 'editor' | 'reviewer';
 const send = (who: Who, method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
-  request(app, method, path, { key: actors[who], body, headers });
+  request(t.app, method, path, { key: t.actors[who], body, headers });
 
 const victim = (name: string | null, extra: Record<string, unknown> = {}) => ({ name, role: 'journalist', outcome: 'killed', ...extra });
 
 async function create(year: number, victims: unknown[]) {
-  const response = await send('editor', 'POST', '/v1/incidents', incidentBody({
-    victims, perpetratorClaims: [], sources: [], attackTypes: ['killing'],
-    date: { precision: 'month', value: `${year}-10` }, location: { country: 'TR', city: 'Istanbul' },
-  }));
+  const response = await send(
+    'editor',
+    'POST',
+    '/v1/incidents',
+    incidentBody({
+      victims,
+      perpetratorClaims: [],
+      sources: [],
+      attackTypes: ['killing'],
+      date: { precision: 'month', value: `${year}-10` },
+      location: { country: 'TR', city: 'Istanbul' },
+    }),
+  );
   expect(response.status, response.text).toBe(201);
   return response.body;
 }
@@ -36,7 +38,8 @@ async function incidents(year: number, survivorVictims: unknown[], loserVictims:
   return { survivor: await create(year, survivorVictims), loser: await create(year, loserVictims) };
 }
 
-const merge = (loserId: string, body: Record<string, unknown>, query = '') => send('reviewer', 'POST', `/v1/incidents/${loserId}/merge${query}`, body);
+const merge = (loserId: string, body: Record<string, unknown>, query = '') =>
+  send('reviewer', 'POST', `/v1/incidents/${loserId}/merge${query}`, body);
 
 /** What GET /v1/stats says about the year, as the owning organisation sees it (drafts included). */
 async function statsOf(year: number) {
@@ -48,19 +51,25 @@ async function statsOf(year: number) {
 /** Everything a merge could change: both incidents as stored, their audit trails. */
 async function snapshot(...ids: string[]) {
   const reads = await Promise.all(ids.map((id) => send('editor', 'GET', `/v1/incidents/${id}`)));
-  const audit = await app.db.selectFrom('audit_log').select(['id', 'entity_id', 'action']).where('entity_id', 'in', ids).orderBy('id').execute();
+  const audit = await t.app.db
+    .selectFrom('audit_log')
+    .select(['id', 'entity_id', 'action'])
+    .where('entity_id', 'in', ids)
+    .orderBy('id')
+    .execute();
   return { incidents: reads.map((read) => [read.status, read.body]), audit };
 }
 
 describe('a merge pairs victims who are the same person', () => {
   it('keeps one victim per spelling variant, fills what the survivor lacks, and statistics count the killing once', async () => {
-    const { survivor, loser } = await incidents(2015, [
-      victim('Naji Jarf', { gender: 'male' }),
-      victim('Hala Barakat', { gender: 'female' }),
-    ], [
-      victim('Halla Barakat', { nameOriginal: 'حلا بركات', gender: 'female', nationality: 'SY', outlet: 'Orient News' }),
-      victim('Naji Jerf', { gender: 'male', nationality: 'SY', outlet: 'Hentah', employment: 'freelance', protected: true }),
-    ]);
+    const { survivor, loser } = await incidents(
+      2015,
+      [victim('Naji Jarf', { gender: 'male' }), victim('Hala Barakat', { gender: 'female' })],
+      [
+        victim('Halla Barakat', { nameOriginal: 'حلا بركات', gender: 'female', nationality: 'SY', outlet: 'Orient News' }),
+        victim('Naji Jerf', { gender: 'male', nationality: 'SY', outlet: 'Hentah', employment: 'freelance', protected: true }),
+      ],
+    );
     expect(await statsOf(2015)).toEqual({ incidents: 2, victims: 4, victimsKilled: 4 });
 
     const response = await merge(loser.id, { into: survivor.id });
@@ -73,13 +82,21 @@ describe('a merge pairs victims who are the same person', () => {
     ]);
     expect(response.body.victimPairs).toEqual([
       {
-        kept: barakat.id, merged: loser.victims[0].id, names: { kept: 'Hala Barakat', merged: 'Halla Barakat' }, match: 'same_name', similarity: 1,
+        kept: barakat.id,
+        merged: loser.victims[0].id,
+        names: { kept: 'Hala Barakat', merged: 'Halla Barakat' },
+        match: 'same_name',
+        similarity: 1,
         reason: 'same name once spelling and word order are set aside: "Hala Barakat" and "Halla Barakat"',
       },
       {
         // The current normaliser finds these similar; a better one may call them the same name.
-        kept: jarf.id, merged: loser.victims[1].id, names: { kept: 'Naji Jarf', merged: 'Naji Jerf' },
-        match: expect.stringMatching(/^(similar_name|same_name)$/), similarity: expect.any(Number), reason: expect.stringContaining('"Naji Jarf" and "Naji Jerf"'),
+        kept: jarf.id,
+        merged: loser.victims[1].id,
+        names: { kept: 'Naji Jarf', merged: 'Naji Jerf' },
+        match: expect.stringMatching(/^(similar_name|same_name)$/),
+        similarity: expect.any(Number),
+        reason: expect.stringContaining('"Naji Jarf" and "Naji Jerf"'),
       },
     ]);
     expect(await statsOf(2015)).toEqual({ incidents: 1, victims: 2, victimsKilled: 2 });
@@ -88,23 +105,37 @@ describe('a merge pairs victims who are the same person', () => {
   });
 
   it('keeps different people apart: a shared first name, a shared family name, different recorded genders', async () => {
-    const { survivor, loser } = await incidents(2016, [
-      victim('Mohammed Ali'), victim('Orouba Barakat'), victim('Ali Hassan', { gender: 'male' }),
-    ], [
-      victim('Mohammed Ahmed'), victim('Halla Barakat'), victim('Alia Hassan', { gender: 'female' }),
-    ]);
+    const { survivor, loser } = await incidents(
+      2016,
+      [victim('Mohammed Ali'), victim('Orouba Barakat'), victim('Ali Hassan', { gender: 'male' })],
+      [victim('Mohammed Ahmed'), victim('Halla Barakat'), victim('Alia Hassan', { gender: 'female' })],
+    );
     const response = await merge(loser.id, { into: survivor.id });
     expect(response.status, response.text).toBe(200);
     expect(response.body.victimPairs).toEqual([]);
-    expect(response.body.victims.map((v: any) => v.name)).toEqual(['Mohammed Ali', 'Orouba Barakat', 'Ali Hassan', 'Mohammed Ahmed', 'Halla Barakat', 'Alia Hassan']);
+    expect(response.body.victims.map((v: any) => v.name)).toEqual([
+      'Mohammed Ali',
+      'Orouba Barakat',
+      'Ali Hassan',
+      'Mohammed Ahmed',
+      'Halla Barakat',
+      'Alia Hassan',
+    ]);
     expect(response.body.victims.every((v: any) => v.aliases.length === 0)).toBe(true);
     expect(await statsOf(2016)).toEqual({ incidents: 1, victims: 6, victimsKilled: 6 });
   });
 
   it('folds a person the merged record lists twice into one, and pairs unnamed victims in order', async () => {
-    const { survivor, loser } = await incidents(2017, [victim('Hala Barakat'), victim(null, { outcome: 'injured' })], [
-      victim('Halla Barakat'), victim('Barakat Hala', { aliases: ['H. Barakat'] }), victim(null, { outcome: 'injured', gender: 'male' }), victim(null),
-    ]);
+    const { survivor, loser } = await incidents(
+      2017,
+      [victim('Hala Barakat'), victim(null, { outcome: 'injured' })],
+      [
+        victim('Halla Barakat'),
+        victim('Barakat Hala', { aliases: ['H. Barakat'] }),
+        victim(null, { outcome: 'injured', gender: 'male' }),
+        victim(null),
+      ],
+    );
     const response = await merge(loser.id, { into: survivor.id });
     expect(response.status, response.text).toBe(200);
     expect(response.body.victimPairs.map((pair: any) => [pair.kept, pair.merged, pair.match])).toEqual([
@@ -155,14 +186,24 @@ describe('the reviewer decides', () => {
     expect(await statsOf(2019)).toEqual({ incidents: 1, victims: 4, victimsKilled: 4 });
 
     // The reviewer knows "Mohammed Ahmed" is "Mohammed Ali"'s other name, and that Naji Jerf is not Naji Jarf.
-    const { survivor, loser } = await incidents(2020, [victim('Mohammed Ali'), victim('Naji Jarf')], [victim('Naji Jerf'), victim('Mohammed Ahmed', { outlet: 'Al-Ayyam' })]);
+    const { survivor, loser } = await incidents(
+      2020,
+      [victim('Mohammed Ali'), victim('Naji Jarf')],
+      [victim('Naji Jerf'), victim('Mohammed Ahmed', { outlet: 'Al-Ayyam' })],
+    );
     const victimPairs = [{ keep: survivor.victims[0].id, merge: loser.victims[1].id }];
     const response = await merge(loser.id, { into: survivor.id, victimPairs });
     expect(response.status, response.text).toBe(200);
-    expect(response.body.victimPairs).toEqual([{
-      kept: survivor.victims[0].id, merged: loser.victims[1].id, names: { kept: 'Mohammed Ali', merged: 'Mohammed Ahmed' },
-      match: 'reviewer', similarity: null, reason: 'paired by the reviewer',
-    }]);
+    expect(response.body.victimPairs).toEqual([
+      {
+        kept: survivor.victims[0].id,
+        merged: loser.victims[1].id,
+        names: { kept: 'Mohammed Ali', merged: 'Mohammed Ahmed' },
+        match: 'reviewer',
+        similarity: null,
+        reason: 'paired by the reviewer',
+      },
+    ]);
     expect(response.body.victims).toEqual([
       { ...survivor.victims[0], aliases: ['Mohammed Ahmed'], outlet: 'Al-Ayyam' },
       survivor.victims[1],
@@ -171,19 +212,25 @@ describe('the reviewer decides', () => {
     expect(await statsOf(2020)).toEqual({ incidents: 1, victims: 3, victimsKilled: 3 });
   });
 
-  it('records the pairing in the survivor\'s audit record', async () => {
+  it("records the pairing in the survivor's audit record", async () => {
     const { survivor, loser } = await incidents(2021, [victim('Hala Barakat')], [victim('Halla Barakat')]);
     const response = await merge(loser.id, { into: survivor.id });
     expect(response.status, response.text).toBe(200);
     const trail = await send('reviewer', 'GET', `/v1/incidents/${survivor.id}/audit`);
     const entry = trail.body.data.find((item: any) => item.action === 'incident.merge');
     expect(entry.after.victimPairs).toEqual(response.body.victimPairs);
-    expect(entry.after.victimPairs).toEqual([expect.objectContaining({ kept: survivor.victims[0].id, merged: loser.victims[0].id, match: 'same_name' })]);
+    expect(entry.after.victimPairs).toEqual([
+      expect.objectContaining({ kept: survivor.victims[0].id, merged: loser.victims[0].id, match: 'same_name' }),
+    ]);
     expect(entry.after.mergedFrom).toBe(loser.id);
   });
 
   it('refuses a pairing that does not fit the two incidents with 400 and field pointers, and changes nothing', async () => {
-    const { survivor, loser } = await incidents(2022, [victim('Naji Jarf'), victim('Hala Barakat')], [victim('Naji Jerf'), victim('Halla Barakat')]);
+    const { survivor, loser } = await incidents(
+      2022,
+      [victim('Naji Jarf'), victim('Hala Barakat')],
+      [victim('Naji Jerf'), victim('Halla Barakat')],
+    );
     const other = await create(2022, [victim('Someone Else')]);
     const before = await snapshot(survivor.id, loser.id);
     const [jarf, barakat] = survivor.victims;
@@ -209,17 +256,24 @@ describe('the reviewer decides', () => {
       { pointer: '/victimPairs/3/merge', detail: 'not a victim of the incident being merged (the one in the path)' },
     ]);
 
-    const malformed = await merge(loser.id, { into: survivor.id, victimPairs: [{ keep: 'nope', merge: halla.id, extra: 1 }, { keep: barakat.id }] });
+    const malformed = await merge(loser.id, {
+      into: survivor.id,
+      victimPairs: [{ keep: 'nope', merge: halla.id, extra: 1 }, { keep: barakat.id }],
+    });
     expect(malformed.status).toBe(400);
-    expect(malformed.body.errors).toEqual(expect.arrayContaining([
-      { pointer: '/victimPairs/0/keep', detail: 'not a victim id' },
-      { pointer: '/victimPairs/0/extra', detail: 'unknown field' },
-      { pointer: '/victimPairs/1/merge', detail: expect.any(String) },
-    ]));
+    expect(malformed.body.errors).toEqual(
+      expect.arrayContaining([
+        { pointer: '/victimPairs/0/keep', detail: 'not a victim id' },
+        { pointer: '/victimPairs/0/extra', detail: 'unknown field' },
+        { pointer: '/victimPairs/1/merge', detail: expect.any(String) },
+      ]),
+    );
 
     const dryRun = await merge(loser.id, { into: survivor.id, victimPairs: [{ keep: jerf.id, merge: halla.id }] }, '?dryRun=true');
     expect(dryRun.status).toBe(400);
-    expect((await merge(loser.id, { into: survivor.id }, '?dryRun=maybe')).body.errors).toEqual([{ parameter: 'dryRun', detail: expect.any(String) }]);
+    expect((await merge(loser.id, { into: survivor.id }, '?dryRun=maybe')).body.errors).toEqual([
+      { parameter: 'dryRun', detail: expect.any(String) },
+    ]);
 
     expect(await snapshot(survivor.id, loser.id)).toEqual(before);
     expect(await statsOf(2022)).toEqual({ incidents: 3, victims: 5, victimsKilled: 5 });

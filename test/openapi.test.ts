@@ -11,17 +11,21 @@ const document = openApiDocument() as {
   paths: Record<string, Record<string, { operationId?: string; responses: Record<string, unknown> }>>;
 };
 const operations = Object.entries(document.paths).flatMap(([path, byMethod]) =>
-  Object.entries(byMethod).map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, ...operation })));
+  Object.entries(byMethod).map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, ...operation })),
+);
 
 describe('the OpenAPI document', () => {
   it('names the server it is served from', () => {
     expect(document.servers).toEqual([expect.objectContaining({ url: '/' })]);
   });
 
-  it.each(operations.map((operation) => [operation.route, operation] as const))('%s has a camelCase operationId and a 4xx answer', (_route, operation) => {
-    expect(operation.operationId).toMatch(/^[a-z]+(?:[A-Z][a-z]+)+$/);
-    expect(Object.keys(operation.responses).some((status) => /^4\d\d$/.test(status))).toBe(true);
-  });
+  it.each(operations.map((operation) => [operation.route, operation] as const))(
+    '%s has a camelCase operationId and a 4xx answer',
+    (_route, operation) => {
+      expect(operation.operationId).toMatch(/^[a-z]+(?:[A-Z][a-z]+)+$/);
+      expect(Object.keys(operation.responses).some((status) => /^4\d\d$/.test(status))).toBe(true);
+    },
+  );
 
   it('never gives two operations the same operationId', () => {
     const ids = operations.map((operation) => operation.operationId);

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRateLimitStore, type RateLimitStore } from '../src/http/rate-limit-store.ts';
 import { createLogger } from '../src/logger.ts';
-import { createActors, incidentBody, type Actors } from './support/factories.ts';
-import { request, startTestApp, type TestApp } from './support/test-app.ts';
+import { incidentBody } from './support/factories.ts';
+import { request, startTestApp, useTestApp, type TestApp } from './support/test-app.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -40,30 +40,26 @@ describe('rate limits shared through Redis', () => {
 });
 
 describe('public reads from browsers and caches', () => {
-  let app: TestApp;
-  let actors: Actors;
+  const t = useTestApp();
   let publishedId: string;
   beforeAll(async () => {
-    app = await startTestApp();
-    actors = await createActors(app.db);
-    const created = await request(app, 'POST', '/v1/incidents', { key: actors.editor, body: incidentBody() });
+    const created = await request(t.app, 'POST', '/v1/incidents', { key: t.actors.editor, body: incidentBody() });
     publishedId = created.body.id;
-    await request(app, 'POST', `/v1/incidents/${publishedId}/publish`, { key: actors.reviewer });
+    await request(t.app, 'POST', `/v1/incidents/${publishedId}/publish`, { key: t.actors.reviewer });
   });
-  afterAll(() => app.close());
 
   it('lets any site read with CORS, but not write', async () => {
-    const read = await request(app, 'GET', '/v1/incidents', { headers: { origin: 'https://newsroom.example' } });
+    const read = await request(t.app, 'GET', '/v1/incidents', { headers: { origin: 'https://newsroom.example' } });
     expect(read.headers.get('access-control-allow-origin')).toBe('*');
     expect(read.headers.get('access-control-expose-headers')).toMatch(/ETag/);
 
-    const preflight = await request(app, 'OPTIONS', '/v1/incidents', {
+    const preflight = await request(t.app, 'OPTIONS', '/v1/incidents', {
       headers: { origin: 'https://newsroom.example', 'access-control-request-method': 'POST' },
     });
     expect(preflight.headers.get('access-control-allow-methods')).toBe('GET,HEAD');
 
-    const write = await request(app, 'POST', '/v1/incidents', {
-      key: actors.editor,
+    const write = await request(t.app, 'POST', '/v1/incidents', {
+      key: t.actors.editor,
       body: incidentBody(),
       headers: { origin: 'https://evil.example' },
     });
@@ -71,12 +67,12 @@ describe('public reads from browsers and caches', () => {
   });
 
   it('marks public responses cacheable and keyed ones private', async () => {
-    const anonymous = await request(app, 'GET', `/v1/incidents/${publishedId}`);
+    const anonymous = await request(t.app, 'GET', `/v1/incidents/${publishedId}`);
     expect(anonymous.headers.get('cache-control')).toBe('public, max-age=60');
     expect(anonymous.headers.get('vary')).toMatch(/Authorization/);
-    const keyed = await request(app, 'GET', `/v1/incidents/${publishedId}`, { key: actors.editor });
+    const keyed = await request(t.app, 'GET', `/v1/incidents/${publishedId}`, { key: t.actors.editor });
     expect(keyed.headers.get('cache-control')).toBe('private, no-cache');
-    const list = await request(app, 'GET', '/v1/incidents');
+    const list = await request(t.app, 'GET', '/v1/incidents');
     expect(list.headers.get('cache-control')).toBe('public, max-age=60');
   });
 });

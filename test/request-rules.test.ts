@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
-import { createActors, incidentBody, type Actors } from './support/factories.ts';
+import { incidentBody } from './support/factories.ts';
 import { appRoutes } from './support/route-table.ts';
-import { request, startTestApp, type TestApp } from './support/test-app.ts';
+import { request, useTestApp } from './support/test-app.ts';
 
 /**
  * The rules every route shares, as a newcomer meets them: a body in another type than JSON is a
@@ -13,16 +13,9 @@ import { request, startTestApp, type TestApp } from './support/test-app.ts';
  * named; a query error names the parameter as written; and no route ignores a parameter it does
  * not know.
  */
-let app: TestApp;
-let actors: Actors;
+const t = useTestApp();
 
-beforeAll(async () => {
-  app = await startTestApp();
-  actors = await createActors(app.db);
-});
-afterAll(() => app?.close());
-
-const createIncident = async () => (await request(app, 'POST', '/v1/incidents', { key: actors.editor, body: incidentBody() })).body;
+const createIncident = async () => (await request(t.app, 'POST', '/v1/incidents', { key: t.actors.editor, body: incidentBody() })).body;
 
 describe('bodies in another type than JSON', () => {
   it.each([
@@ -33,8 +26,10 @@ describe('bodies in another type than JSON', () => {
     ['POST', '/v1/keys', 'admin', 'text/csv'],
   ] as const)('%s %s as %s in %s: 415 naming application/json', async (method, path, role, type) => {
     const { id } = await createIncident();
-    const response = await request(app, method, path.replace(':id', id), {
-      key: actors[role], rawBody: JSON.stringify({ title: 'Sent as text' }), headers: { 'content-type': type },
+    const response = await request(t.app, method, path.replace(':id', id), {
+      key: t.actors[role],
+      rawBody: JSON.stringify({ title: 'Sent as text' }),
+      headers: { 'content-type': type },
     });
     expect(response.status).toBe(415);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -43,22 +38,30 @@ describe('bodies in another type than JSON', () => {
   });
 
   it('a body without any Content-Type: 415 too', async () => {
-    const response = await fetch(`${app.url}/v1/incidents`, {
-      method: 'POST', headers: { authorization: `Bearer ${actors.editor}` }, body: new Uint8Array(Buffer.from(JSON.stringify(incidentBody()))),
+    const response = await fetch(`${t.app.url}/v1/incidents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.actors.editor}` },
+      body: new Uint8Array(Buffer.from(JSON.stringify(incidentBody()))),
     });
     expect(response.status).toBe(415);
   });
 
   it('a request without a body passes whatever its Content-Type (publish needs none)', async () => {
     const { id } = await createIncident();
-    const response = await request(app, 'POST', `/v1/incidents/${id}/publish`, { key: actors.reviewer, rawBody: '', headers: { 'content-type': 'text/plain' } });
+    const response = await request(t.app, 'POST', `/v1/incidents/${id}/publish`, {
+      key: t.actors.reviewer,
+      rawBody: '',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(response.status).toBe(200);
     expect(response.body.visibility).toBe('published');
   });
 
   it('imports keep their own types: CSV is read, not refused', async () => {
-    const response = await request(app, 'POST', '/v1/imports?format=native&dryRun=true', {
-      key: actors.editor, rawBody: 'title\n', headers: { 'content-type': 'text/csv' },
+    const response = await request(t.app, 'POST', '/v1/imports?format=native&dryRun=true', {
+      key: t.actors.editor,
+      rawBody: 'title\n',
+      headers: { 'content-type': 'text/csv' },
     });
     expect(response.status).not.toBe(415);
     expect(response.body.type).not.toBe('/problems/unsupported-media-type');
@@ -68,32 +71,32 @@ describe('bodies in another type than JSON', () => {
 describe('missing bodies and fields', () => {
   it('DELETE without a body: "a reason is required" at /reason', async () => {
     const { id } = await createIncident();
-    const response = await request(app, 'DELETE', `/v1/incidents/${id}`, { key: actors.editor });
+    const response = await request(t.app, 'DELETE', `/v1/incidents/${id}`, { key: t.actors.editor });
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([{ pointer: '/reason', detail: 'a reason is required' }]);
   });
 
   it('DELETE with a body but no reason: the same', async () => {
     const { id, version } = await createIncident();
-    const response = await request(app, 'DELETE', `/v1/incidents/${id}`, { key: actors.editor, body: { version } });
+    const response = await request(t.app, 'DELETE', `/v1/incidents/${id}`, { key: t.actors.editor, body: { version } });
     expect(response.body.errors).toEqual([{ pointer: '/reason', detail: 'a reason is required' }]);
   });
 
   it('POST without a body names each missing field, not the body', async () => {
-    const response = await request(app, 'POST', '/v1/organisations', { key: actors.admin });
+    const response = await request(t.app, 'POST', '/v1/organisations', { key: t.actors.admin });
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([expect.objectContaining({ pointer: '/name' })]);
   });
 
   it('a body of JSON null is still not an object', async () => {
-    const response = await request(app, 'POST', '/v1/organisations', { key: actors.admin, rawBody: 'null' });
+    const response = await request(t.app, 'POST', '/v1/organisations', { key: t.actors.admin, rawBody: 'null' });
     expect(response.body.errors).toEqual([expect.objectContaining({ pointer: '' })]);
   });
 });
 
 describe('query parameters', () => {
   it('an error in a list names the parameter, not its item', async () => {
-    const response = await request(app, 'GET', '/v1/incidents?country=TR,tr,XX');
+    const response = await request(t.app, 'GET', '/v1/incidents?country=TR,tr,XX');
     expect(response.status).toBe(400);
     expect(response.body.errors.map((error: { parameter: string }) => error.parameter)).toEqual(expect.arrayContaining(['country']));
     expect(response.body.errors.every((error: { parameter: string }) => error.parameter === 'country')).toBe(true);
@@ -131,14 +134,14 @@ describe('query parameters', () => {
   const notApi = ['GET /docs', 'GET /openapi.json'];
 
   it('the table covers every route of the app', () => {
-    const routes = appRoutes(createApp({ db: app.db, config: loadConfig({ LOG_LEVEL: 'silent' }), logger: createLogger('silent') }));
+    const routes = appRoutes(createApp({ db: t.app.db, config: loadConfig({ LOG_LEVEL: 'silent' }), logger: createLogger('silent') }));
     expect(routes.filter((route) => !notApi.includes(route)).sort()).toEqual(Object.keys(callers).sort());
   });
 
   it.each(Object.entries(callers))('%s refuses an unknown parameter with 400 naming it', async (route, caller) => {
     const [method, path] = route.split(' ') as [string, string];
-    const response = await request(app, method, `${path.replace(':id', randomUUID())}?${caller.query ?? ''}colour=blue`, {
-      key: caller.role ? actors[caller.role] : undefined,
+    const response = await request(t.app, method, `${path.replace(':id', randomUUID())}?${caller.query ?? ''}colour=blue`, {
+      key: caller.role ? t.actors[caller.role] : undefined,
     });
     expect(response.status, response.text).toBe(400);
     expect(response.body.errors).toContainEqual({ parameter: 'colour', detail: 'unknown parameter' });

@@ -1,27 +1,39 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  createActors, freshGet, modelDateSpan, modelMatches, modelVictimMatches, modelVisible, ownOrganisationOf, randomIncidentBody, seededRandom,
-  serviceWriter, type Actors, type ModelIncident, type ServiceWriter, type Viewer,
+  freshGet,
+  modelDateSpan,
+  modelMatches,
+  modelVictimMatches,
+  modelVisible,
+  ownOrganisationOf,
+  randomIncidentBody,
+  seededRandom,
+  serviceWriter,
+  type ModelIncident,
+  type ServiceWriter,
+  type Viewer,
 } from './support/factories.ts';
-import { startTestApp, type TestApp } from './support/test-app.ts';
+import { useTestApp } from './support/test-app.ts';
 
 /**
  * GET /v1/stats against counts computed in plain JS from the records the test wrote: every
  * dimension alone and in pairs, for several readers, with and without filters.
  */
 
-let app: TestApp;
-let actors: Actors;
+const t = useTestApp();
 let own: ServiceWriter;
 const records: ModelIncident[] = [];
 
 type Reader = 'public' | 'researcher' | 'editor' | 'otherEditor';
 const READERS: Reader[] = ['public', 'researcher', 'editor', 'otherEditor'];
-const keyOf = (reader: Reader) => (reader === 'public' ? undefined : actors[reader]);
+const keyOf = (reader: Reader) => (reader === 'public' ? undefined : t.actors[reader]);
 const viewerOf = (reader: Reader): Viewer =>
   reader === 'public'
     ? { role: 'public' }
-    : { role: reader === 'otherEditor' ? 'editor' : reader, organisationId: (reader === 'editor' ? actors.ownOrganisation : actors.otherOrganisation).id };
+    : {
+        role: reader === 'otherEditor' ? 'editor' : reader,
+        organisationId: (reader === 'editor' ? t.actors.ownOrganisation : t.actors.otherOrganisation).id,
+      };
 
 type Counts = { incidents: number; victims: number; victimsKilled: number };
 type Row = Record<string, string | number | null>;
@@ -36,8 +48,10 @@ function incidentRows(record: ModelIncident, dimensions: string[], filters: Reco
   const single: Record<string, string | number | null> = {
     year: start.slice(0, 4) === end.slice(0, 4) ? Number(start.slice(0, 4)) : null,
     month: start.slice(0, 7) === end.slice(0, 7) ? start.slice(0, 7) : null,
-    country: input.location.country, verificationStatus: record.verificationStatus,
-    motive: input.motive ?? null, judicialOutcome: input.judicialOutcome ?? null,
+    country: input.location.country,
+    verificationStatus: record.verificationStatus,
+    motive: input.motive ?? null,
+    judicialOutcome: input.judicialOutcome ?? null,
   };
   let rows: Row[] = [{}];
   const cross = (options: Row[]) => (rows = rows.flatMap((row) => options.map((option) => ({ ...row, ...option }))));
@@ -50,7 +64,9 @@ function incidentRows(record: ModelIncident, dimensions: string[], filters: Reco
         (!filters.actorName || claim.actorName.toLowerCase().includes(filters.actorName.toLowerCase())),
     );
     const tuples = claims.map((claim) => JSON.stringify(claimDimensions.map((name) => claim[name as 'actorType' | 'attribution'])));
-    const distinct = [...new Set(tuples)].map((tuple) => Object.fromEntries(claimDimensions.map((name, index) => [name, JSON.parse(tuple)[index]])));
+    const distinct = [...new Set(tuples)].map((tuple) =>
+      Object.fromEntries(claimDimensions.map((name, index) => [name, JSON.parse(tuple)[index]])),
+    );
     cross(distinct.length ? distinct : [Object.fromEntries(claimDimensions.map((name) => [name, null]))]);
   }
   const attackTypes = input.attackTypes.filter((type) => !filters.attackType || filters.attackType.split(',').includes(type));
@@ -86,29 +102,44 @@ function modelStatistics(params: Record<string, string>, reader: Reader) {
     totals.victimsKilled += killed;
     for (const row of incidentRows(record, groupBy, filters)) {
       if (!byVictim) add(row, record.id, counted.length, killed);
-      else for (const victim of counted.length ? counted : [null]) {
-        const hidden = victim?.protected && record.organisationId !== ownOrganisationOf(viewer);
-        add({ ...row, victimRole: victim?.role ?? null, gender: hidden ? null : (victim?.gender ?? null) }, record.id, victim ? 1 : 0, victim?.outcome === 'killed' ? 1 : 0);
-      }
+      else
+        for (const victim of counted.length ? counted : [null]) {
+          const hidden = victim?.protected && record.organisationId !== ownOrganisationOf(viewer);
+          add(
+            { ...row, victimRole: victim?.role ?? null, gender: hidden ? null : (victim?.gender ?? null) },
+            record.id,
+            victim ? 1 : 0,
+            victim?.outcome === 'killed' ? 1 : 0,
+          );
+        }
     }
   }
-  const rows = [...groups].filter(() => groupBy.length > 0).map(([key, { ids: _ids, ...counts }]) => [key, counts] as const).sort(([a], [b]) => a.localeCompare(b));
+  const rows = [...groups]
+    .filter(() => groupBy.length > 0)
+    .map(([key, { ids: _ids, ...counts }]) => [key, counts] as const)
+    .sort(([a], [b]) => a.localeCompare(b));
   return { rows, totals };
 }
 
 async function stats(query: string, reader: Reader = 'public', headers: Record<string, string> = {}) {
-  return freshGet(app, `/v1/stats?${query}`, keyOf(reader), headers);
+  return freshGet(t.app, `/v1/stats?${query}`, keyOf(reader), headers);
 }
 const apiRows = (body: { groupBy: string[]; groups: Array<Row & Counts> }) =>
   body.groups
     .filter((group) => group.incidents > 0) // zero-filled periods; checked separately
-    .map((group) => [JSON.stringify(body.groupBy.map((name) => group[name] ?? null)), { incidents: group.incidents, victims: group.victims, victimsKilled: group.victimsKilled }] as const)
+    .map(
+      (group) =>
+        [
+          JSON.stringify(body.groupBy.map((name) => group[name] ?? null)),
+          { incidents: group.incidents, victims: group.victims, victimsKilled: group.victimsKilled },
+        ] as const,
+    )
     .sort(([a], [b]) => a.localeCompare(b));
 
 /** Every period from first to last, as the API writes it (year: number, month: 'YYYY-MM'). */
 function periods(time: 'year' | 'month', first: string, last: string): Array<string | number> {
   const out: Array<string | number> = [];
-  for (let [year, month] = first.split('-').map(Number) as [number, number]; ; ) {
+  for (let [year, month] = first.split('-').map(Number) as [number, number]; ;) {
     const current = time === 'year' ? year : `${year}-${String(month).padStart(2, '0')}`;
     out.push(current);
     if (String(current) >= last) return out;
@@ -118,43 +149,92 @@ function periods(time: 'year' | 'month', first: string, last: string): Array<str
 }
 
 beforeAll(async () => {
-  app = await startTestApp();
-  actors = await createActors(app.db);
-  own = await serviceWriter(app.db, actors.ownOrganisation.id);
-  const other = await serviceWriter(app.db, actors.otherOrganisation.id);
+  own = await serviceWriter(t.app.db, t.actors.ownOrganisation.id);
+  const other = await serviceWriter(t.app.db, t.actors.otherOrganisation.id);
   const random = seededRandom(4242);
   for (let index = 0; index < 50; index++) {
     const writer = random.chance(0.55) ? own : other;
-    records.push(await writer.create(randomIncidentBody(random, index), {
-      publish: random.chance(0.75), verification: random.pick(['unverified', 'verified', 'verified', 'disputed', 'debunked']),
-    }));
+    records.push(
+      await writer.create(randomIncidentBody(random, index), {
+        publish: random.chance(0.75),
+        verification: random.pick(['unverified', 'verified', 'verified', 'disputed', 'debunked']),
+      }),
+    );
   }
   const hand = (key: string, overrides: Record<string, unknown>, verification = 'verified') =>
     own.create(randomIncidentBody(random, records.length, { perpetratorClaims: [], ...overrides }), { key, publish: true, verification });
   records.push(
     await hand('IS 2019', { location: { country: 'IS' }, date: { precision: 'year', value: '2019' }, victims: [] }),
-    await hand('IS new year', { location: { country: 'IS' }, date: { precision: 'range', from: '2014-12-20', to: '2015-01-10' }, victims: [] }),
-    await hand('NO protected', { location: { country: 'NO' }, victims: [
-      { name: 'Open', gender: 'male', role: 'journalist', outcome: 'injured' },
-      { name: 'Hidden', gender: 'female', role: 'journalist', outcome: 'killed', protected: true },
-    ] }),
-    await hand('PT', { location: { country: 'PT' }, attackTypes: ['killing', 'physical_assault'], victims: [
-      { name: 'A', role: 'journalist', outcome: 'killed' }, { name: 'B', role: 'activist', outcome: 'killed' }, { name: 'C', role: 'journalist', outcome: 'injured' },
-    ] }),
-    await hand('DK debunked', { location: { country: 'DK' }, victims: [{ name: 'D', outcome: 'killed' }, { name: 'E', outcome: 'killed' }] }, 'debunked'),
+    await hand('IS new year', {
+      location: { country: 'IS' },
+      date: { precision: 'range', from: '2014-12-20', to: '2015-01-10' },
+      victims: [],
+    }),
+    await hand('NO protected', {
+      location: { country: 'NO' },
+      victims: [
+        { name: 'Open', gender: 'male', role: 'journalist', outcome: 'injured' },
+        { name: 'Hidden', gender: 'female', role: 'journalist', outcome: 'killed', protected: true },
+      ],
+    }),
+    await hand('PT', {
+      location: { country: 'PT' },
+      attackTypes: ['killing', 'physical_assault'],
+      victims: [
+        { name: 'A', role: 'journalist', outcome: 'killed' },
+        { name: 'B', role: 'activist', outcome: 'killed' },
+        { name: 'C', role: 'journalist', outcome: 'injured' },
+      ],
+    }),
+    await hand(
+      'DK debunked',
+      {
+        location: { country: 'DK' },
+        victims: [
+          { name: 'D', outcome: 'killed' },
+          { name: 'E', outcome: 'killed' },
+        ],
+      },
+      'debunked',
+    ),
   );
 }, 120_000);
-afterAll(() => app?.close());
 
-const DIMENSIONS = ['year', 'month', 'country', 'attackType', 'actorType', 'attribution', 'victimRole', 'gender', 'verificationStatus', 'motive', 'judicialOutcome'];
+const DIMENSIONS = [
+  'year',
+  'month',
+  'country',
+  'attackType',
+  'actorType',
+  'attribution',
+  'victimRole',
+  'gender',
+  'verificationStatus',
+  'motive',
+  'judicialOutcome',
+];
 const QUERIES = [
-  '', ...DIMENSIONS.map((name) => `groupBy=${name}`),
-  'groupBy=year,country', 'groupBy=month,attackType', 'groupBy=attackType,actorType', 'groupBy=actorType,attribution', 'groupBy=victimRole,gender',
-  'groupBy=gender,country', 'groupBy=year,victimRole', 'groupBy=verificationStatus,motive', 'groupBy=judicialOutcome,attribution',
-  'groupBy=verificationStatus&includeDebunked=true', 'groupBy=attackType,gender&includeDebunked=true',
-  'groupBy=country&victimRole=journalist', 'groupBy=year&victimOutcome=killed', 'groupBy=gender&victimGender=female,non_binary',
-  'groupBy=victimRole&victimRole=journalist,activist&victimOutcome=killed', 'groupBy=attackType&country=TR,SY',
-  'groupBy=year&dateFrom=2012&dateTo=2020', 'groupBy=month&dateFrom=2016-01&dateTo=2016-12&dateMatch=within', 'groupBy=actorType&actorName=police',
+  '',
+  ...DIMENSIONS.map((name) => `groupBy=${name}`),
+  'groupBy=year,country',
+  'groupBy=month,attackType',
+  'groupBy=attackType,actorType',
+  'groupBy=actorType,attribution',
+  'groupBy=victimRole,gender',
+  'groupBy=gender,country',
+  'groupBy=year,victimRole',
+  'groupBy=verificationStatus,motive',
+  'groupBy=judicialOutcome,attribution',
+  'groupBy=verificationStatus&includeDebunked=true',
+  'groupBy=attackType,gender&includeDebunked=true',
+  'groupBy=country&victimRole=journalist',
+  'groupBy=year&victimOutcome=killed',
+  'groupBy=gender&victimGender=female,non_binary',
+  'groupBy=victimRole&victimRole=journalist,activist&victimOutcome=killed',
+  'groupBy=attackType&country=TR,SY',
+  'groupBy=year&dateFrom=2012&dateTo=2020',
+  'groupBy=month&dateFrom=2016-01&dateTo=2016-12&dateMatch=within',
+  'groupBy=actorType&actorName=police',
 ];
 
 describe('counts match the model', () => {
@@ -167,14 +247,20 @@ describe('counts match the model', () => {
     const time = response.body.groupBy.find((name: string) => name === 'year' || name === 'month');
     if (time) {
       // zero-filled: every period between the first and last (or the date bounds) for each other value
-      const known = response.body.groups.map((group: Row) => group[time]).filter((value: unknown) => value !== null).map(String).sort();
+      const known = response.body.groups
+        .map((group: Row) => group[time])
+        .filter((value: unknown) => value !== null)
+        .map(String)
+        .sort();
       const params = new URLSearchParams(query);
       const first = params.get('dateFrom') ?? known[0];
       const last = params.get('dateTo') ?? known.at(-1);
       const other = response.body.groupBy.find((name: string) => name !== time);
       expect(first && last).toBeTruthy();
       for (const value of new Set(response.body.groups.map((group: Row) => (other ? group[other] : null)))) {
-        const series = response.body.groups.filter((group: Row) => (other ? group[other] : null) === value && group[time] !== null).map((group: Row) => group[time]);
+        const series = response.body.groups
+          .filter((group: Row) => (other ? group[other] : null) === value && group[time] !== null)
+          .map((group: Row) => group[time]);
         expect(series, `series for ${other}=${value}`).toEqual(periods(time, first, last));
       }
     }
@@ -183,21 +269,85 @@ describe('counts match the model', () => {
 
 describe('rules, by hand', () => {
   const CASES: Array<[name: string, query: string, reader: Reader, groups: Array<Row & Partial<Counts>>, totals: Counts]> = [
-    ['a year-precision incident has a year but no month', 'country=IS&groupBy=month', 'public', [{ month: null, incidents: 2 }], { incidents: 2, victims: 0, victimsKilled: 0 }],
-    ['an incident spanning two years has no year', 'country=IS&groupBy=year', 'public', [{ year: 2019, incidents: 1 }, { year: null, incidents: 1 }], { incidents: 2, victims: 0, victimsKilled: 0 }],
-    ['a protected gender is unknown outside its organisation', 'country=NO&groupBy=gender', 'public',
-      [{ gender: 'male', incidents: 1, victims: 1, victimsKilled: 0 }, { gender: null, incidents: 1, victims: 1, victimsKilled: 1 }], { incidents: 1, victims: 2, victimsKilled: 1 }],
-    ['... and for researchers', 'country=NO&groupBy=gender', 'researcher',
-      [{ gender: 'male', victims: 1 }, { gender: null, victims: 1 }], { incidents: 1, victims: 2, victimsKilled: 1 }],
-    ['... but known to the owning editor', 'country=NO&groupBy=gender', 'editor',
-      [{ gender: 'female', incidents: 1, victims: 1, victimsKilled: 1 }, { gender: 'male', incidents: 1, victims: 1, victimsKilled: 0 }], { incidents: 1, victims: 2, victimsKilled: 1 }],
-    ['a protected gender does not match victimGender outside its organisation', 'country=NO&victimGender=female', 'public', [], { incidents: 0, victims: 0, victimsKilled: 0 }],
-    ['victim filters restrict the counted victims', 'country=PT&victimRole=journalist', 'public', [], { incidents: 1, victims: 2, victimsKilled: 1 }],
-    ['... also per group, and a two-type incident counts in each group but once in the totals', 'country=PT&victimOutcome=killed&groupBy=attackType', 'public',
-      [{ attackType: 'killing', incidents: 1, victims: 2, victimsKilled: 2 }, { attackType: 'physical_assault', incidents: 1, victims: 2, victimsKilled: 2 }],
-      { incidents: 1, victims: 2, victimsKilled: 2 }],
+    [
+      'a year-precision incident has a year but no month',
+      'country=IS&groupBy=month',
+      'public',
+      [{ month: null, incidents: 2 }],
+      { incidents: 2, victims: 0, victimsKilled: 0 },
+    ],
+    [
+      'an incident spanning two years has no year',
+      'country=IS&groupBy=year',
+      'public',
+      [
+        { year: 2019, incidents: 1 },
+        { year: null, incidents: 1 },
+      ],
+      { incidents: 2, victims: 0, victimsKilled: 0 },
+    ],
+    [
+      'a protected gender is unknown outside its organisation',
+      'country=NO&groupBy=gender',
+      'public',
+      [
+        { gender: 'male', incidents: 1, victims: 1, victimsKilled: 0 },
+        { gender: null, incidents: 1, victims: 1, victimsKilled: 1 },
+      ],
+      { incidents: 1, victims: 2, victimsKilled: 1 },
+    ],
+    [
+      '... and for researchers',
+      'country=NO&groupBy=gender',
+      'researcher',
+      [
+        { gender: 'male', victims: 1 },
+        { gender: null, victims: 1 },
+      ],
+      { incidents: 1, victims: 2, victimsKilled: 1 },
+    ],
+    [
+      '... but known to the owning editor',
+      'country=NO&groupBy=gender',
+      'editor',
+      [
+        { gender: 'female', incidents: 1, victims: 1, victimsKilled: 1 },
+        { gender: 'male', incidents: 1, victims: 1, victimsKilled: 0 },
+      ],
+      { incidents: 1, victims: 2, victimsKilled: 1 },
+    ],
+    [
+      'a protected gender does not match victimGender outside its organisation',
+      'country=NO&victimGender=female',
+      'public',
+      [],
+      { incidents: 0, victims: 0, victimsKilled: 0 },
+    ],
+    [
+      'victim filters restrict the counted victims',
+      'country=PT&victimRole=journalist',
+      'public',
+      [],
+      { incidents: 1, victims: 2, victimsKilled: 1 },
+    ],
+    [
+      '... also per group, and a two-type incident counts in each group but once in the totals',
+      'country=PT&victimOutcome=killed&groupBy=attackType',
+      'public',
+      [
+        { attackType: 'killing', incidents: 1, victims: 2, victimsKilled: 2 },
+        { attackType: 'physical_assault', incidents: 1, victims: 2, victimsKilled: 2 },
+      ],
+      { incidents: 1, victims: 2, victimsKilled: 2 },
+    ],
     ['debunked incidents are left out by default', 'country=DK', 'public', [], { incidents: 0, victims: 0, victimsKilled: 0 }],
-    ['... and counted with includeDebunked=true', 'country=DK&includeDebunked=true', 'public', [], { incidents: 1, victims: 2, victimsKilled: 2 }],
+    [
+      '... and counted with includeDebunked=true',
+      'country=DK&includeDebunked=true',
+      'public',
+      [],
+      { incidents: 1, victims: 2, victimsKilled: 2 },
+    ],
   ];
   it.each(CASES)('%s', async (_name, query, reader, groups, totals) => {
     const response = await stats(query, reader);
@@ -216,9 +366,14 @@ describe('rules, by hand', () => {
 
 describe('invalid parameters are 400 problem+json', () => {
   it.each([
-    ['groupBy=colour', 'groupBy'], ['groupBy=year,month', 'groupBy'], ['groupBy=country,country', 'groupBy'],
-    ['groupBy=year,country,attackType', 'groupBy'], ['groupBy=Country', 'groupBy'], ['includeDebunked=yes', 'includeDebunked'],
-    ['groupBy=year&dateFrom=2015-13', 'dateFrom'], ['sort=date', 'sort'],
+    ['groupBy=colour', 'groupBy'],
+    ['groupBy=year,month', 'groupBy'],
+    ['groupBy=country,country', 'groupBy'],
+    ['groupBy=year,country,attackType', 'groupBy'],
+    ['groupBy=Country', 'groupBy'],
+    ['includeDebunked=yes', 'includeDebunked'],
+    ['groupBy=year&dateFrom=2015-13', 'dateFrom'],
+    ['sort=date', 'sort'],
   ])('%s', async (query, parameter) => {
     const response = await stats(query);
     expect(response.status).toBe(400);

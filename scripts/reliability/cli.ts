@@ -6,6 +6,7 @@ import { mixedLoad } from './mixed-load.ts';
 import { postgresRestart } from './postgres-restart.ts';
 import { rateLimitTwoProcesses } from './rate-limit-two-processes.ts';
 import { sigterm } from './sigterm.ts';
+import { webhookScenarios } from './webhooks.ts';
 import { killAllStartedApis } from './support/api-process.ts';
 import { loadAverage, printReport, Report } from './support/report.ts';
 import type { Scenario } from './support/scenario.ts';
@@ -17,7 +18,16 @@ import type { Scenario } from './support/scenario.ts';
  * prints its figures as a Markdown table (stdout; progress goes to stderr) and fails (exit 1)
  * when one of its checks does. RELIABILITY.md holds the latest figures.
  */
-const scenarios: Scenario[] = [mixedLoad, rateLimitTwoProcesses, postgresRestart, killMidImport, killMidWrite, sigterm, concurrentEdits];
+const scenarios: Scenario[] = [
+  mixedLoad,
+  rateLimitTwoProcesses,
+  postgresRestart,
+  killMidImport,
+  killMidWrite,
+  sigterm,
+  concurrentEdits,
+  ...webhookScenarios,
+];
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -31,7 +41,9 @@ const { values: args, positionals } = parseArgs({
 if (args.list || !positionals.length) {
   for (const scenario of scenarios) {
     const tags = [scenario.quick ? 'quick' : '', scenario.embedded ? '--embedded' : ''].filter(Boolean).join(', ');
-    console.log(`${scenario.id.padEnd(26)} ${(scenario.defaultSeconds ? `${scenario.defaultSeconds} s` : '-').padStart(5)}  ${scenario.summary}${tags ? ` [${tags}]` : ''}`);
+    console.log(
+      `${scenario.id.padEnd(26)} ${(scenario.defaultSeconds ? `${scenario.defaultSeconds} s` : '-').padStart(5)}  ${scenario.summary}${tags ? ` [${tags}]` : ''}`,
+    );
   }
   if (!args.list) console.log('\nnpm run reliability -- <scenario...|quick|all> [--duration S] [--embedded]');
   process.exit(args.list ? 0 : 2);
@@ -40,6 +52,7 @@ if (args.list || !positionals.length) {
 const chosen = positionals.flatMap((name) => {
   if (name === 'all') return scenarios;
   if (name === 'quick') return scenarios.filter((scenario) => scenario.quick);
+  if (name === 'webhooks-*') return scenarios.filter((scenario) => scenario.id.startsWith('webhooks-'));
   const scenario = scenarios.find((candidate) => candidate.id === name);
   if (!scenario) {
     console.error(`Unknown scenario "${name}"; npm run reliability -- --list shows them.`);

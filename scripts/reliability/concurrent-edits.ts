@@ -35,11 +35,14 @@ export const concurrentEdits: Scenario = {
       await runClients(CLIENTS, deadline(seconds), async (client) => {
         const read = recorder.record('read', await call(api.url, 'GET', `/v1/incidents/${id}`, { key: tenant.keys[client] }));
         const description = `client ${client}, ${recorder.total}`;
-        const patch = recorder.record('patch', await call(api.url, 'PATCH', `/v1/incidents/${id}`, {
-          key: tenant.keys[client],
-          headers: { 'if-match': read.headers.get('etag') ?? '' },
-          body: { description },
-        }));
+        const patch = recorder.record(
+          'patch',
+          await call(api.url, 'PATCH', `/v1/incidents/${id}`, {
+            key: tenant.keys[client],
+            headers: { 'if-match': read.headers.get('etag') ?? '' },
+            body: { description },
+          }),
+        );
         if (acknowledged(patch)) {
           if (applied.has(patch.body.version)) report.check(`version ${patch.body.version} given to one PATCH only`, false);
           applied.set(patch.body.version, description);
@@ -51,17 +54,28 @@ export const concurrentEdits: Scenario = {
       report.figure('PATCH refused (409)', conflicts);
       report.figure('requests', `${recorder.total} (${recorder.describeOutcomes()})`);
       report.figure('p99 latency', `${recorder.percentile(99).toFixed(0)} ms`);
-      report.check('only 200 and 409 answers', recorder.unexpected((outcome) => outcome === '409 conflict') === 0, recorder.describeOutcomes());
+      report.check(
+        'only 200 and 409 answers',
+        recorder.unexpected((outcome) => outcome === '409 conflict') === 0,
+        recorder.describeOutcomes(),
+      );
 
       await database.use(async (db) => {
         const incident = await db.selectFrom('incidents').select(['version', 'description']).where('id', '=', id).executeTakeFirstOrThrow();
-        report.check('final version = 1 + applied PATCHes', incident.version === 1 + applied.size, `version ${incident.version}, ${applied.size} applied`);
+        report.check(
+          'final version = 1 + applied PATCHes',
+          incident.version === 1 + applied.size,
+          `version ${incident.version}, ${applied.size} applied`,
+        );
         const audit = await sql<{ before: number; after: number; description: string }>`
           select (before->>'version')::int as before, (after->>'version')::int as after, after->>'description' as description
           from audit_log where entity_type = 'incident' and entity_id = ${id} and action = 'incident.update' order by id`.execute(db);
         const inOrder = audit.rows.every((row, i) => row.after === i + 2 && row.before === i + 1);
-        report.check('one audit record per applied PATCH, versions 2, 3, ... in order', audit.rows.length === applied.size && inOrder,
-          `${audit.rows.length} records`);
+        report.check(
+          'one audit record per applied PATCH, versions 2, 3, ... in order',
+          audit.rows.length === applied.size && inOrder,
+          `${audit.rows.length} records`,
+        );
         const sameChange = audit.rows.every((row) => applied.get(row.after) === row.description);
         report.check('each audit record holds the change its PATCH sent', sameChange);
         report.check('final state = last audit record', audit.rows.at(-1)?.description === incident.description);

@@ -32,7 +32,11 @@ export const killMidImport: Scenario = {
       const env = { ...database.env, PORT: String(await freePort()) };
       const csv = nativeCsv(ROWS, TAG);
       const upload = (url: string) =>
-        call(url, 'POST', '/v1/imports?format=native&fileName=reliability.csv', { key: tenant.keys[0], rawBody: csv, headers: { 'content-type': 'text/csv' } });
+        call(url, 'POST', '/v1/imports?format=native&fileName=reliability.csv', {
+          key: tenant.keys[0],
+          rawBody: csv,
+          headers: { 'content-type': 'text/csv' },
+        });
       report.figure('file', `${ROWS} rows, ${(csv.length / 1024).toFixed(0)} kB, native format`);
 
       const api = await startApi(env);
@@ -57,11 +61,17 @@ export const killMidImport: Scenario = {
       const retry = await upload(again.url);
       const importSeconds = (performance.now() - retryStarted) / 1000;
       report.figure('kill after / whole import', `${killedAfter.toFixed(1)} s / ${importSeconds.toFixed(1)} s`);
-      report.check('the same file then imports', retry.status === 201 && retry.body?.counts?.created === ROWS,
-        `${retry.status}, ${retry.body?.counts?.created} created`);
+      report.check(
+        'the same file then imports',
+        retry.status === 201 && retry.body?.counts?.created === ROWS,
+        `${retry.status}, ${retry.body?.counts?.created} created`,
+      );
       const repeat = await upload(again.url);
-      report.check('sending it once more creates nothing (idempotent replay)', repeat.status === 200 && repeat.headers.get('idempotent-replayed') === 'true',
-        String(repeat.status));
+      report.check(
+        'sending it once more creates nothing (idempotent replay)',
+        repeat.status === 200 && repeat.headers.get('idempotent-replayed') === 'true',
+        String(repeat.status),
+      );
       await again.stop();
       await checkImported(database, report);
     } finally {
@@ -86,15 +96,21 @@ async function checkImported(database: ScenarioDatabase, report: Report) {
     const incidents = await importedIncidents(db);
     const audited = await sql<{ n: number }>`select count(*) as n from audit_log a join incidents i on i.id = a.entity_id
       where a.action = 'incident.create' and i.title like ${`Reliability ${TAG} %`}`.execute(db);
-    report.check(`${ROWS} incidents, each with its incident.create audit record, one import recorded`,
+    report.check(
+      `${ROWS} incidents, each with its incident.create audit record, one import recorded`,
       incidents === ROWS && Number(audited.rows[0]!.n) === ROWS && (await countImports(db)) === 1,
-      `${incidents} incidents, ${audited.rows[0]!.n} audit records`);
+      `${incidents} incidents, ${audited.rows[0]!.n} audit records`,
+    );
     await checkIntegrity(db, report);
   });
 }
 
 async function importedIncidents(db: Db) {
-  const row = await db.selectFrom('incidents').select((eb) => eb.fn.countAll<number>().as('n')).where('title', 'like', `Reliability ${TAG} %`).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('incidents')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('title', 'like', `Reliability ${TAG} %`)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 

@@ -34,7 +34,11 @@ export const killMidWrite: Scenario = {
         api.signal('SIGKILL');
         killed = true;
       });
-      await runClients(CLIENTS, () => killed, (client) => clients[client]!());
+      await runClients(
+        CLIENTS,
+        () => killed,
+        (client) => clients[client]!(),
+      );
       await killer;
       await api.exited;
 
@@ -44,7 +48,10 @@ export const killMidWrite: Scenario = {
       const restartedAt = performance.now();
       const again = await startApi(env);
       report.figure('restart until ready', `${((performance.now() - restartedAt) / 1000).toFixed(1)} s`);
-      const after = await call(again.url, 'POST', '/v1/incidents', { key: tenant.keys[0], body: incidentBody(0, 'kill-mid-write after restart') });
+      const after = await call(again.url, 'POST', '/v1/incidents', {
+        key: tenant.keys[0],
+        body: incidentBody(0, 'kill-mid-write after restart'),
+      });
       report.check('writes succeed after the restart', acknowledged(after), String(after.status));
       await again.stop();
 
@@ -53,7 +60,11 @@ export const killMidWrite: Scenario = {
         report.figure('unanswered creates that were applied anyway', await appliedOf(db, writes.unansweredCreates));
         await checkIntegrity(db, report);
       });
-      report.check('every answer was 2xx (network errors only at the kill)', recorder.unexpected((outcome) => !/^\d/.test(outcome)) === 0, recorder.describeOutcomes());
+      report.check(
+        'every answer was 2xx (network errors only at the kill)',
+        recorder.unexpected((outcome) => !/^\d/.test(outcome)) === 0,
+        recorder.describeOutcomes(),
+      );
     } finally {
       await database.drop();
     }

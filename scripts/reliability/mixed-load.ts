@@ -48,11 +48,18 @@ export const mixedLoad: Scenario = {
       log(`seeding ${SEED_INCIDENTS} incidents`);
       const ids: string[] = [];
       const seedKey = editors.keys[WRITERS]!;
-      await runClients(4, () => ids.length >= SEED_INCIDENTS, async () => {
-        const reply = await call(api.url, 'POST', '/v1/incidents', { key: seedKey, body: incidentBody(ids.length, `mixed ${ids.length % 50}`) });
-        if (reply.status !== 201) throw new Error(`seeding failed: ${reply.status}`);
-        ids.push(reply.body.id);
-      });
+      await runClients(
+        4,
+        () => ids.length >= SEED_INCIDENTS,
+        async () => {
+          const reply = await call(api.url, 'POST', '/v1/incidents', {
+            key: seedKey,
+            body: incidentBody(ids.length, `mixed ${ids.length % 50}`),
+          });
+          if (reply.status !== 201) throw new Error(`seeding failed: ${reply.status}`);
+          ids.push(reply.body.id);
+        },
+      );
 
       log(`${READERS} readers + ${WRITERS} writers for ${seconds} s`);
       const recorder = new Recorder();
@@ -77,7 +84,10 @@ export const mixedLoad: Scenario = {
       await sampler;
       await api.stop();
 
-      report.figure('requests', `${recorder.total.toLocaleString('en')} in ${elapsed.toFixed(0)} s = ${(recorder.total / elapsed).toFixed(0)} req/s`);
+      report.figure(
+        'requests',
+        `${recorder.total.toLocaleString('en')} in ${elapsed.toFixed(0)} s = ${(recorder.total / elapsed).toFixed(0)} req/s`,
+      );
       report.figure('latency, all', `p50 ${recorder.percentile(50).toFixed(0)} ms, p99 ${recorder.percentile(99).toFixed(0)} ms`);
       report.figure('by kind (count, p50, p99)', recorder.describeKinds());
       report.figure('answers', recorder.describeOutcomes());
@@ -88,9 +98,19 @@ export const mixedLoad: Scenario = {
       const third = Math.max(1, Math.floor(rss.length / 3));
       const middle = percentile(rss.slice(third, 2 * third), 50);
       const last = percentile(rss.slice(2 * third), 50);
-      const series = rss.filter((_, i) => i % 10 === 0).map((mb) => mb.toFixed(0)).join(', ');
-      report.figure('server RSS (MB)', `middle third ${middle.toFixed(0)}, last third ${last.toFixed(0)}, max ${Math.max(...rss).toFixed(0)}; every 10 s: ${series}`);
-      report.check('memory flat (last third within 10% of the middle third)', last <= middle * 1.1, `${(((last - middle) / middle) * 100).toFixed(0)}%`);
+      const series = rss
+        .filter((_, i) => i % 10 === 0)
+        .map((mb) => mb.toFixed(0))
+        .join(', ');
+      report.figure(
+        'server RSS (MB)',
+        `middle third ${middle.toFixed(0)}, last third ${last.toFixed(0)}, max ${Math.max(...rss).toFixed(0)}; every 10 s: ${series}`,
+      );
+      report.check(
+        'memory flat (last third within 10% of the middle third)',
+        last <= middle * 1.1,
+        `${(((last - middle) / middle) * 100).toFixed(0)}%`,
+      );
 
       await database.use(async (db) => {
         await checkAcknowledged(db, writes, report);

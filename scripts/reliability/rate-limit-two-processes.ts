@@ -41,21 +41,38 @@ export const rateLimitTwoProcesses: Scenario = {
       const allowed = tenant.keys.map(() => [0, 0]);
       const asked = tenant.keys.map(() => 0);
       const done = deadline(seconds);
-      await runClients(CLIENTS, () => done() || asked.every((n) => n >= 3 * LIMIT), async (client) => {
-        const key = client % KEYS;
-        const processIndex = asked[key]! % 2;
-        asked[key]!++;
-        const reply = recorder.record('list', await call(apis[processIndex]!.url, 'GET', '/v1/incidents?limit=1', { key: tenant.keys[key] }));
-        if (reply.status === 200) allowed[key]![processIndex]!++;
-      });
+      await runClients(
+        CLIENTS,
+        () => done() || asked.every((n) => n >= 3 * LIMIT),
+        async (client) => {
+          const key = client % KEYS;
+          const processIndex = asked[key]! % 2;
+          asked[key]!++;
+          const reply = recorder.record(
+            'list',
+            await call(apis[processIndex]!.url, 'GET', '/v1/incidents?limit=1', { key: tenant.keys[key] }),
+          );
+          if (reply.status === 200) allowed[key]![processIndex]!++;
+        },
+      );
       await Promise.all(apis.map((api) => api.stop()));
 
-      report.figure('requests', `${recorder.total} (${recorder.describeOutcomes()}), p50 ${recorder.percentile(50).toFixed(0)} ms, p99 ${recorder.percentile(99).toFixed(0)} ms`);
+      report.figure(
+        'requests',
+        `${recorder.total} (${recorder.describeOutcomes()}), p50 ${recorder.percentile(50).toFixed(0)} ms, p99 ${recorder.percentile(99).toFixed(0)} ms`,
+      );
       report.figure('allowed per key (process 1 + process 2)', allowed.map(([a, b]) => `${a! + b!} (${a} + ${b})`).join(', '));
-      report.check('every key asked for more than its limit', asked.every((n) => n > LIMIT), asked.join(', '));
+      report.check(
+        'every key asked for more than its limit',
+        asked.every((n) => n > LIMIT),
+        asked.join(', '),
+      );
       const within = allowed.every(([a, b]) => Math.abs(a! + b! - LIMIT) <= LIMIT * 0.03);
       report.check(`each key allowed ${LIMIT} +- 3% in total`, within);
-      report.check('both processes served every key', allowed.every(([a, b]) => a! > 0 && b! > 0));
+      report.check(
+        'both processes served every key',
+        allowed.every(([a, b]) => a! > 0 && b! > 0),
+      );
       report.check('only 200 and 429 answers', recorder.unexpected() === 0, recorder.describeOutcomes());
     } finally {
       if (keyIds.length) await redis.del(keyIds.map((id) => `${REDIS_PREFIX}key:${id}`));

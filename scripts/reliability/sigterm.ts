@@ -27,7 +27,8 @@ export const sigterm: Scenario = {
       const writerTenant = await database.use((db) => createTenant(db, 'editor', WRITERS));
       const readerTenant = await database.use((db) => createTenant(db, 'researcher', 1));
       const api = await startApi({ ...database.env, RATE_LIMIT_AUTHENTICATED: '1000000', SHUTDOWN_GRACE_MS: String(GRACE_MS) });
-      for (let n = 0; n < 20; n++) await call(api.url, 'POST', '/v1/incidents', { key: writerTenant.keys[0], body: incidentBody(n, 'sigterm seed') });
+      for (let n = 0; n < 20; n++)
+        await call(api.url, 'POST', '/v1/incidents', { key: writerTenant.keys[0], body: incidentBody(n, 'sigterm seed') });
 
       const recorder = new Recorder();
       const writes = new AcknowledgedWrites();
@@ -51,36 +52,54 @@ export const sigterm: Scenario = {
         exited = true;
         return { ...how, ms: performance.now() - signalledAt! };
       });
-      await runClients(WRITERS + READERS, () => exited, async (client) => {
-        const sentBeforeSignal = signalledAt === undefined;
-        const reply: Reply = client < WRITERS ? await writers[client]!() : await read();
-        if (sentBeforeSignal && signalledAt !== undefined) {
-          inFlightAtSignal++;
-          if (reply.status === 0) inFlightUnanswered++;
-        } else if (!sentBeforeSignal) {
-          const outcome = outcomeOf(reply);
-          afterSignal.set(outcome, (afterSignal.get(outcome) ?? 0) + 1);
-          if (reply.status === 0) await sleep(20); // refused: the port is closed; do not spin
-        }
-      });
+      await runClients(
+        WRITERS + READERS,
+        () => exited,
+        async (client) => {
+          const sentBeforeSignal = signalledAt === undefined;
+          const reply: Reply = client < WRITERS ? await writers[client]!() : await read();
+          if (sentBeforeSignal && signalledAt !== undefined) {
+            inFlightAtSignal++;
+            if (reply.status === 0) inFlightUnanswered++;
+          } else if (!sentBeforeSignal) {
+            const outcome = outcomeOf(reply);
+            afterSignal.set(outcome, (afterSignal.get(outcome) ?? 0) + 1);
+            if (reply.status === 0) await sleep(20); // refused: the port is closed; do not spin
+          }
+        },
+      );
       await signaller;
       const { code, signal, ms } = await exit;
 
-      report.figure('requests before SIGTERM', `${recorder.total - inFlightAtSignal - [...afterSignal.values()].reduce((a, b) => a + b, 0)}`);
+      report.figure(
+        'requests before SIGTERM',
+        `${recorder.total - inFlightAtSignal - [...afterSignal.values()].reduce((a, b) => a + b, 0)}`,
+      );
       report.figure('load', `${recorder.describeKinds()}`);
       // A reset can only hit a request the server had not read yet: server.close() ends keep-alive
       // connections that look idle, and on a busy event loop (embedded database) a request can sit
       // unread on one. Such a request was not processed (the check on unanswered creates below).
-      report.figure('in flight at SIGTERM', `${inFlightAtSignal}: ${inFlightAtSignal - inFlightUnanswered} answered, ${inFlightUnanswered} reset`);
+      report.figure(
+        'in flight at SIGTERM',
+        `${inFlightAtSignal}: ${inFlightAtSignal - inFlightUnanswered} answered, ${inFlightUnanswered} reset`,
+      );
       report.figure('sent after SIGTERM', [...afterSignal].map(([outcome, n]) => `${outcome}: ${n}`).join(', ') || 'none');
       report.figure('SIGTERM to exit', `${(ms / 1000).toFixed(2)} s`);
-      report.check(`exit code 0 within SHUTDOWN_GRACE_MS (${GRACE_MS / 1000} s)`, code === 0 && ms < GRACE_MS, `code ${code}, signal ${signal}`);
+      report.check(
+        `exit code 0 within SHUTDOWN_GRACE_MS (${GRACE_MS / 1000} s)`,
+        code === 0 && ms < GRACE_MS,
+        `code ${code}, signal ${signal}`,
+      );
       report.check('no 5xx answer', recorder.unexpected((outcome) => !/^5/.test(outcome)) === 0, recorder.describeOutcomes());
 
       await database.use(async (db) => {
         await checkAcknowledged(db, writes, report);
         const appliedUnanswered = await appliedOf(db, writes.unansweredCreates);
-        report.check('no create applied without an answer', appliedUnanswered === 0, `${appliedUnanswered} of ${writes.unansweredCreates.length} unanswered`);
+        report.check(
+          'no create applied without an answer',
+          appliedUnanswered === 0,
+          `${appliedUnanswered} of ${writes.unansweredCreates.length} unanswered`,
+        );
         await checkIntegrity(db, report);
       });
     } finally {

@@ -14,7 +14,7 @@ export interface KeyActor {
 }
 
 /** The tools an operator runs outside the API; the audit log records them as `system:<name>`. */
-export const SYSTEM_ACTOR_NAMES = ['import-cli', 'seed', 'keys-cli', 'bootstrap'] as const;
+export const SYSTEM_ACTOR_NAMES = ['import-cli', 'seed', 'keys-cli', 'bootstrap', 'webhook-worker'] as const;
 export type SystemActorName = (typeof SYSTEM_ACTOR_NAMES)[number];
 
 /**

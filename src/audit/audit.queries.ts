@@ -7,7 +7,7 @@ export type { AuditContext, WriteContext } from './actor.ts';
 
 export interface AuditEntry {
   action: string;
-  entityType: 'incident' | 'organisation' | 'api_key';
+  entityType: 'incident' | 'organisation' | 'api_key' | 'webhook';
   entityId: string;
   organisationId: string | null;
   before: unknown;
@@ -32,7 +32,10 @@ const asJson = (document: unknown) => (document === undefined || document === nu
 
 /** Call inside the write's own transaction: the audit row commits or rolls back with it. */
 export async function appendAudit(trx: Transaction<Database>, context: AuditContext, entry: AuditEntry) {
-  await trx.insertInto('audit_log').values({ ...auditColumns(context, entry), before: asJson(entry.before), after: asJson(entry.after) }).execute();
+  await trx
+    .insertInto('audit_log')
+    .values({ ...auditColumns(context, entry), before: asJson(entry.before), after: asJson(entry.after) })
+    .execute();
 }
 
 export async function listAuditForEntity(db: DbOrTransaction, entityType: string, entityId: string) {

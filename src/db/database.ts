@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { PushTables } from './push-tables.ts';
 
 /**
  * Row types for Kysely, matching migrations/. Column value types follow the parsers set in
@@ -207,7 +208,8 @@ export interface AppMetaTable {
   value: Json;
 }
 
-export interface Database {
+/** Feeds and webhooks: src/db/push-tables.ts. */
+export interface Database extends PushTables {
   organisations: OrganisationsTable;
   api_keys: ApiKeysTable;
   incidents: IncidentsTable;

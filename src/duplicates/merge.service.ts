@@ -4,10 +4,17 @@ import { appendAudit, type WriteContext } from '../audit/audit.queries.ts';
 import type { Database } from '../db/database.ts';
 import { inTransaction, type DbOrTransaction } from '../db/in-transaction.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { announceChanges } from '../incidents/incident-hooks.ts';
 import { shapeIncident } from '../incidents/incident-shapes.ts';
 import { findIncidentTree, lockOwnIncident } from '../incidents/incident.queries.ts';
 import type { Incident } from '../incidents/incident.schemas.ts';
-import { replacePerpetratorClaims, replaceSources, replaceVictims, setSearchText, updateIncidentColumns } from '../incidents/incident-writes.queries.ts';
+import {
+  replacePerpetratorClaims,
+  replaceSources,
+  replaceVictims,
+  setSearchText,
+  updateIncidentColumns,
+} from '../incidents/incident-writes.queries.ts';
 import { publicSearchText } from '../incidents/search-text.ts';
 import { refreshVictimNameKeys } from '../incidents/victim-name-keys.queries.ts';
 import { markMerged, resolveFlagsInvolving } from './duplicate.queries.ts';
@@ -74,10 +81,16 @@ export async function mergeIncident(
     if (!survivorLock) throw intoError('no incident with this id is visible to you (it may have been deleted or merged)');
     const versions = { currentVersion: loserLock.version, intoCurrentVersion: survivorLock.version };
     if (version !== undefined && version !== loserLock.version) {
-      throw new ConflictError(`The incident was changed since you read it (you sent version ${version}, it is now ${loserLock.version}).`, versions);
+      throw new ConflictError(
+        `The incident was changed since you read it (you sent version ${version}, it is now ${loserLock.version}).`,
+        versions,
+      );
     }
     if (input.intoVersion !== undefined && input.intoVersion !== survivorLock.version) {
-      throw new ConflictError(`The survivor was changed since you read it (you sent version ${input.intoVersion}, it is now ${survivorLock.version}).`, versions);
+      throw new ConflictError(
+        `The survivor was changed since you read it (you sent version ${input.intoVersion}, it is now ${survivorLock.version}).`,
+        versions,
+      );
     }
 
     const loserBefore = await loadFull(trx, loserId);
@@ -101,13 +114,25 @@ export async function mergeIncident(
 
     const organisationId = actor.organisationId;
     await appendAudit(trx, context, {
-      action: 'incident.merge', entityType: 'incident', entityId: loserId, organisationId,
-      before: loserBefore, after: { mergedInto: survivorId, mergedAt: mergedAt.toISOString(), version: loserBefore.version + 1 },
+      action: 'incident.merge',
+      entityType: 'incident',
+      entityId: loserId,
+      organisationId,
+      before: loserBefore,
+      after: { mergedInto: survivorId, mergedAt: mergedAt.toISOString(), version: loserBefore.version + 1 },
     });
     await appendAudit(trx, context, {
-      action: 'incident.merge', entityType: 'incident', entityId: survivorId, organisationId,
-      before: survivorBefore, after: { ...survivorAfter, victimPairs, mergedFrom: loserId },
+      action: 'incident.merge',
+      entityType: 'incident',
+      entityId: survivorId,
+      organisationId,
+      before: survivorBefore,
+      after: { ...survivorAfter, victimPairs, mergedFrom: loserId },
     });
+    await announceChanges(trx, context, [
+      { kind: 'merged', incidentId: loserId, organisationId, wasPublished: loserBefore.visibility === 'published', mergedInto: survivorId },
+      { kind: 'updated', incidentId: survivorId, organisationId, wasPublished: survivorBefore.visibility === 'published' },
+    ]);
     return { ...survivorAfter, victimPairs };
   };
   return dryRun ? rolledBack(db, merge) : inTransaction(db, merge);

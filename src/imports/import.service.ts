@@ -15,8 +15,18 @@ import { importHooks, type ImportHooks } from './import-hooks.ts';
 import { planImport, type ImportFormatName, type ImportPlan, type PlannedRow } from './import-plan.ts';
 import { recordImportedState } from './import-state.ts';
 import { encodeImportCursor, type ImportCursor, type ImportReport, type ImportVisibility, type OnDuplicate } from './import.schemas.ts';
-import { completeImport, draftIncidentIds, findEarlierImports, findOwnImport, insertImport, listImportRows, lockOrganisationImports, refreshStatisticsIfGrown } from './import.queries.ts';
+import {
+  completeImport,
+  draftIncidentIds,
+  findEarlierImports,
+  findOwnImport,
+  insertImport,
+  listImportRows,
+  lockOrganisationImports,
+  refreshStatisticsIfGrown,
+} from './import.queries.ts';
 import type { ImportMapping } from './mapping.schema.ts';
+import { announceImportCompleted } from '../incidents/incident-hooks.ts';
 
 /**
  * Imports a file (CSV, or Dateline's JSON export): plan every row (import-plan.ts); with onDuplicate=skip, set aside the
@@ -76,20 +86,27 @@ export function importFingerprint(request: ImportRequest): string {
 }
 
 /** The report of an earlier import of this file or Idempotency-Key, if there is one. */
-export async function earlierImport(db: DbOrTransaction, request: ImportRequest, fingerprint = importFingerprint(request)): Promise<ImportReport | undefined> {
+export async function earlierImport(
+  db: DbOrTransaction,
+  request: ImportRequest,
+  fingerprint = importFingerprint(request),
+): Promise<ImportReport | undefined> {
   const earlier = await findEarlierImports(db, request.organisationId, fingerprint, request.idempotencyKey);
   const byKey = earlier.find((row) => request.idempotencyKey && row.idempotency_key === request.idempotencyKey);
   if (byKey && byKey.fingerprint !== fingerprint) {
-    throw new ConflictError(`This Idempotency-Key was used for a different file or onDuplicate (import ${byKey.id}). Use a new key for a new import.`);
+    throw new ConflictError(
+      `This Idempotency-Key was used for a different file or onDuplicate (import ${byKey.id}). Use a new key for a new import.`,
+    );
   }
   const report = (byKey ?? earlier[0])?.report;
   return report ? storedReport(report) : undefined;
 }
 
 /** A report as stored; those of imports stored before onDuplicate existed lack its fields. */
-type StoredReport = Omit<ImportReport, 'onDuplicate' | 'duplicates' | 'counts'> & Partial<Pick<ImportReport, 'onDuplicate' | 'duplicates'>> & {
-  counts: Omit<ImportReport['counts'], 'duplicates'> & { duplicates?: number };
-};
+type StoredReport = Omit<ImportReport, 'onDuplicate' | 'duplicates' | 'counts'> &
+  Partial<Pick<ImportReport, 'onDuplicate' | 'duplicates'>> & {
+    counts: Omit<ImportReport['counts'], 'duplicates'> & { duplicates?: number };
+  };
 
 /** A stored report as the API answers it: imports stored before onDuplicate existed all created. */
 function storedReport(stored: unknown): ImportReport {
@@ -100,18 +117,28 @@ function storedReport(stored: unknown): ImportReport {
 function plan(request: ImportRequest): ImportPlan {
   if (request.visibility === 'keep' && request.format !== 'json') {
     throw new ValidationError('The request has invalid parameters.', [
-      { parameter: 'visibility', detail: 'visibility=keep keeps the status and visibility a JSON export holds; it is only for format=json' },
+      {
+        parameter: 'visibility',
+        detail: 'visibility=keep keeps the status and visibility a JSON export holds; it is only for format=json',
+      },
     ]);
   }
   const result = planImport(decodeUtf8(request.bytes), { format: request.format, fileName: request.fileName, mapping: request.mapping });
-  if (result.rowCount === 0) throw fileError(request.format === 'json' ? 'the file holds no incidents ("data" is empty)' : 'the file has a header but no rows');
+  if (result.rowCount === 0)
+    throw fileError(request.format === 'json' ? 'the file holds no incidents ("data" is empty)' : 'the file has a header but no rows');
   return result;
 }
 
 /** json: what the file said of the incident's state, kept in the report (publishImport reads it). */
-const original = (row: PlannedRow) => (row.state ? { original: { verificationStatus: row.state.verificationStatus, visibility: row.state.visibility } } : {});
+const original = (row: PlannedRow) =>
+  row.state ? { original: { verificationStatus: row.state.verificationStatus, visibility: row.state.visibility } } : {};
 
-function report(request: ImportRequest, fingerprint: string, planned: ImportPlan, result: Partial<ImportReport> & { dryRun: boolean }): ImportReport {
+function report(
+  request: ImportRequest,
+  fingerprint: string,
+  planned: ImportPlan,
+  result: Partial<ImportReport> & { dryRun: boolean },
+): ImportReport {
   const created = result.created ?? [];
   const duplicates = result.duplicates ?? [];
   return {
@@ -147,7 +174,13 @@ function report(request: ImportRequest, fingerprint: string, planned: ImportPlan
  * set-based lookup per batch. Runs before the first batch is written, so rows of the same file
  * never make each other duplicates: those are created and flagged (the file is the source).
  */
-async function setAsideDuplicates(trx: Transaction<Database>, viewer: MemberActor, request: ImportRequest, rows: readonly PlannedRow[], options: RunOptions) {
+async function setAsideDuplicates(
+  trx: Transaction<Database>,
+  viewer: MemberActor,
+  request: ImportRequest,
+  rows: readonly PlannedRow[],
+  options: RunOptions,
+) {
   const { findSameIncidents } = options.hooks ?? importHooks;
   if (request.onDuplicate !== 'skip' || !findSameIncidents) return { toCreate: rows, duplicates: [] };
   const chunkSize = options.chunkSize ?? CHUNK_SIZE;
@@ -155,7 +188,11 @@ async function setAsideDuplicates(trx: Transaction<Database>, viewer: MemberActo
   const duplicates: ImportReport['duplicates'] = [];
   for (let start = 0; start < rows.length; start += chunkSize) {
     const chunk = rows.slice(start, start + chunkSize);
-    const same = await findSameIncidents(trx, chunk.map((row) => row.input), viewer);
+    const same = await findSameIncidents(
+      trx,
+      chunk.map((row) => row.input),
+      viewer,
+    );
     chunk.forEach((row, index) => {
       const duplicateOf = same[index];
       if (duplicateOf) duplicates.push({ line: row.line, title: row.input.title, duplicateOf });
@@ -166,7 +203,12 @@ async function setAsideDuplicates(trx: Transaction<Database>, viewer: MemberActo
 }
 
 /** The dry run: what the import would do, as `viewer` (the importing editor) would run it, with nothing written. */
-export async function previewImport(db: DbOrTransaction, viewer: MemberActor, request: ImportRequest, options: RunOptions = {}): Promise<ImportOutcome> {
+export async function previewImport(
+  db: DbOrTransaction,
+  viewer: MemberActor,
+  request: ImportRequest,
+  options: RunOptions = {},
+): Promise<ImportOutcome> {
   const fingerprint = importFingerprint(request);
   const earlier = await earlierImport(db, request, fingerprint);
   if (earlier) return { kind: 'replayed', report: earlier };
@@ -176,12 +218,19 @@ export async function previewImport(db: DbOrTransaction, viewer: MemberActor, re
   return { kind: 'dry_run', report: report(request, fingerprint, planned, { dryRun: true, created: wouldCreate, duplicates }) };
 }
 
-export async function runImport(db: DbOrTransaction, context: WriteContext, request: ImportRequest, options: RunOptions = {}): Promise<ImportOutcome> {
+export async function runImport(
+  db: DbOrTransaction,
+  context: WriteContext,
+  request: ImportRequest,
+  options: RunOptions = {},
+): Promise<ImportOutcome> {
   requireRole(context.actor, 'editor');
   if (request.visibility !== 'draft' && !options.publishAs) {
-    throw new ForbiddenError(request.visibility === 'keep'
-      ? 'Imports land as unverified drafts: keeping the file\'s verification status and visibility takes a reviewer\'s authority (npm run import --visibility keep on the server). Over the API, a reviewer publishes the import with POST /v1/imports/{id}/publish.'
-      : 'Imports land as drafts: an editor imports, then a reviewer publishes them with POST /v1/imports/{id}/publish.');
+    throw new ForbiddenError(
+      request.visibility === 'keep'
+        ? "Imports land as unverified drafts: keeping the file's verification status and visibility takes a reviewer's authority (npm run import --visibility keep on the server). Over the API, a reviewer publishes the import with POST /v1/imports/{id}/publish."
+        : 'Imports land as drafts: an editor imports, then a reviewer publishes them with POST /v1/imports/{id}/publish.',
+    );
   }
   const fingerprint = importFingerprint(request);
   const earlier = await earlierImport(db, request, fingerprint);
@@ -196,8 +245,12 @@ export async function runImport(db: DbOrTransaction, context: WriteContext, requ
     return await inTransaction(db, async (trx) => {
       await lockOrganisationImports(trx, request.organisationId);
       const stored = await insertImport(trx, {
-        organisationId: request.organisationId, fingerprint, idempotencyKey: request.idempotencyKey,
-        format: request.format, fileName: request.fileName, createdBy: context.actor.keyId,
+        organisationId: request.organisationId,
+        fingerprint,
+        idempotencyKey: request.idempotencyKey,
+        format: request.format,
+        fileName: request.fileName,
+        createdBy: context.actor.keyId,
       });
       const organisation = await findOrganisation(trx, request.organisationId);
       if (!organisation) throw new NotFoundError('Organisation not found.');
@@ -207,9 +260,14 @@ export async function runImport(db: DbOrTransaction, context: WriteContext, requ
       const publishAs = keepAs ? undefined : options.publishAs;
       await deferDerivedTables(trx);
       const created: ImportReport['created'] = [];
-      const prepare = (start: number) => start < toCreate.length
-        ? prepareIncidentBatch(context, toCreate.slice(start, start + chunkSize).map((row) => row.input), { organisationName: organisation.name, publishAs })
-        : undefined;
+      const prepare = (start: number) =>
+        start < toCreate.length
+          ? prepareIncidentBatch(
+              context,
+              toCreate.slice(start, start + chunkSize).map((row) => row.input),
+              { organisationName: organisation.name, publishAs },
+            )
+          : undefined;
       let next = prepare(0);
       for (let start = 0; next; start += chunkSize) {
         const rows = toCreate.slice(start, start + chunkSize);
@@ -224,20 +282,43 @@ export async function runImport(db: DbOrTransaction, context: WriteContext, requ
         const flagged = await flagDuplicates?.(trx, incidents, context);
         incidents.forEach((incident, index) => {
           const found = flagged?.get(incident.id) ?? [];
-          created.push({ line: rows[index]!.line, incidentId: incident.id, title: incident.title, ...original(rows[index]!), ...(found.length ? { duplicates: [...found] } : {}) });
+          created.push({
+            line: rows[index]!.line,
+            incidentId: incident.id,
+            title: incident.title,
+            ...original(rows[index]!),
+            ...(found.length ? { duplicates: [...found] } : {}),
+          });
           options.onProgress?.(created.length, toCreate.length);
         });
       }
-      await refreshDerivedTables(trx, created.flatMap((row) => (row.incidentId ? [row.incidentId] : [])));
+      await refreshDerivedTables(
+        trx,
+        created.flatMap((row) => (row.incidentId ? [row.incidentId] : [])),
+      );
       const result = report(request, fingerprint, planned, {
-        dryRun: false, id: stored.id, created, duplicates, createdAt: stored.created_at.toISOString(), createdBy: context.actor.keyId,
+        dryRun: false,
+        id: stored.id,
+        created,
+        duplicates,
+        createdAt: stored.created_at.toISOString(),
+        createdBy: context.actor.keyId,
       });
       await completeImport(trx, stored.id, { rows: planned.rowCount, created: created.length, rejected: planned.rejected.length }, result);
+      await announceImportCompleted(trx, context, {
+        importId: stored.id,
+        organisationId: request.organisationId,
+        format: request.format,
+        counts: { rows: planned.rowCount, created: created.length, rejected: planned.rejected.length },
+      });
       return { kind: 'imported', report: result };
     });
   } catch (error) {
     // The same file or key imported at the same moment: that import won; answer with its report.
-    if ((error as { code?: string }).code === '23505' && /imports_/.test(String((error as { constraint?: string }).constraint ?? (error as Error).message))) {
+    if (
+      (error as { code?: string }).code === '23505' &&
+      /imports_/.test(String((error as { constraint?: string }).constraint ?? (error as Error).message))
+    ) {
       const winner = await earlierImport(db, request, fingerprint);
       if (winner) return { kind: 'replayed', report: winner };
     }

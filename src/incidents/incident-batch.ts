@@ -5,6 +5,7 @@ import type { AuditEntry, WriteContext } from '../audit/audit.queries.ts';
 import type { Database } from '../db/database.ts';
 import { victimNameKey } from './name-key.ts';
 import { ForbiddenError } from '../errors.ts';
+import { announceChanges } from './incident-hooks.ts';
 import { insertIncidentBatch, type IncidentBatchRows } from './incident-batch.queries.ts';
 import { shapeIncident } from './incident-shapes.ts';
 import type { IncidentTreeRow } from './incident.queries.ts';
@@ -42,7 +43,8 @@ export function prepareIncidentBatch(context: WriteContext, inputs: readonly Cre
   requireRole(context.actor, 'editor');
   if (options.publishAs) {
     requireRole(options.publishAs.actor, 'reviewer');
-    if (options.publishAs.actor.organisationId !== context.actor.organisationId) throw new ForbiddenError('A reviewer publishes only their own organisation\'s incidents.');
+    if (options.publishAs.actor.organisationId !== context.actor.organisationId)
+      throw new ForbiddenError("A reviewer publishes only their own organisation's incidents.");
   }
   inputs.forEach(rejectChildIds);
   return buildIncidentBatch(context, inputs, options);
@@ -50,6 +52,20 @@ export function prepareIncidentBatch(context: WriteContext, inputs: readonly Cre
 
 export async function writeIncidentBatch(trx: Transaction<Database>, batch: PreparedBatch): Promise<Incident[]> {
   await insertIncidentBatch(trx, batch.rows);
+  // The changes as createIncident and setVisibility announce them, each under its own writer.
+  for (const [action, kind] of [
+    ['incident.create', 'created'],
+    ['incident.publish', 'published'],
+  ] as const) {
+    const entries = batch.rows.audit.filter(({ entry }) => entry.action === action);
+    const context = entries[0]?.context;
+    if (!context) continue;
+    await announceChanges(
+      trx,
+      context,
+      entries.map(({ entry }) => ({ kind, incidentId: entry.entityId, organisationId: context.actor.organisationId, wasPublished: false })),
+    );
+  }
   return batch.created;
 }
 
@@ -81,9 +97,22 @@ function buildIncidentBatch(context: WriteContext, inputs: readonly CreateIncide
       search_text: '',
     };
     const tree = (incident: typeof draft) =>
-      ({ ...incident, organisation_name: options.organisationName, victims, perpetrator_claims: claims, sources }) as unknown as IncidentTreeRow;
+      ({
+        ...incident,
+        organisation_name: options.organisationName,
+        victims,
+        perpetrator_claims: claims,
+        sources,
+      }) as unknown as IncidentTreeRow;
     const createdView = shapeIncident(tree(draft), 'full') as Incident;
-    const audit: AuditEntry = { action: 'incident.create', entityType: 'incident', entityId: id, organisationId, before: null, after: createdView };
+    const audit: AuditEntry = {
+      action: 'incident.create',
+      entityType: 'incident',
+      entityId: id,
+      organisationId,
+      before: null,
+      after: createdView,
+    };
     rows.audit.push({ context, entry: audit });
     let stored = draft;
     let view = createdView;

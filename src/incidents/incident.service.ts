@@ -4,10 +4,16 @@ import { appendAudit, type WriteContext } from '../audit/audit.queries.ts';
 import { inTransaction, type DbOrTransaction } from '../db/in-transaction.ts';
 import type { Database } from '../db/database.ts';
 import { ConflictError, NotFoundError, PreconditionRequiredError, ValidationError, type FieldError } from '../errors.ts';
-import { incidentHooks } from './incident-hooks.ts';
+import { announceChanges, incidentHooks } from './incident-hooks.ts';
 import { shapeIncident } from './incident-shapes.ts';
 import { childIds, findIncidentTree, lockOwnIncident } from './incident.queries.ts';
-import { DEATH_TYPE_NEEDS_KILLING, deathTypeFits, type CreateIncidentInput, type Incident, type UpdateIncidentInput } from './incident.schemas.ts';
+import {
+  DEATH_TYPE_NEEDS_KILLING,
+  deathTypeFits,
+  type CreateIncidentInput,
+  type Incident,
+  type UpdateIncidentInput,
+} from './incident.schemas.ts';
 import {
   incidentColumns,
   insertIncident,
@@ -65,13 +71,27 @@ export async function createIncident(db: DbOrTransaction, context: WriteContext,
     await setSearchText(trx, id, publicSearchText(after));
     await incidentHooks.afterCreate?.(trx, context, id); // duplicates: stored in duplicate_flags
     await appendAudit(trx, context, {
-      action: 'incident.create', entityType: 'incident', entityId: id, organisationId: context.actor.organisationId, before: null, after,
+      action: 'incident.create',
+      entityType: 'incident',
+      entityId: id,
+      organisationId: context.actor.organisationId,
+      before: null,
+      after,
     });
+    await announceChanges(trx, context, [
+      { kind: 'created', incidentId: id, organisationId: context.actor.organisationId, wasPublished: false },
+    ]);
     return after;
   });
 }
 
-export async function updateIncident(db: DbOrTransaction, context: WriteContext, id: string, input: UpdateIncidentInput, version: number | undefined) {
+export async function updateIncident(
+  db: DbOrTransaction,
+  context: WriteContext,
+  id: string,
+  input: UpdateIncidentInput,
+  version: number | undefined,
+) {
   requireRole(context.actor, 'editor');
   const { version: _bodyVersion, victims, perpetratorClaims, sources, ...fields } = input;
   return inTransaction(db, async (trx) => {
@@ -86,12 +106,22 @@ export async function updateIncident(db: DbOrTransaction, context: WriteContext,
     const after = await loadFull(trx, id);
     if (!deathTypeFits(after)) {
       const pointer = fields.deathType === undefined ? '/attackTypes' : '/deathType';
-      throw new ValidationError('The request body is not valid.', [{ pointer, detail: `${DEATH_TYPE_NEEDS_KILLING}; the incident has type of death "${after.deathType}"` }]);
+      throw new ValidationError('The request body is not valid.', [
+        { pointer, detail: `${DEATH_TYPE_NEEDS_KILLING}; the incident has type of death "${after.deathType}"` },
+      ]);
     }
     await setSearchText(trx, id, publicSearchText(after));
     await appendAudit(trx, context, {
-      action: 'incident.update', entityType: 'incident', entityId: id, organisationId: context.actor.organisationId, before, after,
+      action: 'incident.update',
+      entityType: 'incident',
+      entityId: id,
+      organisationId: context.actor.organisationId,
+      before,
+      after,
     });
+    await announceChanges(trx, context, [
+      { kind: 'updated', incidentId: id, organisationId: context.actor.organisationId, wasPublished: before.visibility === 'published' },
+    ]);
     return after;
   });
 }
@@ -108,14 +138,25 @@ export async function deleteIncident(db: DbOrTransaction, context: WriteContext,
       .where('id', '=', id)
       .execute();
     await appendAudit(trx, context, {
-      action: 'incident.delete', entityType: 'incident', entityId: id, organisationId: context.actor.organisationId,
-      before, after: { deletedAt: deletedAt.toISOString(), deletedReason: reason },
+      action: 'incident.delete',
+      entityType: 'incident',
+      entityId: id,
+      organisationId: context.actor.organisationId,
+      before,
+      after: { deletedAt: deletedAt.toISOString(), deletedReason: reason },
     });
+    await announceChanges(trx, context, [
+      { kind: 'deleted', incidentId: id, organisationId: context.actor.organisationId, wasPublished: before.visibility === 'published' },
+    ]);
   });
 }
 
 export async function changeVerification(
-  db: DbOrTransaction, context: WriteContext, id: string, change: { status: string; note: string }, version: number | undefined,
+  db: DbOrTransaction,
+  context: WriteContext,
+  id: string,
+  change: { status: string; note: string },
+  version: number | undefined,
 ) {
   requireRole(context.actor, 'reviewer');
   return inTransaction(db, async (trx) => {
@@ -126,18 +167,43 @@ export async function changeVerification(
     const before = await loadFull(trx, id);
     await trx
       .insertInto('verification_changes')
-      .values({ incident_id: id, from_status: locked.verification_status, to_status: change.status, note: change.note, changed_by: context.actor.keyId })
+      .values({
+        incident_id: id,
+        from_status: locked.verification_status,
+        to_status: change.status,
+        note: change.note,
+        changed_by: context.actor.keyId,
+      })
       .execute();
     await updateIncidentColumns(trx, id, { verification_status: change.status });
     const after = await loadFull(trx, id);
     await appendAudit(trx, context, {
-      action: 'incident.verification', entityType: 'incident', entityId: id, organisationId: context.actor.organisationId, before, after,
+      action: 'incident.verification',
+      entityType: 'incident',
+      entityId: id,
+      organisationId: context.actor.organisationId,
+      before,
+      after,
     });
+    await announceChanges(trx, context, [
+      {
+        kind: 'verification_changed',
+        incidentId: id,
+        organisationId: context.actor.organisationId,
+        wasPublished: before.visibility === 'published',
+      },
+    ]);
     return after;
   });
 }
 
-export async function setVisibility(db: DbOrTransaction, context: WriteContext, id: string, visibility: 'draft' | 'published', version: number | undefined) {
+export async function setVisibility(
+  db: DbOrTransaction,
+  context: WriteContext,
+  id: string,
+  visibility: 'draft' | 'published',
+  version: number | undefined,
+) {
   requireRole(context.actor, 'reviewer');
   return inTransaction(db, async (trx) => {
     const locked = await lockForWrite(trx, context, id, version, false);
@@ -151,8 +217,20 @@ export async function setVisibility(db: DbOrTransaction, context: WriteContext, 
     const after = await loadFull(trx, id);
     await appendAudit(trx, context, {
       action: visibility === 'published' ? 'incident.publish' : 'incident.unpublish',
-      entityType: 'incident', entityId: id, organisationId: context.actor.organisationId, before, after,
+      entityType: 'incident',
+      entityId: id,
+      organisationId: context.actor.organisationId,
+      before,
+      after,
     });
+    await announceChanges(trx, context, [
+      {
+        kind: visibility === 'published' ? 'published' : 'unpublished',
+        incidentId: id,
+        organisationId: context.actor.organisationId,
+        wasPublished: before.visibility === 'published',
+      },
+    ]);
     return after;
   });
 }

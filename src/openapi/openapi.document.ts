@@ -1,6 +1,12 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { apiKeySchema, createApiKeySchema, createdApiKeySchema, apiKeyIdParamsSchema, listApiKeysQuerySchema } from '../auth/api-key.schemas.ts';
+import {
+  apiKeySchema,
+  createApiKeySchema,
+  createdApiKeySchema,
+  apiKeyIdParamsSchema,
+  listApiKeysQuerySchema,
+} from '../auth/api-key.schemas.ts';
 import {
   createIncidentSchema,
   deleteIncidentSchema,
@@ -13,7 +19,9 @@ import {
   versionOnlySchema,
 } from '../incidents/incident.schemas.ts';
 import { auditEntrySchema, verificationHistoryEntrySchema } from '../audit/audit.schemas.ts';
+import { registerFeedPaths } from '../feeds/feed.openapi.ts';
 import { registerImportPaths } from '../imports/import.openapi.ts';
+import { registerWebhookPaths } from '../webhooks/webhook.openapi.ts';
 import { statisticsQuerySchema, statisticsSchema } from '../statistics/statistics.schemas.ts';
 import { createdIncidentSchema, registerDuplicatePaths } from '../duplicates/duplicate.openapi.ts';
 import { csvTextSchema, exportIncidentsQuerySchema } from '../exports/export.schemas.ts';
@@ -33,9 +41,7 @@ const problemSchema = z
     detail: z.string().optional(),
     instance: z.string(),
     requestId: z.string(),
-    errors: z
-      .array(z.object({ pointer: z.string().optional(), parameter: z.string().optional(), detail: z.string() }))
-      .optional(),
+    errors: z.array(z.object({ pointer: z.string().optional(), parameter: z.string().optional(), detail: z.string() })).optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });
 
@@ -70,7 +76,11 @@ function buildRegistry(): OpenAPIRegistry {
   const incident = { params: incidentIdParamsSchema };
 
   registry.registerPath({
-    method: 'get', path: '/v1/incidents', operationId: 'listIncidents', tags: ['incidents'], security: secured,
+    method: 'get',
+    path: '/v1/incidents',
+    operationId: 'listIncidents',
+    tags: ['incidents'],
+    security: secured,
     summary: 'List incidents visible to you, newest first',
     request: { query: listIncidentsRequestSchema },
     responses: {
@@ -80,7 +90,12 @@ function buildRegistry(): OpenAPIRegistry {
           'As CSV (format=csv or Accept: text/csv), one row per incident with the columns of the export; the next page is in the Link header (rel="next").',
         content: {
           'application/json': {
-            schema: z.object({ data: z.array(anyIncident), nextCursor: z.string().nullable(), total: z.int().optional(), meta: dataVersionSchema }),
+            schema: z.object({
+              data: z.array(anyIncident),
+              nextCursor: z.string().nullable(),
+              total: z.int().optional(),
+              meta: dataVersionSchema,
+            }),
           },
           'text/csv': { schema: csvTextSchema },
         },
@@ -90,7 +105,11 @@ function buildRegistry(): OpenAPIRegistry {
     },
   });
   registry.registerPath({
-    method: 'get', path: '/v1/incidents/export', operationId: 'exportIncidents', tags: ['incidents'], security: secured,
+    method: 'get',
+    path: '/v1/incidents/export',
+    operationId: 'exportIncidents',
+    tags: ['incidents'],
+    security: secured,
     summary: 'Export every incident matching the filters, as CSV, JSON or GeoJSON',
     description:
       'Takes the filters of the list and returns all matching incidents as one file, read from one consistent snapshot of the data, ' +
@@ -104,7 +123,8 @@ function buildRegistry(): OpenAPIRegistry {
     request: { query: exportIncidentsQuerySchema },
     responses: {
       200: {
-        description: 'The file, as an attachment named dateline-incidents-<dataVersion>.<csv|json|geojson>; X-Data-Version names the data version.',
+        description:
+          'The file, as an attachment named dateline-incidents-<dataVersion>.<csv|json|geojson>; X-Data-Version names the data version.',
         content: {
           'text/csv': { schema: csvTextSchema },
           'application/json': {
@@ -113,12 +133,19 @@ function buildRegistry(): OpenAPIRegistry {
           'application/geo+json': {
             schema: z.object({
               type: z.literal('FeatureCollection'),
-              features: z.array(z.object({
-                type: z.literal('Feature'),
-                id: z.uuid(),
-                geometry: z.object({ type: z.literal('Point'), coordinates: z.tuple([z.number(), z.number()]).describe('[longitude, latitude]') }),
-                properties: z.record(z.string(), z.unknown()).describe('The incident as in the JSON export, location without coordinates but with coordinatePrecision.'),
-              })),
+              features: z.array(
+                z.object({
+                  type: z.literal('Feature'),
+                  id: z.uuid(),
+                  geometry: z.object({
+                    type: z.literal('Point'),
+                    coordinates: z.tuple([z.number(), z.number()]).describe('[longitude, latitude]'),
+                  }),
+                  properties: z
+                    .record(z.string(), z.unknown())
+                    .describe('The incident as in the JSON export, location without coordinates but with coordinatePrecision.'),
+                }),
+              ),
               meta: dataVersionSchema.extend({ exportedAt: z.iso.datetime() }),
             }),
           },
@@ -129,14 +156,26 @@ function buildRegistry(): OpenAPIRegistry {
     },
   });
   registry.registerPath({
-    method: 'post', path: '/v1/incidents', operationId: 'createIncident', tags: ['incidents'], security: [{ apiKey: [] }],
+    method: 'post',
+    path: '/v1/incidents',
+    operationId: 'createIncident',
+    tags: ['incidents'],
+    security: [{ apiKey: [] }],
     summary: 'Log an incident with its victims, claims and sources (editor)',
     request: body(createIncidentSchema),
-    responses: { 201: json(createdIncidentSchema, 'Created; starts as an unverified draft. Carries the likely duplicates flagged on create.'), ...errors },
+    responses: {
+      201: json(createdIncidentSchema, 'Created; starts as an unverified draft. Carries the likely duplicates flagged on create.'),
+      ...errors,
+    },
   });
   registry.registerPath({
-    method: 'get', path: '/v1/incidents/{id}', operationId: 'getIncident', tags: ['incidents'], security: secured,
-    summary: 'Read an incident, shaped by your role', request: incident,
+    method: 'get',
+    path: '/v1/incidents/{id}',
+    operationId: 'getIncident',
+    tags: ['incidents'],
+    security: secured,
+    summary: 'Read an incident, shaped by your role',
+    request: incident,
     responses: {
       200: json(anyIncident, 'Full for the owning organisation, redacted for everyone else.'),
       308: { description: 'The incident was merged; Location names the survivor (only if you may see it).' },
@@ -144,86 +183,173 @@ function buildRegistry(): OpenAPIRegistry {
     },
   });
   registry.registerPath({
-    method: 'patch', path: '/v1/incidents/{id}', operationId: 'updateIncident', tags: ['incidents'], security: [{ apiKey: [] }],
-    summary: 'Update an incident (editor); needs If-Match or version', request: { ...incident, headers: ifMatch, ...body(updateIncidentSchema) },
+    method: 'patch',
+    path: '/v1/incidents/{id}',
+    operationId: 'updateIncident',
+    tags: ['incidents'],
+    security: [{ apiKey: [] }],
+    summary: 'Update an incident (editor); needs If-Match or version',
+    request: { ...incident, headers: ifMatch, ...body(updateIncidentSchema) },
     responses: { 200: json(incidentSchema, 'Updated.'), ...writeErrors },
   });
   registry.registerPath({
-    method: 'delete', path: '/v1/incidents/{id}', operationId: 'deleteIncident', tags: ['incidents'], security: [{ apiKey: [] }],
-    summary: 'Soft-delete an incident with a reason (editor)', request: { ...incident, headers: ifMatch, ...body(deleteIncidentSchema) },
+    method: 'delete',
+    path: '/v1/incidents/{id}',
+    operationId: 'deleteIncident',
+    tags: ['incidents'],
+    security: [{ apiKey: [] }],
+    summary: 'Soft-delete an incident with a reason (editor)',
+    request: { ...incident, headers: ifMatch, ...body(deleteIncidentSchema) },
     responses: { 204: { description: 'Deleted; kept in the audit trail.' }, ...writeErrors },
   });
   registry.registerPath({
-    method: 'post', path: '/v1/incidents/{id}/verification', operationId: 'changeIncidentVerification', tags: ['incidents'], security: [{ apiKey: [] }],
-    summary: 'Change verification status with a note (reviewer)', request: { ...incident, headers: ifMatch, ...body(verificationChangeSchema) },
+    method: 'post',
+    path: '/v1/incidents/{id}/verification',
+    operationId: 'changeIncidentVerification',
+    tags: ['incidents'],
+    security: [{ apiKey: [] }],
+    summary: 'Change verification status with a note (reviewer)',
+    request: { ...incident, headers: ifMatch, ...body(verificationChangeSchema) },
     responses: { 200: json(incidentSchema, 'Changed.'), ...writeErrors },
   });
   for (const action of ['publish', 'unpublish']) {
     registry.registerPath({
-      method: 'post', path: `/v1/incidents/{id}/${action}`, operationId: `${action}Incident`, tags: ['incidents'], security: [{ apiKey: [] }],
-      summary: `${action === 'publish' ? 'Publish' : 'Withdraw to draft'} (reviewer)`, request: { ...incident, headers: ifMatch, ...body(versionOnlySchema) },
+      method: 'post',
+      path: `/v1/incidents/{id}/${action}`,
+      operationId: `${action}Incident`,
+      tags: ['incidents'],
+      security: [{ apiKey: [] }],
+      summary: `${action === 'publish' ? 'Publish' : 'Withdraw to draft'} (reviewer)`,
+      request: { ...incident, headers: ifMatch, ...body(versionOnlySchema) },
       responses: { 200: json(incidentSchema, 'Done.'), ...writeErrors },
     });
   }
   registry.registerPath({
-    method: 'get', path: '/v1/incidents/{id}/history', operationId: 'listIncidentVerificationHistory', tags: ['incidents'], security: [{ apiKey: [] }],
-    summary: 'Verification history (owning organisation, researchers)', request: incident,
-    responses: { 200: json(z.object({ data: z.array(verificationHistoryEntrySchema) }), 'Every status change with who, when and why.'), ...errors },
+    method: 'get',
+    path: '/v1/incidents/{id}/history',
+    operationId: 'listIncidentVerificationHistory',
+    tags: ['incidents'],
+    security: [{ apiKey: [] }],
+    summary: 'Verification history (owning organisation, researchers)',
+    request: incident,
+    responses: {
+      200: json(z.object({ data: z.array(verificationHistoryEntrySchema) }), 'Every status change with who, when and why.'),
+      ...errors,
+    },
   });
   registry.registerPath({
-    method: 'get', path: '/v1/incidents/{id}/audit', operationId: 'listIncidentAudit', tags: ['incidents'], security: [{ apiKey: [] }],
-    summary: 'Audit trail (owning organisation)', request: incident,
-    responses: { 200: json(z.object({ data: z.array(auditEntrySchema) }), 'Every write with the incident before and after; deleted incidents included.'), ...errors },
+    method: 'get',
+    path: '/v1/incidents/{id}/audit',
+    operationId: 'listIncidentAudit',
+    tags: ['incidents'],
+    security: [{ apiKey: [] }],
+    summary: 'Audit trail (owning organisation)',
+    request: incident,
+    responses: {
+      200: json(
+        z.object({ data: z.array(auditEntrySchema) }),
+        'Every write with the incident before and after; deleted incidents included.',
+      ),
+      ...errors,
+    },
   });
 
   registry.registerPath({
-    method: 'get', path: '/v1/organisations', operationId: 'listOrganisations', tags: ['admin'], security: [{ apiKey: [] }], summary: 'List organisations (admin)',
+    method: 'get',
+    path: '/v1/organisations',
+    operationId: 'listOrganisations',
+    tags: ['admin'],
+    security: [{ apiKey: [] }],
+    summary: 'List organisations (admin)',
     responses: { 200: json(z.object({ data: z.array(organisationSchema) }), 'All organisations.'), ...errors },
   });
   registry.registerPath({
-    method: 'post', path: '/v1/organisations', operationId: 'createOrganisation', tags: ['admin'], security: [{ apiKey: [] }], summary: 'Create an organisation (admin)',
+    method: 'post',
+    path: '/v1/organisations',
+    operationId: 'createOrganisation',
+    tags: ['admin'],
+    security: [{ apiKey: [] }],
+    summary: 'Create an organisation (admin)',
     request: body(createOrganisationSchema),
     responses: { 201: json(organisationSchema, 'Created.'), ...errors, 409: problem('Name taken.') },
   });
   registry.registerPath({
-    method: 'get', path: '/v1/keys', operationId: 'listApiKeys', tags: ['admin'], security: [{ apiKey: [] }], summary: 'List API keys (admin)',
+    method: 'get',
+    path: '/v1/keys',
+    operationId: 'listApiKeys',
+    tags: ['admin'],
+    security: [{ apiKey: [] }],
+    summary: 'List API keys (admin)',
     request: { query: listApiKeysQuerySchema },
     responses: { 200: json(z.object({ data: z.array(apiKeySchema) }), 'Keys, without secrets.'), ...errors },
   });
   registry.registerPath({
-    method: 'post', path: '/v1/keys', operationId: 'createApiKey', tags: ['admin'], security: [{ apiKey: [] }], summary: 'Create an API key (admin)',
+    method: 'post',
+    path: '/v1/keys',
+    operationId: 'createApiKey',
+    tags: ['admin'],
+    security: [{ apiKey: [] }],
+    summary: 'Create an API key (admin)',
     request: body(createApiKeySchema),
     responses: { 201: json(createdApiKeySchema, 'The key, shown once.'), ...errors },
   });
   registry.registerPath({
-    method: 'delete', path: '/v1/keys/{id}', operationId: 'revokeApiKey', tags: ['admin'], security: [{ apiKey: [] }], summary: 'Revoke an API key (admin)',
+    method: 'delete',
+    path: '/v1/keys/{id}',
+    operationId: 'revokeApiKey',
+    tags: ['admin'],
+    security: [{ apiKey: [] }],
+    summary: 'Revoke an API key (admin)',
     request: { params: apiKeyIdParamsSchema },
     responses: { 204: { description: 'Revoked.' }, ...errors },
   });
   registry.registerPath({
-    method: 'get', path: '/v1/stats', operationId: 'getStatistics', tags: ['statistics'], security: secured,
+    method: 'get',
+    path: '/v1/stats',
+    operationId: 'getStatistics',
+    tags: ['statistics'],
+    security: secured,
     summary: 'Count incidents, victims and victims killed, grouped by up to two dimensions',
     description:
       'Takes the filters of the list. Debunked incidents are left out unless includeDebunked=true. year and month are null when the ' +
-      'incident\'s date is not known that precisely (a year-precision incident has month null). Time series are filled with zeros ' +
+      "incident's date is not known that precisely (a year-precision incident has month null). Time series are filled with zeros " +
       'between the first and last period, or between dateFrom and dateTo. Victim, attack-type and claim filters also limit what is counted ' +
       'in the groups. CSV (format=csv): one column per dimension, then the counts; totals in the X-Totals header.',
     request: { query: statisticsQuerySchema.extend(tableFormatSchema.shape) },
     responses: {
-      200: { description: 'Groups and totals.', content: { 'application/json': { schema: statisticsSchema }, 'text/csv': { schema: csvTextSchema } } },
+      200: {
+        description: 'Groups and totals.',
+        content: { 'application/json': { schema: statisticsSchema }, 'text/csv': { schema: csvTextSchema } },
+      },
       304: { description: 'Unchanged since the ETag you sent.' },
       ...errors,
     },
   });
   registerImportPaths(registry, { json, problem, errors });
   registerDuplicatePaths(registry, { json, errors, writeErrors });
+  registerFeedPaths(registry, { errors });
+  registerWebhookPaths(registry, { json, errors });
   registry.registerPath({
-    method: 'get', path: '/healthz', operationId: 'checkLiveness', tags: ['operations'], security: [{}], summary: 'Liveness: the process answers (not rate-limited)',
+    method: 'get',
+    path: '/healthz',
+    operationId: 'checkLiveness',
+    tags: ['operations'],
+    security: [{}],
+    summary: 'Liveness: the process answers (not rate-limited)',
     responses: { 200: json(z.object({ status: z.literal('ok') }), 'The process answers.'), 400: errors[400] },
   });
   registry.registerPath({
-    method: 'get', path: '/readyz', operationId: 'checkReadiness', tags: ['operations'], security: [{}], summary: 'Readiness: the database answers too (not rate-limited)',
-    responses: { 200: json(z.object({ status: z.literal('ready') }), 'The database answers.'), 400: errors[400], 503: problem('The database is unreachable.') },
+    method: 'get',
+    path: '/readyz',
+    operationId: 'checkReadiness',
+    tags: ['operations'],
+    security: [{}],
+    summary: 'Readiness: the database answers too (not rate-limited)',
+    responses: {
+      200: json(z.object({ status: z.literal('ready') }), 'The database answers.'),
+      400: errors[400],
+      503: problem('The database is unreachable.'),
+    },
   });
   return registry;
 }

@@ -51,15 +51,13 @@ function select(m: Messages, name: string, label: string, options: { value: stri
       <option value="">${m.t('filter.any')}</option>
       ${
         current && !known
-          ? html`<option value="${current}" selected>
-              ${current
-                .split(',')
-                .map((code) => options.find((option) => option.value === code)?.label ?? code)
-                .join(', ')}
-            </option>`
+          ? html`<option value="${current}" selected>${current
+              .split(',')
+              .map((code) => options.find((option) => option.value === code)?.label ?? code)
+              .join(', ')}</option>`
           : ''
       }
-      ${options.map((option) => html`<option value="${option.value}" ${option.value === current ? html` selected` : ''}>${option.label}</option>`)}
+      ${options.map((option) => html`<option value="${option.value}"${option.value === current ? html` selected` : ''}>${option.label}</option>`)}
     </select>
   </div>`;
 }
@@ -84,56 +82,38 @@ export function filterForm(m: Messages, query: SiteQuery, action: string, countr
   const shown = ['q', 'country', 'dateFrom', 'dateTo', ...Object.keys(FILTER_TAXONOMIES)];
   const kept = [...query.filterParams].filter(([name]) => !shown.includes(name));
   return html`<form class="filters" method="get" action="${action}" role="search" aria-labelledby="filters-heading">
-    <h2 id="filters-heading">${m.t('explore.filters')}</h2>
-    ${m.locale !== 'en' ? html`<input type="hidden" name="lang" value="${m.locale}" />` : ''}
-    ${kept.map(([name, text]) => html`<input type="hidden" name="${name}" value="${text}" />`)}
-    <div class="field field-wide">
-      <label for="f-q">${m.t('filter.q')}</label>
-      <input id="f-q" name="q" type="search" value="${value('q') ?? ''}" aria-describedby="f-q-hint" autocomplete="off" />
-      <p id="f-q-hint" class="hint">${m.t('filter.qHint')}</p>
-    </div>
-    ${select(m, 'country', m.t('filter.country'), countryOptions, value('country'))}
-    <div class="field">
-      <label for="f-dateFrom">${m.t('filter.dateFrom')}</label>
-      <input
-        id="f-dateFrom"
-        name="dateFrom"
-        value="${value('dateFrom') ?? ''}"
-        inputmode="numeric"
-        pattern="\\d{4}(-\\d{2}(-\\d{2})?)?"
-        aria-describedby="f-date-hint"
-        dir="ltr"
-      />
-    </div>
-    <div class="field">
-      <label for="f-dateTo">${m.t('filter.dateTo')}</label>
-      <input
-        id="f-dateTo"
-        name="dateTo"
-        value="${value('dateTo') ?? ''}"
-        inputmode="numeric"
-        pattern="\\d{4}(-\\d{2}(-\\d{2})?)?"
-        aria-describedby="f-date-hint"
-        dir="ltr"
-      />
-    </div>
-    <p id="f-date-hint" class="hint field-wide">${m.t('filter.dateHint')}</p>
-    ${(Object.keys(FILTER_TAXONOMIES) as (keyof typeof FILTER_TAXONOMIES)[]).map(taxonomySelect)} ${extra}
-    <div class="actions field-wide">
-      <button type="submit">${m.t('filter.apply')}</button>
-      <a href="${siteHref(action, m.locale)}">${m.t('filter.clear')}</a>
-    </div>
-  </form>`;
+  <h2 id="filters-heading">${m.t('explore.filters')}</h2>
+  ${m.locale !== 'en' ? html`<input type="hidden" name="lang" value="${m.locale}">` : ''}
+  ${kept.map(([name, text]) => html`<input type="hidden" name="${name}" value="${text}">`)}
+  <div class="field field-wide">
+    <label for="f-q">${m.t('filter.q')}</label>
+    <input id="f-q" name="q" type="search" value="${value('q') ?? ''}" aria-describedby="f-q-hint" autocomplete="off">
+    <p id="f-q-hint" class="hint">${m.t('filter.qHint')}</p>
+  </div>
+  ${select(m, 'country', m.t('filter.country'), countryOptions, value('country'))}
+  <div class="field">
+    <label for="f-dateFrom">${m.t('filter.dateFrom')}</label>
+    <input id="f-dateFrom" name="dateFrom" value="${value('dateFrom') ?? ''}" inputmode="numeric" pattern="\\d{4}(-\\d{2}(-\\d{2})?)?" aria-describedby="f-date-hint" dir="ltr">
+  </div>
+  <div class="field">
+    <label for="f-dateTo">${m.t('filter.dateTo')}</label>
+    <input id="f-dateTo" name="dateTo" value="${value('dateTo') ?? ''}" inputmode="numeric" pattern="\\d{4}(-\\d{2}(-\\d{2})?)?" aria-describedby="f-date-hint" dir="ltr">
+  </div>
+  <p id="f-date-hint" class="hint field-wide">${m.t('filter.dateHint')}</p>
+  ${(Object.keys(FILTER_TAXONOMIES) as (keyof typeof FILTER_TAXONOMIES)[]).map(taxonomySelect)}
+  ${extra}
+  <div class="actions field-wide">
+    <button type="submit">${m.t('filter.apply')}</button>
+    <a href="${siteHref(action, m.locale)}">${m.t('filter.clear')}</a>
+  </div>
+</form>`;
 }
 
 export function problemsNotice(m: Messages, query: SiteQuery): Html | '' {
   if (!query.problems.length) return '';
-  return html`<div class="notice" role="status">
-    <p>${m.t('explore.invalid')}</p>
-    <ul>
-      ${query.problems.map((problem) => html`<li><code>${problem.parameter}</code>: <span lang="en">${problem.detail}</span></li>`)}
-    </ul>
-  </div>`;
+  return html`<div class="notice" role="status"><p>${m.t('explore.invalid')}</p><ul>${query.problems.map(
+    (problem) => html`<li><code>${problem.parameter}</code>: <span lang="en">${problem.detail}</span></li>`,
+  )}</ul></div>`;
 }
 
 export function placeText(m: Messages, incident: PublicIncident): string {
@@ -149,44 +129,36 @@ export function verificationBadge(m: Messages, status: string): Html {
 export function incidentSummary(m: Messages, incident: PublicIncident, headingLevel: 'h2' | 'h3' = 'h3'): Html {
   const heading = html`<a href="${siteHref(`/incidents/${incident.id}`, m.locale)}" dir="auto">${incident.title}</a>`;
   return html`<li class="incident-summary">
-    ${headingLevel === 'h2' ? html`<h2>${heading}</h2>` : html`<h3>${heading}</h3>`}
-    <p class="meta">
-      <span>${m.incidentDate(incident.date)}</span> · <span>${placeText(m, incident)}</span> ·
-      ${incident.attackTypes.map((code) => m.label('attackTypes', code)).join(', ')} · ${verificationBadge(m, incident.verificationStatus)}
-    </p>
-  </li>`;
+  ${headingLevel === 'h2' ? html`<h2>${heading}</h2>` : html`<h3>${heading}</h3>`}
+  <p class="meta"><span>${m.incidentDate(incident.date)}</span> · <span>${placeText(m, incident)}</span> · ${incident.attackTypes.map((code) => m.label('attackTypes', code)).join(', ')} · ${verificationBadge(m, incident.verificationStatus)}</p>
+</li>`;
 }
 
 export function downloads(m: Messages, query: SiteQuery, version: DataVersion): Html {
   const link = (format: 'csv' | 'json' | 'geojson') =>
     html`<li><a href="${apiHref('/v1/incidents/export', query.filterParams, { format })}" download>${m.t(`download.${format}`)}</a></li>`;
   return html`<section class="box" aria-labelledby="downloads-heading">
-    <h2 id="downloads-heading">${m.t('download.title')}</h2>
-    <p>${m.t('download.lead')}</p>
-    <ul class="download-links">
-      ${link('csv')}${link('json')}${link('geojson')}
-    </ul>
-    <p class="hint">${m.t('download.note', { version: version.dataVersion })}</p>
-  </section>`;
+  <h2 id="downloads-heading">${m.t('download.title')}</h2>
+  <p>${m.t('download.lead')}</p>
+  <ul class="download-links">${link('csv')}${link('json')}${link('geojson')}</ul>
+  <p class="hint">${m.t('download.note', { version: version.dataVersion })}</p>
+</section>`;
 }
 
 export function citeBox(m: Messages, { what, url, version }: { what: string; url: string; version: DataVersion }): Html {
   const citation = m.t('cite.text', { what, version: m.number(version.dataVersion), date: m.stamp(version.dataAsOf), url });
   return html`<section class="box cite" aria-labelledby="cite-heading">
-    <h2 id="cite-heading">${m.t('cite.title')}</h2>
-    <dl>
-      <dt>${m.t('cite.version')}</dt>
-      <dd>${m.number(version.dataVersion)}</dd>
-      <dt>${m.t('cite.date')}</dt>
-      <dd><time datetime="${version.dataAsOf}">${m.stamp(version.dataAsOf)}</time></dd>
-      <dt>${m.t('cite.url')}</dt>
-      <dd><a href="${url}" dir="ltr">${url}</a></dd>
-    </dl>
-    <label for="citation">${m.t('cite.suggested')}</label>
-    <textarea id="citation" readonly rows="3">${citation}</textarea>
-    <button type="button" class="copy-citation" data-copy="citation" data-copied="${m.t('cite.copied')}" hidden>${m.t('cite.copy')}</button>
-    <p class="copy-status" role="status" aria-live="polite"></p>
-  </section>`;
+  <h2 id="cite-heading">${m.t('cite.title')}</h2>
+  <dl>
+    <dt>${m.t('cite.version')}</dt><dd>${m.number(version.dataVersion)}</dd>
+    <dt>${m.t('cite.date')}</dt><dd><time datetime="${version.dataAsOf}">${m.stamp(version.dataAsOf)}</time></dd>
+    <dt>${m.t('cite.url')}</dt><dd><a href="${url}" dir="ltr">${url}</a></dd>
+  </dl>
+  <label for="citation">${m.t('cite.suggested')}</label>
+  <textarea id="citation" readonly rows="3">${citation}</textarea>
+  <button type="button" class="copy-citation" data-copy="citation" data-copied="${m.t('cite.copied')}" hidden>${m.t('cite.copy')}</button>
+  <p class="copy-status" role="status" aria-live="polite"></p>
+</section>`;
 }
 
 export interface TableColumn<Row> {
@@ -197,37 +169,17 @@ export interface TableColumn<Row> {
 
 /** A data table with a caption and header cells scoped to their column; the first column heads each row. */
 export function dataTable<Row>(caption: string, columns: TableColumn<Row>[], rows: Row[], footer?: (string | Html)[]): Html {
-  return html`<div class="table-wrap">
-    <table>
-      <caption>
-        ${caption}
-      </caption>
-      <thead>
-        <tr>
-          ${columns.map((column) => html`<th scope="col" ${column.numeric ? html` class="num"` : ''}>${column.header}</th>`)}
-        </tr>
-      </thead>
-      <tbody>
-        ${rows.map(
-          (row) =>
-            html`<tr>
-              ${columns.map((column, index) =>
-                index === 0
-                  ? html`<th scope="row">${column.cell(row)}</th>`
-                  : html`<td${column.numeric ? html` class="num"` : ''}>${column.cell(row)}</td>`,
-              )}
-            </tr>`,
-        )}
-      </tbody>
-      ${
-        footer
-          ? html`<tfoot>
-              <tr>
-                ${footer.map((cell, index) => (index === 0 ? html`<th scope="row">${cell}</th>` : html`<td class="num">${cell}</td>`))}
-              </tr>
-            </tfoot>`
-          : ''
-      }
-    </table>
-  </div>`;
+  return html`<div class="table-wrap"><table>
+  <caption>${caption}</caption>
+  <thead><tr>${columns.map((column) => html`<th scope="col"${column.numeric ? html` class="num"` : ''}>${column.header}</th>`)}</tr></thead>
+  <tbody>${rows.map(
+    (row) =>
+      html`<tr>${columns.map((column, index) =>
+        index === 0
+          ? html`<th scope="row">${column.cell(row)}</th>`
+          : html`<td${column.numeric ? html` class="num"` : ''}>${column.cell(row)}</td>`,
+      )}</tr>`,
+  )}</tbody>
+  ${footer ? html`<tfoot><tr>${footer.map((cell, index) => (index === 0 ? html`<th scope="row">${cell}</th>` : html`<td class="num">${cell}</td>`))}</tr></tfoot>` : ''}
+</table></div>`;
 }

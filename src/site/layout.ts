@@ -22,7 +22,7 @@ export interface PageContext {
  * Set to true when GET /v1/incidents/feed.atom exists: list pages then announce the feed of
  * their filters with <link rel="alternate" type="application/atom+xml">.
  */
-export const ATOM_FEED_AVAILABLE = false;
+export const ATOM_FEED_AVAILABLE = true;
 
 export function page(context: PageContext, options: { title: string; section: Section; body: Html; feedParams?: URLSearchParams }): string {
   const { m, path, params, version } = context;
@@ -32,9 +32,10 @@ export function page(context: PageContext, options: { title: string; section: Se
     ['statistics', '/statistics', m.t('nav.statistics')],
     ['methodology', '/methodology', m.t('nav.methodology')],
   ];
-  const feed = ATOM_FEED_AVAILABLE && options.feedParams
-    ? html`<link rel="alternate" type="application/atom+xml" href="${`/v1/incidents/feed.atom${options.feedParams.size ? `?${options.feedParams}` : ''}`}">`
-    : '';
+  const feed =
+    ATOM_FEED_AVAILABLE && options.feedParams
+      ? html`<link rel="alternate" type="application/atom+xml" href="${`/v1/incidents/feed.atom${options.feedParams.size ? `?${options.feedParams}` : ''}`}">`
+      : '';
   const document = html`<!doctype html>
 <html lang="${m.locale}" dir="${m.dir}">
 <head>
@@ -44,7 +45,9 @@ export function page(context: PageContext, options: { title: string; section: Se
 <link rel="icon" href="${assetUrl('favicon.svg')}" type="image/svg+xml">
 <link rel="stylesheet" href="${assetUrl('site.css')}">
 <script src="${assetUrl('site.js')}" defer></script>
-${allMessages().filter((other) => other.locale !== m.locale).map((other) => html`<link rel="alternate" hreflang="${other.locale}" href="${siteHref(path, other.locale, params)}">`)}
+${allMessages()
+  .filter((other) => other.locale !== m.locale)
+  .map((other) => html`<link rel="alternate" hreflang="${other.locale}" href="${siteHref(path, other.locale, params)}">`)}
 ${feed}
 </head>
 <body>

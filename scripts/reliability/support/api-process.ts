@@ -75,8 +75,11 @@ export async function startApi(env: Record<string, string>): Promise<ApiProcess>
   running.add(api);
   void exited.then(() => running.delete(api));
 
-  for (const started = Date.now(); ; ) {
-    const ready = await fetch(`${api.url}/readyz`).then((response) => response.ok, () => false);
+  for (const started = Date.now(); ;) {
+    const ready = await fetch(`${api.url}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ready) return api;
     if (hasExited || Date.now() - started > 60_000) {
       api.signal('SIGKILL');

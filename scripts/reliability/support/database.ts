@@ -24,7 +24,10 @@ export interface ScenarioDatabase {
   drop: () => Promise<void>;
 }
 
-export async function openScenarioDatabase(scenario: string, options: { embedded?: boolean; serverUrl?: string } = {}): Promise<ScenarioDatabase> {
+export async function openScenarioDatabase(
+  scenario: string,
+  options: { embedded?: boolean; serverUrl?: string } = {},
+): Promise<ScenarioDatabase> {
   return options.embedded ? openEmbedded(scenario) : openPostgres(scenario, options.serverUrl ?? SHARED_POSTGRES);
 }
 

@@ -26,7 +26,18 @@ export function nativeCsv(rows: number, tag: string): string {
   const lines = Array.from({ length: rows }, (_, n) => {
     const body = incidentBody(n, tag);
     const day = body.date.value;
-    return [body.title, 'day', day, day, body.location.country, body.attackTypes[0], '1', body.victims[0]!.name, 'journalist', 'injured'].join(',');
+    return [
+      body.title,
+      'day',
+      day,
+      day,
+      body.location.country,
+      body.attackTypes[0],
+      '1',
+      body.victims[0]!.name,
+      'journalist',
+      'injured',
+    ].join(',');
   });
   return `${[header, ...lines].join('\n')}\n`;
 }
@@ -54,11 +65,14 @@ export function writer(baseUrl: () => string, key: string, tag: string, recorder
     const ids = [...own.keys()];
     if (ids.length && n % 2 === 0) {
       const id = ids[n % ids.length]!;
-      const reply = recorder.record('update', await call(baseUrl(), 'PATCH', `/v1/incidents/${id}`, {
-        key,
-        headers: { 'if-match': `"${own.get(id)}"` },
-        body: { description: `Edited by ${tag}, write ${n}.` },
-      }));
+      const reply = recorder.record(
+        'update',
+        await call(baseUrl(), 'PATCH', `/v1/incidents/${id}`, {
+          key,
+          headers: { 'if-match': `"${own.get(id)}"` },
+          body: { description: `Edited by ${tag}, write ${n}.` },
+        }),
+      );
       if (acknowledged(reply)) {
         own.set(id, reply.body.version);
         writes.updates.push({ id, version: reply.body.version });

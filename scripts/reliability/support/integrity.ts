@@ -10,7 +10,9 @@ import type { Report } from './report.ts';
  */
 const orphanQueries = {
   victims: sql<{ n: number }>`select count(*) as n from victims c where not exists (select 1 from incidents i where i.id = c.incident_id)`,
-  perpetrator_claims: sql<{ n: number }>`select count(*) as n from perpetrator_claims c where not exists (select 1 from incidents i where i.id = c.incident_id)`,
+  perpetrator_claims: sql<{
+    n: number;
+  }>`select count(*) as n from perpetrator_claims c where not exists (select 1 from incidents i where i.id = c.incident_id)`,
   sources: sql<{ n: number }>`select count(*) as n from sources c where not exists (select 1 from incidents i where i.id = c.incident_id)`,
   duplicate_flags: sql<{ n: number }>`select count(*) as n from duplicate_flags c
     where not exists (select 1 from incidents i where i.id = c.incident_id) or not exists (select 1 from incidents i where i.id = c.candidate_id)`,
@@ -36,7 +38,11 @@ export async function checkIntegrity(db: Db, report: Report): Promise<void> {
   const dangling = await count(auditWithoutIncident);
   report.check('no audit record of a missing incident', dangling === 0, dangling ? `${dangling} records` : '');
   const mismatched = await count(versionNotAudited);
-  report.check('every incident version = its number of audit records', mismatched === 0, mismatched ? `${mismatched} incidents differ` : '');
+  report.check(
+    'every incident version = its number of audit records',
+    mismatched === 0,
+    mismatched ? `${mismatched} incidents differ` : '',
+  );
 }
 
 /**
@@ -56,13 +62,20 @@ export async function checkAcknowledged(db: Db, writes: AcknowledgedWrites, repo
   for (const row of rows.rows) audited.add(`${row.entity_id}:${row.version}`);
   const missingUpdates = writes.updates.filter(({ id, version }) => !audited.has(`${id}:${version}`)).length;
   report.figure('writes acknowledged (2xx)', `${writes.creates.length} creates, ${writes.updates.length} updates`);
-  report.check('every acknowledged write is in the database', missingCreates + missingUpdates === 0,
-    `${missingCreates} creates, ${missingUpdates} updates missing`);
+  report.check(
+    'every acknowledged write is in the database',
+    missingCreates + missingUpdates === 0,
+    `${missingCreates} creates, ${missingUpdates} updates missing`,
+  );
 }
 
 /** How many of these creates (by their unique titles) reached the database although unanswered. */
 export async function appliedOf(db: Db, titles: string[]): Promise<number> {
   if (!titles.length) return 0;
-  const row = await db.selectFrom('incidents').select((eb) => eb.fn.countAll<number>().as('n')).where('title', 'in', titles).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('incidents')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('title', 'in', titles)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }

@@ -49,7 +49,10 @@ export class Recorder {
   /** "list 4,120, p50 12 ms, p99 80 ms; get ..." */
   describeKinds(): string {
     return [...this.byKind]
-      .map(([kind, values]) => `${kind} ${values.length.toLocaleString('en')}, p50 ${percentile(values, 50).toFixed(0)} ms, p99 ${percentile(values, 99).toFixed(0)} ms`)
+      .map(
+        ([kind, values]) =>
+          `${kind} ${values.length.toLocaleString('en')}, p50 ${percentile(values, 50).toFixed(0)} ms, p99 ${percentile(values, 99).toFixed(0)} ms`,
+      )
       .join('; ');
   }
 
@@ -83,5 +86,8 @@ export function percentile(values: number[], p: number): number {
 }
 
 function describeCounts(counts: Map<string, number>): string {
-  return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([name, n]) => `${name}: ${n.toLocaleString('en')}`).join(', ');
+  return [...counts]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, n]) => `${name}: ${n.toLocaleString('en')}`)
+    .join(', ');
 }

@@ -32,7 +32,16 @@ export async function createThrowawayCluster(): Promise<ThrowawayCluster> {
   const cluster: ThrowawayCluster = {
     serverUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
     start: async () => {
-      await asPostgres('pg_ctl', ['-D', dataDir, '-l', path.join(dataDir, 'server.log'), '-w', '-o', `-p ${port} -k /tmp -c listen_addresses=127.0.0.1`, 'start']);
+      await asPostgres('pg_ctl', [
+        '-D',
+        dataDir,
+        '-l',
+        path.join(dataDir, 'server.log'),
+        '-w',
+        '-o',
+        `-p ${port} -k /tmp -c listen_addresses=127.0.0.1`,
+        'start',
+      ]);
       running = true;
     },
     stop: async (mode) => {

@@ -20,7 +20,10 @@ export class Report {
 
 /** The machine is shared: every figure is printed next to the load average it was measured under. */
 export function loadAverage(): string {
-  return os.loadavg().map((value) => value.toFixed(2)).join(', ');
+  return os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(', ');
 }
 
 export function printReport(scenario: string, report: Report, context: { seconds: number; started: Date; loadBefore: string }): void {

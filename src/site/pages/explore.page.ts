@@ -15,24 +15,22 @@ export async function explorePage(context: PageContext, data: SiteData, query: S
   ]);
   const nextParams = new URLSearchParams(query.filterParams);
   if (result.next) nextParams.set('cursor', result.next);
-  const body = html` <h1>${m.t('explore.title')}</h1>
-    ${problemsNotice(m, query)}
-    <div class="layout-sidebar">
-      <div class="sidebar">${filterForm(m, query, '/explore', countries)}</div>
-      <div class="content">
-        <p class="result-count" role="status">${m.t('explore.results', { count: result.total })}</p>
-        <p><a href="${siteHref('/statistics', m.locale, query.filterParams)}">${m.t('explore.statsLink')}</a></p>
-        <ul class="incident-list" id="results">
-          ${result.incidents.map((incident) => incidentSummary(m, incident, 'h2'))}
-        </ul>
-        <nav class="pagination" aria-label="${m.t('explore.pagination')}">
-          <ul>
-            ${query.cursor ? html`<li><a href="${siteHref('/explore', m.locale, query.filterParams)}">${m.t('explore.first')}</a></li>` : ''}
-            ${result.next ? html`<li><a rel="next" href="${siteHref('/explore', m.locale, nextParams)}">${m.t('explore.next')}</a></li>` : ''}
-          </ul>
-        </nav>
-        ${downloads(m, query, version)} ${citeBox(m, { what: m.t('cite.whatIncidents'), url: absoluteUrl, version })}
-      </div>
-    </div>`;
+  const body = html`
+<h1>${m.t('explore.title')}</h1>
+${problemsNotice(m, query)}
+<div class="layout-sidebar">
+  <div class="sidebar">${filterForm(m, query, '/explore', countries)}</div>
+  <div class="content">
+    <p class="result-count" role="status">${m.t('explore.results', { count: result.total })}</p>
+    <p><a href="${siteHref('/statistics', m.locale, query.filterParams)}">${m.t('explore.statsLink')}</a></p>
+    <ul class="incident-list" id="results">${result.incidents.map((incident) => incidentSummary(m, incident, 'h2'))}</ul>
+    <nav class="pagination" aria-label="${m.t('explore.pagination')}"><ul>
+      ${query.cursor ? html`<li><a href="${siteHref('/explore', m.locale, query.filterParams)}">${m.t('explore.first')}</a></li>` : ''}
+      ${result.next ? html`<li><a rel="next" href="${siteHref('/explore', m.locale, nextParams)}">${m.t('explore.next')}</a></li>` : ''}
+    </ul></nav>
+    ${downloads(m, query, version)}
+    ${citeBox(m, { what: m.t('cite.whatIncidents'), url: absoluteUrl, version })}
+  </div>
+</div>`;
   return page(context, { title: m.t('explore.title'), section: 'explore', body, feedParams: query.filterParams });
 }

@@ -59,16 +59,13 @@ export async function statisticsPage(context: PageContext, data: SiteData, query
   const csv = (groupBy: string) => apiHref('/v1/stats', filterParams, { groupBy, format: 'csv' });
   const totals = time.totals;
 
-  const choose = (name: string, label: string, current: string, options: readonly string[]) =>
-    html`<div class="field">
-      <label for="f-${name}">${label}</label>
-      <select id="f-${name}" name="${name}" data-autosubmit>
-        ${options.map((option) => html`<option value="${option}" ${option === current ? html` selected` : ''}>${m.t(`dim.${option}`)}</option>`)}
-      </select>
-    </div>`;
-  const extra = html`<fieldset class="field-wide stats-options">
-    <legend>${m.t('stats.title')}</legend>
-    ${choose('interval', m.t('stats.interval'), interval, ['year', 'month'])} ${choose('rows', m.t('stats.rows'), rows, DIMENSIONS)}
+  const choose = (name: string, label: string, current: string, options: readonly string[]) => html`<div class="field">
+    <label for="f-${name}">${label}</label>
+    <select id="f-${name}" name="${name}" data-autosubmit>${options.map((option) => html`<option value="${option}"${option === current ? html` selected` : ''}>${m.t(`dim.${option}`)}</option>`)}</select>
+  </div>`;
+  const extra = html`<fieldset class="field-wide stats-options"><legend>${m.t('stats.title')}</legend>
+    ${choose('interval', m.t('stats.interval'), interval, ['year', 'month'])}
+    ${choose('rows', m.t('stats.rows'), rows, DIMENSIONS)}
     ${choose('cols', m.t('stats.cols'), cols, DIMENSIONS)}
   </fieldset>`;
   const siteParams = new URLSearchParams(filterParams);
@@ -77,12 +74,9 @@ export async function statisticsPage(context: PageContext, data: SiteData, query
   if (cols !== 'attackType') siteParams.set('cols', cols);
 
   if (totals.incidents === 0) {
-    const body = html`<h1>${m.t('stats.title')}</h1>
-      ${problemsNotice(m, query)}
-      <div class="layout-sidebar">
-        <div class="sidebar">${filterForm(m, query, '/statistics', countries, extra)}</div>
-        <div class="content"><p role="status">${m.t('stats.empty')}</p></div>
-      </div>`;
+    const body = html`<h1>${m.t('stats.title')}</h1>${problemsNotice(m, query)}
+      <div class="layout-sidebar"><div class="sidebar">${filterForm(m, query, '/statistics', countries, extra)}</div>
+      <div class="content"><p role="status">${m.t('stats.empty')}</p></div></div>`;
     return page(context, { title: m.t('stats.title'), section: 'statistics', body });
   }
 
@@ -114,74 +108,68 @@ export async function statisticsPage(context: PageContext, data: SiteData, query
   );
   const crossCaption = `${m.t(`dim.${rows}`)} × ${m.t(`dim.${cols}`)} (${m.t('col.incidents')})`;
 
-  const body = html` <h1>${m.t('stats.title')}</h1>
-    <p class="lead">${m.t('stats.lead')}</p>
-    ${problemsNotice(m, query)}
-    <div class="layout-sidebar">
-      <div class="sidebar">${filterForm(m, query, '/statistics', countries, extra)}</div>
-      <div class="content">
-        <p class="totals" role="status">
-          ${m.t('stats.totals', { incidents: totals.incidents, victims: totals.victims, killed: m.number(totals.victimsKilled) })}
-        </p>
-        <p>
-          <a href="${siteHref('/explore', m.locale, filterParams)}">${m.t('explore.listLink')}</a> ·
-          ${m.t('data.version', { version: m.number(v), date: m.stamp(version.dataAsOf) })}
-        </p>
+  const body = html`
+<h1>${m.t('stats.title')}</h1>
+<p class="lead">${m.t('stats.lead')}</p>
+${problemsNotice(m, query)}
+<div class="layout-sidebar">
+<div class="sidebar">${filterForm(m, query, '/statistics', countries, extra)}</div>
+<div class="content">
+<p class="totals" role="status">${m.t('stats.totals', { incidents: totals.incidents, victims: totals.victims, killed: m.number(totals.victimsKilled) })}</p>
+<p><a href="${siteHref('/explore', m.locale, filterParams)}">${m.t('explore.listLink')}</a> · ${m.t('data.version', { version: m.number(v), date: m.stamp(version.dataAsOf) })}</p>
 
-        ${section('time', timeTitle, timeChart(m, periods, m.t('stats.chartLabel', { title: timeTitle })), countsTable(m, timeTitle, interval, time.groups), csv(interval), m)}
+${section('time', timeTitle, timeChart(m, periods, m.t('stats.chartLabel', { title: timeTitle })), countsTable(m, timeTitle, interval, time.groups), csv(interval), m)}
 
-        <section class="chart-block" aria-labelledby="map-heading" id="map">
-          <h2 id="map-heading">${m.t('stats.map')}</h2>
-          <div class="map-row">
-            <figure class="chart map">${map.svg}</figure>
-            <div class="not-on-map">
-              ${
-                map.notOnMap.length
-                  ? dataTable(
-                      m.t('stats.notOnMap'),
-                      [
-                        { header: m.t('dim.country'), cell: (row) => m.country(row.code) },
-                        { header: m.t('col.why'), cell: (row) => m.t(row.reason === 'historical' ? 'map.historical' : 'map.tooSmall') },
-                        { header: m.t('col.incidents'), cell: (row) => m.number(row.count), numeric: true },
-                      ],
-                      map.notOnMap,
-                    )
-                  : html`<p class="hint">${m.t('stats.noneNotOnMap')}</p>`
-              }
-              <p class="hint">${m.t('stats.notOnMapLead')}</p>
-            </div>
-          </div>
-          <details>
-            <summary>${m.t('stats.table')}</summary>
-            ${countsTable(m, countryTitle, 'country', byCountry.groups)}
-          </details>
-          <p><a href="${csv('country')}" download>${m.t('stats.csv')}</a></p>
-        </section>
+<section class="chart-block" aria-labelledby="map-heading" id="map">
+  <h2 id="map-heading">${m.t('stats.map')}</h2>
+  <div class="map-row">
+    <figure class="chart map">${map.svg}</figure>
+    <div class="not-on-map">
+      ${
+        map.notOnMap.length
+          ? dataTable(
+              m.t('stats.notOnMap'),
+              [
+                { header: m.t('dim.country'), cell: (row) => m.country(row.code) },
+                { header: m.t('col.why'), cell: (row) => m.t(row.reason === 'historical' ? 'map.historical' : 'map.tooSmall') },
+                { header: m.t('col.incidents'), cell: (row) => m.number(row.count), numeric: true },
+              ],
+              map.notOnMap,
+            )
+          : html`<p class="hint">${m.t('stats.noneNotOnMap')}</p>`
+      }
+      <p class="hint">${m.t('stats.notOnMapLead')}</p>
+    </div>
+  </div>
+  <details><summary>${m.t('stats.table')}</summary>${countsTable(m, countryTitle, 'country', byCountry.groups)}</details>
+  <p><a href="${csv('country')}" download>${m.t('stats.csv')}</a></p>
+</section>
 
-        ${section('countries', countryTitle, barChart(m, bars(m, 'country', byCountry.groups), { label: m.t('stats.chartLabel', { title: countryTitle }) }), countsTable(m, countryTitle, 'country', byCountry.groups), csv('country'), m)}
-        ${section('attack-types', attackTitle, barChart(m, bars(m, 'attackType', byAttack.groups), { label: m.t('stats.chartLabel', { title: attackTitle }), taxonomy: 'attackTypes' }), countsTable(m, attackTitle, 'attackType', byAttack.groups), csv('attackType'), m)}
-        ${section('actor-types', actorTitle, barChart(m, bars(m, 'actorType', byActor.groups), { label: m.t('stats.chartLabel', { title: actorTitle }), taxonomy: 'actorTypes' }), countsTable(m, actorTitle, 'actorType', byActor.groups), csv('actorType'), m)}
+${section('countries', countryTitle, barChart(m, bars(m, 'country', byCountry.groups), { label: m.t('stats.chartLabel', { title: countryTitle }) }), countsTable(m, countryTitle, 'country', byCountry.groups), csv('country'), m)}
+${section('attack-types', attackTitle, barChart(m, bars(m, 'attackType', byAttack.groups), { label: m.t('stats.chartLabel', { title: attackTitle }), taxonomy: 'attackTypes' }), countsTable(m, attackTitle, 'attackType', byAttack.groups), csv('attackType'), m)}
+${section('actor-types', actorTitle, barChart(m, bars(m, 'actorType', byActor.groups), { label: m.t('stats.chartLabel', { title: actorTitle }), taxonomy: 'actorTypes' }), countsTable(m, actorTitle, 'actorType', byActor.groups), csv('actorType'), m)}
 
-        <section class="chart-block" aria-labelledby="crosstab-heading" id="crosstab">
-          <h2 id="crosstab-heading">${m.t('stats.crossTab')}</h2>
-          <p>${m.t('stats.crossTabLead')}</p>
-          ${dataTable(
-            crossCaption,
-            [
-              { header: `${m.t(`dim.${rows}`)} \\ ${m.t(`dim.${cols}`)}`, cell: (value) => dimensionValue(m, rows, value) },
-              ...colValues.map((colValue) => ({
-                header: dimensionValue(m, cols, colValue),
-                cell: (rowValue: string | number | null) => m.number(cell.get(JSON.stringify([rowValue, colValue])) ?? 0),
-                numeric: true,
-              })),
-            ],
-            rowValues,
-          )}
-          <p><a href="${csv(`${rows},${cols}`)}" download>${m.t('stats.csv')}</a></p>
-        </section>
+<section class="chart-block" aria-labelledby="crosstab-heading" id="crosstab">
+  <h2 id="crosstab-heading">${m.t('stats.crossTab')}</h2>
+  <p>${m.t('stats.crossTabLead')}</p>
+  ${dataTable(
+    crossCaption,
+    [
+      { header: `${m.t(`dim.${rows}`)} \\ ${m.t(`dim.${cols}`)}`, cell: (value) => dimensionValue(m, rows, value) },
+      ...colValues.map((colValue) => ({
+        header: dimensionValue(m, cols, colValue),
+        cell: (rowValue: string | number | null) => m.number(cell.get(JSON.stringify([rowValue, colValue])) ?? 0),
+        numeric: true,
+      })),
+    ],
+    rowValues,
+  )}
+  <p><a href="${csv(`${rows},${cols}`)}" download>${m.t('stats.csv')}</a></p>
+</section>
 
-        ${downloads(m, query, version)} ${citeBox(m, { what: m.t('cite.whatStatistics'), url: absoluteUrl, version })}
-      </div>
-    </div>`;
+${downloads(m, query, version)}
+${citeBox(m, { what: m.t('cite.whatStatistics'), url: absoluteUrl, version })}
+</div>
+</div>`;
   return page(context, { title: m.t('stats.title'), section: 'statistics', body, feedParams: filterParams });
 }
