@@ -129,6 +129,16 @@ describe('query parameters', () => {
     'GET /v1/keys': { role: 'admin' },
     'POST /v1/keys': { role: 'admin' },
     'DELETE /v1/keys/:id': { role: 'admin' },
+    'GET /v1/incidents/feed.atom': {},
+    'POST /v1/webhooks': { role: 'editor' },
+    'GET /v1/webhooks': { role: 'editor' },
+    'GET /v1/webhooks/:id': { role: 'editor' },
+    'PATCH /v1/webhooks/:id': { role: 'editor' },
+    'DELETE /v1/webhooks/:id': { role: 'editor' },
+    'POST /v1/webhooks/:id/rotate-secret': { role: 'editor' },
+    'GET /v1/webhooks/:id/deliveries': { role: 'editor' },
+    'POST /v1/webhooks/:id/deliveries/:deliveryId/redeliver': { role: 'editor' },
+    'POST /v1/webhooks/:id/redeliver': { role: 'editor' },
   };
   // Documents, not API operations: the OpenAPI document and its viewer.
   const notApi = ['GET /docs', 'GET /openapi.json'];
@@ -140,7 +150,7 @@ describe('query parameters', () => {
 
   it.each(Object.entries(callers))('%s refuses an unknown parameter with 400 naming it', async (route, caller) => {
     const [method, path] = route.split(' ') as [string, string];
-    const response = await request(t.app, method, `${path.replace(':id', randomUUID())}?${caller.query ?? ''}colour=blue`, {
+    const response = await request(t.app, method, `${path.replace(/:\w+/g, () => randomUUID())}?${caller.query ?? ''}colour=blue`, {
       key: caller.role ? t.actors[caller.role] : undefined,
     });
     expect(response.status, response.text).toBe(400);
