@@ -4,14 +4,13 @@ import express, { type Express } from 'express';
 import type { Store } from 'express-rate-limit';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
+import { listenAcrossAreas } from './area-listeners.ts';
 import { apiKeyRoutes } from './auth/api-key.routes.ts';
 import { auditContextOf, authenticate } from './auth/authenticate.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/create-db.ts';
-import { listenToIncidentWrites } from './duplicates/duplicate-hooks.ts';
 import { duplicateRoutes } from './duplicates/duplicate.routes.ts';
 import { exportRoutes } from './exports/export.routes.ts';
-import { listenForWithdrawals } from './feeds/feed-hooks.ts';
 import { feedRoutes } from './feeds/feed.routes.ts';
 import { sendIncidentPageCsv } from './exports/incident-page-csv.ts';
 import { sendStatisticsCsv } from './exports/statistics-csv.ts';
@@ -27,7 +26,6 @@ import { organisationRoutes } from './organisations/organisation.routes.ts';
 import { statisticsRoutes } from './statistics/statistics.routes.ts';
 import { siteAssetsHandler } from './site/assets.ts';
 import { siteHandler } from './site/site.routes.ts';
-import { listenForWebhookEvents } from './webhooks/webhook-hooks.ts';
 import { webhookRoutes } from './webhooks/webhook.routes.ts';
 
 export interface AppDependencies {
@@ -59,9 +57,7 @@ const readOnlyCors = cors({
 });
 
 export function createApp({ db, config, logger, rateLimitStore }: AppDependencies): Express {
-  listenToIncidentWrites();
-  listenForWithdrawals();
-  listenForWebhookEvents();
+  listenAcrossAreas();
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY);

@@ -246,7 +246,7 @@ describe('a file that is not what its format says', () => {
       for (const { name, format, bytes, message } of cases.filter((item) => kinds.includes(item.name))) {
         const file = path.join(tmp, `cli-${name.replace(/\W+/g, '-')}`);
         await writeFile(file, bytes);
-        const result = await run('src/imports/import-cli.ts', [file, '--format', format, '--org', 'CLI Bad Input Org']);
+        const result = await run('src/import-cli.ts', [file, '--format', format, '--org', 'CLI Bad Input Org']);
         expect(result.code, name).toBe(1);
         expect(result.stdout, name).toBe('');
         const lines = result.stderr.trimEnd().split('\n');

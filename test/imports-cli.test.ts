@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { systemActor } from '../src/audit/actor.ts';
+import { createDb } from '../src/db/create-db.ts';
 import { ForbiddenError } from '../src/errors.ts';
 import { CommandError, importFromFile, summarise, type ImportCommand } from '../src/imports/import-command.ts';
 import { runImport, type ImportRequest } from '../src/imports/import.service.ts';
@@ -155,7 +156,7 @@ describe('npm run import', () => {
       });
     try {
       await run('src/auth/keys-cli.ts', ['create', '--org', 'CLI Test Org', '--role', 'admin']);
-      const result = await run('src/imports/import-cli.ts', [
+      const result = await run('src/import-cli.ts', [
         fixture('mapped-tracker.csv'),
         '--format',
         'mapped',
@@ -169,6 +170,42 @@ describe('npm run import', () => {
       expect(result.stdout).toContain('Imported 3 of 6 rows');
       expect(result.stdout).toContain('line 6, País: not a country name');
       expect(result.stderr).toContain('Importing: 3/3 rows (100%)');
+
+      // The process has the API's listeners: what it publishes reaches a webhook endpoint's
+      // outbox, with the completed import, as an import over HTTP would.
+      const { db } = await createDb({ dataDir });
+      try {
+        const key = await db.selectFrom('api_keys').select(['id', 'organisation_id']).executeTakeFirstOrThrow();
+        await db
+          .insertInto('webhook_endpoints')
+          .values({
+            organisation_id: key.organisation_id,
+            key_id: key.id,
+            url: 'https://receiver.example.org/hooks',
+            event_types: ['incident.published', 'import.completed'],
+          })
+          .execute();
+      } finally {
+        await db.destroy();
+      }
+      await run('src/import-cli.ts', [
+        fixture('cpj-killed.csv'),
+        '--format',
+        'cpj',
+        '--org',
+        'CLI Test Org',
+        '--on-error',
+        'skip',
+        '--visibility',
+        'published',
+      ]);
+      const reopened = await createDb({ dataDir });
+      try {
+        const events = await reopened.db.selectFrom('webhook_events').select('type').execute();
+        expect(events.map((event) => event.type).sort()).toEqual(['import.completed', ...Array(6).fill('incident.published')]);
+      } finally {
+        await reopened.db.destroy();
+      }
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

@@ -339,6 +339,19 @@ describe('json import: a lossless move', () => {
       const targetEditor = await createKey(target.db, sameName.id, 'editor');
       const file = path.join(tmp, 'export.json');
       await writeFile(file, exported);
+      // A webhook endpoint of the organisation hears the status and publication it gets back.
+      const keyId = (
+        await target.db.selectFrom('api_keys').select('id').where('organisation_id', '=', sameName.id).executeTakeFirstOrThrow()
+      ).id;
+      await target.db
+        .insertInto('webhook_endpoints')
+        .values({
+          organisation_id: sameName.id,
+          key_id: keyId,
+          url: 'https://receiver.example.org/hooks',
+          event_types: ['incident.published', 'incident.verification_changed'],
+        })
+        .execute();
       const outcome = await importFromFile(target.db, {
         file,
         format: 'json',
@@ -359,6 +372,11 @@ describe('json import: a lossless move', () => {
       expect(after.map((incident: any) => incident.publishedAt !== null)).toEqual(
         before.map((incident: any) => incident.publishedAt !== null),
       );
+
+      const events = await target.db.selectFrom('webhook_events').select(['type', 'incident_id']).execute();
+      const published = before.filter((incident: any) => incident.publishedAt !== null).length;
+      expect(events.filter((event) => event.type === 'incident.published')).toHaveLength(published);
+      expect(events.some((event) => event.type === 'incident.verification_changed' && event.incident_id !== null)).toBe(true);
 
       // Each change of state is audited as the reviewer's, after the editor's create.
       const rich = after.find((incident: any) => incident.title.startsWith('Naji Jerf'));

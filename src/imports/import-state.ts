@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import { requireRole } from '../auth/actor.ts';
 import { appendAudit, type AuditEntry, type WriteContext } from '../audit/audit.queries.ts';
 import type { Database } from '../db/database.ts';
+import { announceChanges, type IncidentChange } from '../incidents/incident-hooks.ts';
 import type { Incident } from '../incidents/incident.schemas.ts';
 import type { PlannedRow } from './import-plan.ts';
 
@@ -86,5 +87,13 @@ export async function recordImportedState(
       .where('id', '=', incident.id)
       .execute();
     for (const entry of audit) await appendAudit(trx, reviewer, entry);
+    // The same announcements as changeVerification and setVisibility make (feeds, webhooks).
+    const changes: IncidentChange[] = audit.map((entry) => ({
+      kind: entry.action === 'incident.publish' ? 'published' : 'verification_changed',
+      incidentId: incident.id,
+      organisationId: reviewer.actor.organisationId,
+      wasPublished: false,
+    }));
+    await announceChanges(trx, reviewer, changes);
   }
 }
