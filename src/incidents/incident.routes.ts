@@ -9,6 +9,7 @@ import { parseInput, refuseQuery } from '../validation.ts';
 import { etagFor, expectedVersion } from '../http/versioning.ts';
 import { shapeIncident, viewFor, type IncidentView } from './incident-shapes.ts';
 import { incidentHooks } from './incident-hooks.ts';
+import { encodeCursor, readCursor } from './page-cursor.ts';
 import { findIncidentOwner, findIncidentTree, findMergeSurvivor, findVisibleIncidentOrganisation } from './incident.queries.ts';
 import { assertFiltersAllowed, type IncidentFilters } from './incident-filters.ts';
 import { countIncidents, listIncidentIdPage, listIncidentPage, type IncidentSort, type PageCursor } from './incident-list.queries.ts';
@@ -197,25 +198,11 @@ function withoutPaging(query: ListIncidentsQuery & { format?: unknown }): Incide
   return filters;
 }
 
-function encodeCursor(cursor: PageCursor): string {
-  return Buffer.from(JSON.stringify([cursor.sort, cursor.key, cursor.id])).toString('base64url');
-}
-
+/** A cursor given must be one this sort wrote; none is the first page. */
 function decodeCursor(cursor: string | undefined, sort: IncidentSort): PageCursor | undefined {
   if (cursor === undefined) return undefined;
-  try {
-    const [cursorSort, key, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (
-      cursorSort === sort &&
-      (typeof key === 'string' || typeof key === 'number') &&
-      typeof id === 'string' &&
-      /^[0-9a-f-]{36}$/.test(id)
-    ) {
-      return { sort, key, id };
-    }
-  } catch {
-    // fall through to the validation error below
-  }
+  const read = readCursor(cursor, sort);
+  if (read) return read;
   throw new ValidationError('The request has invalid parameters.', [
     { parameter: 'cursor', detail: 'use the nextCursor value from the previous page, with the same sort' },
   ]);

@@ -1,7 +1,8 @@
 import { PUBLIC_ACTOR } from '../auth/actor.ts';
 import type { Db } from '../db/create-db.ts';
 import type { IncidentFilters } from '../incidents/incident-filters.ts';
-import { listIncidentPage, type IncidentSort, type PageCursor } from '../incidents/incident-list.queries.ts';
+import { listIncidentPage, type IncidentSort } from '../incidents/incident-list.queries.ts';
+import { encodeCursor, readCursor } from '../incidents/page-cursor.ts';
 import { findIncidentTree, findMergeSurvivor } from '../incidents/incident.queries.ts';
 import type { PublicIncident } from '../incidents/incident.schemas.ts';
 import { shapeIncident } from '../incidents/incident-shapes.ts';
@@ -32,7 +33,8 @@ export class SiteData {
    */
   async page(dataVersion: number, filters: IncidentFilters, cursor: string | undefined, limit: number) {
     const sort: IncidentSort = filters.q ? 'relevance' : '-date';
-    const after = decodeCursor(cursor, sort);
+    // A cursor from another sort, or one that does not parse, starts again from the first page.
+    const after = cursor ? readCursor(cursor, sort) : undefined;
     const [{ rows, next }, counted] = await Promise.all([
       listIncidentPage(this.#db, actor, { filters, sort, limit, after }),
       this.counts(dataVersion, [], filters, true),
@@ -66,28 +68,4 @@ export class SiteData {
     const { groups } = await this.counts(dataVersion, ['country'], { dateMatch: 'overlaps' }, true);
     return groups.map((group) => group.country).filter((code): code is string => typeof code === 'string');
   }
-}
-
-function encodeCursor(cursor: PageCursor): string {
-  return Buffer.from(JSON.stringify([cursor.sort, cursor.key, cursor.id])).toString('base64url');
-}
-
-/** A cursor from another sort, or one that does not parse, starts again from the first page. */
-function decodeCursor(cursor: string | undefined, sort: IncidentSort): PageCursor | undefined {
-  if (!cursor) return undefined;
-  try {
-    const [cursorSort, key, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (
-      cursorSort === sort &&
-      (typeof key === 'string' || typeof key === 'number') &&
-      typeof id === 'string' &&
-      /^[0-9a-f-]{36}$/.test(id)
-    ) {
-      if (sort === 'relevance' ? /^-?\d+(\.\d+)?(e-?\d+)?$/.test(String(key)) : /^[\d:.TZ -]{4,40}$/.test(String(key)))
-        return { sort, key, id };
-    }
-  } catch {
-    // fall through: first page
-  }
-  return undefined;
 }
