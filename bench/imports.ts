@@ -7,6 +7,7 @@ import type { WriteContext } from '../src/audit/audit.queries.ts';
 import { createDb, type DbHandle } from '../src/db/create-db.ts';
 import { deferDerivedTables } from '../src/db/derived-tables.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
+import { startEncryption } from '../src/incidents/encryption-start.ts';
 import { flagDuplicates } from '../src/duplicates/duplicate.service.ts';
 import { decodeUtf8 } from '../src/imports/csv-records.ts';
 import { planImport } from '../src/imports/import-plan.ts';
@@ -162,6 +163,7 @@ async function withFreshDatabase<T>(serverUrl: string, work: (handle: DbHandle) 
     const handle = await createDb({ databaseUrl: url(IMPORT_DATABASE), poolMax: 2 });
     try {
       await migrateToLatest(handle.db);
+      await startEncryption(handle.db, { key: process.env.DATA_ENCRYPTION_KEY });
       return await work(handle);
     } finally {
       await handle.db.destroy();

@@ -6,6 +6,7 @@ import { createApp } from '../src/app.ts';
 import { insertApiKey } from '../src/auth/api-key.queries.ts';
 import type { Config } from '../src/config.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
+import { startEncryption } from '../src/incidents/encryption-start.ts';
 import { createLogger } from '../src/logger.ts';
 import { BENCH_DATABASE, openEmbedded, openPostgres } from './database.ts';
 
@@ -44,6 +45,7 @@ export async function benchNames(options: { config: Config; serverUrl: string; l
   );
   try {
     await migrateToLatest(database.handle.db);
+    await startEncryption(database.handle.db, { key: process.env.DATA_ENCRYPTION_KEY });
     const organisation = await database.appDb
       .insertInto('organisations')
       .values({ name: 'Names bench' })

@@ -5,8 +5,11 @@ import type { Store } from 'express-rate-limit';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { listenAcrossAreas } from './area-listeners.ts';
+import { auditRoutes } from './audit/audit.routes.ts';
+import { accessGroupRoutes, incidentAccessRoutes } from './access-groups/access-group.routes.ts';
 import { apiKeyRoutes } from './auth/api-key.routes.ts';
 import { auditContextOf, authenticate } from './auth/authenticate.ts';
+import { checkKeyScope } from './auth/scope-check.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/create-db.ts';
 import { duplicateRoutes } from './duplicates/duplicate.routes.ts';
@@ -24,6 +27,8 @@ import type { Logger } from './logger.ts';
 import { openApiRoutes } from './openapi/openapi.routes.ts';
 import { organisationRoutes } from './organisations/organisation.routes.ts';
 import { statisticsRoutes } from './statistics/statistics.routes.ts';
+import { keepPublishedFactsInMemory } from './statistics/published-facts.ts';
+import { setSharedCachePolicy } from './http/cache-control.ts';
 import { siteAssetsHandler } from './site/assets.ts';
 import { siteHandler } from './site/site.routes.ts';
 import { webhookRoutes } from './webhooks/webhook.routes.ts';
@@ -34,6 +39,8 @@ export interface AppDependencies {
   logger: Logger;
   /** Shared rate-limit counters (Redis); in memory when absent. */
   rateLimitStore?: Store | undefined;
+  /** Counters of failed authentications per address (Redis); a Store of their own, in memory when absent. */
+  failedAuthStore?: Store | undefined;
 }
 
 /** Browsers on any site may read the API; writes stay same-origin (no CORS for them). */
@@ -56,12 +63,13 @@ const readOnlyCors = cors({
   maxAge: 600,
 });
 
-export function createApp({ db, config, logger, rateLimitStore }: AppDependencies): Express {
+export function createApp({ db, config, logger, rateLimitStore, failedAuthStore }: AppDependencies): Express {
   listenAcrossAreas();
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY);
   app.set('query parser', 'simple'); // no nested objects from ?a[b]=c: every parameter is a string
+  setSharedCachePolicy(app, { freshSeconds: config.PUBLIC_CACHE_SECONDS, staleSeconds: config.PUBLIC_STALE_SECONDS });
 
   app.use(
     pinoHttp({
@@ -91,7 +99,8 @@ export function createApp({ db, config, logger, rateLimitStore }: AppDependencie
   // bodies after authentication: src/imports/import.routes.ts.
   const json = jsonBody({ limit: config.BODY_LIMIT });
   app.use((req, res, next) => (/^\/v1\/imports(\/|$)/.test(req.path) ? next() : json(req, res, next)));
-  app.use(authenticate(db));
+  app.use(authenticate(db, { config, failedAuthStore }));
+  app.use(checkKeyScope); // a key limited to some scopes may call only their routes (src/auth/scopes.ts)
   app.use(rateLimiter(config, rateLimitStore));
   app.use(openApiRoutes());
 
@@ -99,10 +108,18 @@ export function createApp({ db, config, logger, rateLimitStore }: AppDependencie
   app.use('/v1/incidents', exportRoutes(db)); // before incidentRoutes, whose /:id would take /export; also the list as CSV
   app.use('/v1/incidents', incidentRoutes(db, { sendPageCsv: sendIncidentPageCsv }));
   app.use('/v1/incidents', duplicateRoutes(db)); // /:id/duplicates, /:id/merge
+  app.use('/v1/incidents', incidentAccessRoutes(db, { asAdmin: (req) => auditContextOf(req, 'admin') })); // /:id/access-groups
   app.use('/v1/imports', importRoutes(db, { bodyLimit: config.IMPORT_BODY_LIMIT }));
+  if (config.STATISTICS_IN_MEMORY) {
+    keepPublishedFactsInMemory(db, {
+      onError: (error) => logger.warn({ err: error }, 'Could not load the published facts into memory; statistics use SQL'),
+    });
+  }
   app.use('/v1/stats', statisticsRoutes(db, { sendCsv: sendStatisticsCsv }));
   app.use('/v1/organisations', organisationRoutes(db, { asAdmin: (req) => auditContextOf(req, 'admin') }));
   app.use('/v1/keys', apiKeyRoutes(db));
+  app.use('/v1/access-groups', accessGroupRoutes(db, { asAdmin: (req) => auditContextOf(req, 'admin') }));
+  app.use('/v1/audit', auditRoutes(db, { asAdmin: (req) => auditContextOf(req, 'admin') }));
   app.use('/v1/webhooks', webhookRoutes(db, { allowPrivate: config.WEBHOOKS_ALLOW_PRIVATE }));
   // The public site for readers (src/site/): HTML pages and their assets; PUBLIC_SITE=false leaves the API alone.
   if (config.PUBLIC_SITE) app.use(siteHandler(db));

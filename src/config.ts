@@ -26,6 +26,12 @@ export const configSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')
     .optional(),
   DATA_DIR: z.string().min(1).default('./data/pglite'),
+  DATA_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be the base64 of 32 random bytes (openssl rand -base64 32)')
+    .optional()
+    .describe('Key-encryption key for protected victims and internal notes (README, "Encryption at rest").'),
+  DATA_ENCRYPTION_KEY_FILE: z.string().min(1).optional().describe('A file holding DATA_ENCRYPTION_KEY, instead of the variable.'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
@@ -52,7 +58,32 @@ export const configSchema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
   RATE_LIMIT_ANONYMOUS: z.coerce.number().int().min(1).default(60),
   RATE_LIMIT_AUTHENTICATED: z.coerce.number().int().min(1).default(600),
+  RATE_LIMIT_FAILED_AUTH: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe('Failed authentications (unknown, revoked, expired or malformed keys) one address may make per window before 429.'),
   SEED_ON_FIRST_START: booleanFromEnv.default(true),
+  PUBLIC_CACHE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .default(5)
+    .describe('How long a shared cache (nginx, a CDN) may serve a public answer before it revalidates (s-maxage).'),
+  PUBLIC_STALE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400)
+    .default(30)
+    .describe('How long a shared cache may serve its old copy while it revalidates (stale-while-revalidate).'),
+  STATISTICS_IN_MEMORY: booleanFromEnv
+    .default(true)
+    .describe(
+      "Keep the published incidents' statistics columns in memory (about 30 bytes per incident), so public statistics need no table scan.",
+    ),
   PUBLIC_SITE: booleanFromEnv
     .default(true)
     .describe('Serve the public site (/, /explore, /statistics...); false for API-only deployments.'),

@@ -4,10 +4,14 @@ import { seedSampleData } from './sample-data/seed.ts';
 import { createApp } from './app.ts';
 import { ensureAdminKey } from './auth/bootstrap-admin.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { serveLiveBackups } from './backup/embedded-backup.ts';
 import { createDb, type Db } from './db/create-db.ts';
 import { closeHttpServer, createHttpServer } from './http/http-server.ts';
 import { createRateLimitStore } from './http/rate-limit-store.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { EncryptionKeyError, keySourceOf, resolveKeyEncryptionKey, type KeyEncryptionKey } from './crypto/key-encryption-key.ts';
+import { refreshKeyringEvery } from './crypto/keyring.ts';
+import { startEncryption } from './incidents/encryption-start.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { startConfiguredWorker } from './webhooks/delivery-worker.ts';
 
@@ -21,7 +25,22 @@ try {
 }
 
 const logger = createLogger(config.LOG_LEVEL);
-const { db, mode } = await createDb({
+// Before the database is opened: without the key nothing starts (README, "Encryption at rest").
+let keyEncryptionKey: KeyEncryptionKey;
+try {
+  keyEncryptionKey = resolveKeyEncryptionKey(keySourceOf(config));
+} catch (error) {
+  if (!(error instanceof EncryptionKeyError)) throw error;
+  logger.fatal(error.message);
+  process.exit(1);
+}
+if (keyEncryptionKey.created) {
+  logger.warn(
+    { keyFile: keyEncryptionKey.created },
+    'Created a data encryption key file for the embedded database. Back it up: without it the protected victims and internal notes cannot be read. In production set DATA_ENCRYPTION_KEY or DATA_ENCRYPTION_KEY_FILE.',
+  );
+}
+const { db, mode, pglite } = await createDb({
   databaseUrl: config.DATABASE_URL,
   dataDir: config.DATA_DIR,
   poolMax: config.DB_POOL_MAX,
@@ -33,9 +52,12 @@ logger.info({ mode, dataDir: mode === 'embedded' ? config.DATA_DIR : undefined }
 try {
   const applied = await migrateToLatest(db);
   if (applied.length) logger.info({ migrations: applied.map((result) => result.migrationName) }, 'migrations applied');
+  const encryption = await startEncryption(db, keyEncryptionKey);
+  logger.info({ keySource: encryption.source, sealedNow: encryption.sealed || undefined }, 'encryption keys loaded');
   if (mode === 'embedded') await firstStart(db, config, logger);
 } catch (error) {
-  logger.fatal({ err: error }, 'could not prepare the database');
+  if (error instanceof EncryptionKeyError) logger.fatal(error.message);
+  else logger.fatal({ err: error }, 'could not prepare the database');
   await db.destroy();
   process.exit(1);
 }
@@ -46,18 +68,18 @@ const rateLimits = await createRateLimitStore(config.REDIS_URL, logger).catch(as
   process.exit(1);
 });
 
-const server = createHttpServer(createApp({ db, config, logger, rateLimitStore: rateLimits.store }), config, logger).listen(
-  config.PORT,
-  config.HOST,
-  () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.PORT;
-    logger.info(
-      { port, site: `http://localhost:${port}/`, docs: `http://localhost:${port}/docs` },
-      `Dateline is listening on port ${port}`,
-    );
-  },
-);
+const server = createHttpServer(
+  createApp({ db, config, logger, rateLimitStore: rateLimits.store, failedAuthStore: rateLimits.failedAuthStore }),
+  config,
+  logger,
+).listen(config.PORT, config.HOST, () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  logger.info({ port, site: `http://localhost:${port}/`, docs: `http://localhost:${port}/docs` }, `Dateline is listening on port ${port}`);
+});
+// `npm run backup` asks this process for the embedded database's dump (src/backup/embedded-backup.ts).
+const stopLiveBackups = pglite ? await serveLiveBackups(db, pglite, config.DATA_DIR, logger) : async () => {};
+const stopKeyringRefresh = refreshKeyringEvery(db, undefined, (error) => logger.warn({ err: error }, 'could not re-read the data keys'));
 // Webhook deliveries (src/webhooks/delivery-worker.ts): in this process, safe alongside others.
 const webhookWorker = startConfiguredWorker(db, config, logger);
 
@@ -66,6 +88,8 @@ closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err
   if (err) logger.error({ err }, 'shutting down after an error');
   else logger.info({ signal }, 'shutting down');
   await closeHttpServer(server);
+  stopKeyringRefresh();
+  await stopLiveBackups();
   await webhookWorker?.stop(); // an attempt in flight finishes (WEBHOOKS_TIMEOUT_MS at most) and is recorded
   await rateLimits.close();
   await db.destroy();

@@ -7,26 +7,53 @@ import { generateApiKey } from '../src/auth/api-key.ts';
 import type { Role } from '../src/auth/actor.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
-import { createKey, createOrganisation, incidentBody, serviceWriter, type ModelIncident, type ServiceWriter } from './support/factories.ts';
+import { createOrganisation, incidentBody, serviceWriter, type ModelIncident, type ServiceWriter } from './support/factories.ts';
 import { appRoutes, openApiRoutes } from './support/route-table.ts';
 import { useTestApp } from './support/test-app.ts';
 
 /**
  * Who may do what: every route the app serves x every caller (anonymous, and each role of the
- * owning organisation and of another one) x every state of the incident it acts on, against
- * one table of expected outcomes. The route list comes from the app's router, so a new route
- * fails here until it has a row, and it must be in the OpenAPI document too.
- * Confidentiality of what a 200 contains is test/leak.test.ts.
+ * owning organisation and of another one; editors and reviewers of the owning organisation in
+ * and outside an access group; researchers of a third organisation) x every state of the
+ * incident it acts on (one of them restricted to that access group) x every setting of the
+ * owner's draft sharing, against one table of expected outcomes. The route list comes from the
+ * app's router, so a new route fails here until it has a row, and it must be in the OpenAPI
+ * document too. Confidentiality of what a 200 contains is test/leak.test.ts.
  */
 
-type Side = 'own' | 'other';
+/** own: the owning organisation (its editors and reviewers in the access group); outsider: the owning organisation, outside the group. */
+type Side = 'own' | 'other' | 'outsider' | 'third';
 type Caller = 'anonymous' | `${Role}/${Side}`;
-const ROLES: Role[] = ['admin', 'researcher', 'editor', 'reviewer'];
-const CALLERS: Caller[] = ['anonymous', ...ROLES.flatMap((role) => [`${role}/own`, `${role}/other`] as const)];
+const CALLERS: Caller[] = [
+  'anonymous',
+  'admin/own',
+  'admin/other',
+  'researcher/own',
+  'researcher/other',
+  'researcher/third',
+  'editor/own',
+  'editor/other',
+  'editor/outsider',
+  'reviewer/own',
+  'reviewer/other',
+  'reviewer/outsider',
+];
 
-/** Incident states, in the order of the cells below. A merged incident was merged into a published one. */
-const STATES = ['draft', 'published', 'deleted', 'merged', 'mergedDraft'] as const;
+/**
+ * Incident states, in the order of the cells below. A merged incident was merged into a published
+ * one. The table writes five cells; the sixth, `restricted` (a draft restricted to the access
+ * group), is the draft's cell for everyone but the outsiders, whose cell is the row's `outsider`.
+ */
+const STATES = ['draft', 'published', 'deleted', 'merged', 'mergedDraft', 'restricted'] as const;
 type State = (typeof STATES)[number];
+/** The states whose incident is a draft: another organisation's researchers see them only if shared with. */
+const DRAFT_STATES: State[] = ['draft', 'mergedDraft', 'restricted'];
+
+/** The owner's draft sharing, the third dimension: no one, the other organisation by name, all researchers. */
+const SHARINGS = ['none', 'named', 'all'] as const;
+type Sharing = (typeof SHARINGS)[number];
+const sharedWith = (caller: Caller, sharing: Sharing) =>
+  (caller === 'researcher/other' && sharing !== 'none') || (caller === 'researcher/third' && sharing === 'all');
 
 /**
  * Expected outcomes. A row names a caller as `role/own`, `role/other`, or just `role` when the
@@ -34,7 +61,7 @@ type State = (typeof STATES)[number];
  * Incident routes have one cell per state, in STATES order; a 200 from GET /v1/incidents/:id is
  * written as the view it returns (full, research or public); a 308 redirects to the survivor.
  */
-type Row = Partial<Record<Caller | Role, string>>;
+type Row = Partial<Record<Caller | Role | 'outsider' | 'unshared' | 'member', string>>;
 /** Writes to live incidents of one's own organisation; another organisation's answer 404, as if missing. */
 const ownEditorsWrite = (done: string): Row => ({
   anonymous: '401 401 401 401 401',
@@ -43,6 +70,7 @@ const ownEditorsWrite = (done: string): Row => ({
   reviewer: '403 403 403 403 403',
   'editor/own': `${done} ${done} 404 404 404`,
   'editor/other': '404 404 404 404 404',
+  outsider: '403',
 });
 const OWN_REVIEWERS_WRITE: Row = {
   anonymous: '401 401 401 401 401',
@@ -51,6 +79,18 @@ const OWN_REVIEWERS_WRITE: Row = {
   editor: '403 403 403 403 403',
   'reviewer/own': '200 200 404 404 404',
   'reviewer/other': '404 404 404 404 404',
+  outsider: '403',
+};
+
+/** An incident's access groups: the owning organisation's admins, on live incidents (merged ones are gone). */
+const OWN_ADMINS_ACCESS: Row = {
+  anonymous: '401 401 401 401 401',
+  'admin/own': '200 200 404 404 404',
+  'admin/other': '404 404 404 404 404',
+  researcher: '403 403 403 403 403',
+  editor: '403 403 403 403 403',
+  reviewer: '403 403 403 403 403',
+  outsider: '403',
 };
 
 const MATRIX: Record<string, Row> = {
@@ -72,6 +112,7 @@ const MATRIX: Record<string, Row> = {
     'editor/other': /*                                                           */ '404      public    404     308    404',
     'reviewer/own': /*                                                           */ 'full     full      404     308    308',
     'reviewer/other': /*                                                         */ '404      public    404     308    404',
+    outsider: 'research',
   },
   'POST /v1/incidents': { anonymous: '401', admin: '403', researcher: '403', editor: '201', reviewer: '403' },
   'PATCH /v1/incidents/:id': ownEditorsWrite('200'),
@@ -79,7 +120,8 @@ const MATRIX: Record<string, Row> = {
   'POST /v1/incidents/:id/verification': OWN_REVIEWERS_WRITE,
   'POST /v1/incidents/:id/publish': OWN_REVIEWERS_WRITE,
   'POST /v1/incidents/:id/unpublish': OWN_REVIEWERS_WRITE,
-  'POST /v1/incidents/:id/merge': OWN_REVIEWERS_WRITE,
+  // A restricted incident is not merged away: the survivor would not carry its restriction.
+  'POST /v1/incidents/:id/merge': { ...OWN_REVIEWERS_WRITE, member: '409' },
   // Verification history: the owner and researchers; reviewers' notes only for the owner (leak test).
   'GET /v1/incidents/:id/history': {
     anonymous: '404 401 404 404 404',
@@ -89,6 +131,7 @@ const MATRIX: Record<string, Row> = {
     'editor/other': '404 403 404 404 404',
     'reviewer/own': '200 200 404 404 404',
     'reviewer/other': '404 403 404 404 404',
+    outsider: '200',
   },
   // The audit trail: the owner only, deleted and merged incidents included (it holds the reason).
   'GET /v1/incidents/:id/audit': {
@@ -99,6 +142,8 @@ const MATRIX: Record<string, Row> = {
     'editor/other': '404 403 404 404 404',
     'reviewer/own': '200 200 200 200 200',
     'reviewer/other': '404 403 404 404 404',
+    outsider: '403',
+    unshared: '404 403 404 404 404', // a draft not shared with the researcher is missing to it
   },
   'GET /v1/incidents/:id/duplicates': {
     anonymous: '404 200 404 404 404',
@@ -108,6 +153,7 @@ const MATRIX: Record<string, Row> = {
     'editor/other': '404 200 404 404 404',
     'reviewer/own': '200 200 404 404 404',
     'reviewer/other': '404 200 404 404 404',
+    outsider: '200',
   },
   // ------------------------------------------------------------ imports (own: the import's organisation)
   'POST /v1/imports': { anonymous: '401', admin: '403', researcher: '403', editor: '200', reviewer: '403' },
@@ -132,9 +178,68 @@ const MATRIX: Record<string, Row> = {
   // ------------------------------------------------------------ instance administration
   'GET /v1/organisations': { anonymous: '401', admin: '200', researcher: '403', editor: '403', reviewer: '403' },
   'POST /v1/organisations': { anonymous: '401', admin: '201', researcher: '403', editor: '403', reviewer: '403' },
+  // ------------------------------------------------------------ sharing and access groups: the owning organisation's admins
+  'GET /v1/organisations/:id/sharing': {
+    anonymous: '401',
+    'admin/own': '200',
+    'admin/other': '403',
+    researcher: '403',
+    editor: '403',
+    reviewer: '403',
+  },
+  'PUT /v1/organisations/:id/sharing': {
+    anonymous: '401',
+    'admin/own': '200',
+    'admin/other': '403',
+    researcher: '403',
+    editor: '403',
+    reviewer: '403',
+  },
+  // Every admin manages their own organisation's groups; the target is a group of the owning organisation.
+  'GET /v1/access-groups': { anonymous: '401', admin: '200', researcher: '403', editor: '403', reviewer: '403' },
+  'POST /v1/access-groups': { anonymous: '401', admin: '201', researcher: '403', editor: '403', reviewer: '403' },
+  'PATCH /v1/access-groups/:id': {
+    anonymous: '401',
+    'admin/own': '200',
+    'admin/other': '404',
+    researcher: '403',
+    editor: '403',
+    reviewer: '403',
+  },
+  'DELETE /v1/access-groups/:id': {
+    anonymous: '401',
+    'admin/own': '204',
+    'admin/other': '404',
+    researcher: '403',
+    editor: '403',
+    reviewer: '403',
+  },
+  'PUT /v1/access-groups/:id/members/:keyId': {
+    anonymous: '401',
+    'admin/own': '200',
+    'admin/other': '404',
+    researcher: '403',
+    editor: '403',
+    reviewer: '403',
+  },
+  'DELETE /v1/access-groups/:id/members/:keyId': {
+    anonymous: '401',
+    'admin/own': '200',
+    'admin/other': '404',
+    researcher: '403',
+    editor: '403',
+    reviewer: '403',
+  },
+  'GET /v1/incidents/:id/access-groups': OWN_ADMINS_ACCESS,
+  'PUT /v1/incidents/:id/access-groups': OWN_ADMINS_ACCESS,
+  'PUT /v1/incidents/:id/victims/:victimId/access-groups': OWN_ADMINS_ACCESS,
   'GET /v1/keys': { anonymous: '401', admin: '200', researcher: '403', editor: '403', reviewer: '403' },
   'POST /v1/keys': { anonymous: '401', admin: '201', researcher: '403', editor: '403', reviewer: '403' },
   'DELETE /v1/keys/:id': { anonymous: '401', admin: '204', researcher: '403', editor: '403', reviewer: '403' },
+  'POST /v1/keys/:id/rotate': { anonymous: '401', admin: '201', researcher: '403', editor: '403', reviewer: '403' },
+  // The audit log: each admin sees only its own organisation's records (test/audit-chain.test.ts).
+  'GET /v1/audit': { anonymous: '401', admin: '200', researcher: '403', editor: '403', reviewer: '403' },
+  'GET /v1/audit/head': { anonymous: '401', admin: '200', researcher: '403', editor: '403', reviewer: '403' },
   // ------------------------------------------------------------ webhooks (the target: an endpoint of the editor/own key; any other key: 404)
   'GET /v1/webhooks': { anonymous: '401', admin: '403', researcher: '200', editor: '200', reviewer: '200' },
   'POST /v1/webhooks': { anonymous: '401', admin: '403', researcher: '201', editor: '201', reviewer: '201' },
@@ -148,17 +253,44 @@ const MATRIX: Record<string, Row> = {
 };
 
 function webhookOwnerOnly(owner: string): Row {
-  return { anonymous: '401', admin: '403', researcher: '404', 'editor/own': owner, 'editor/other': '404', reviewer: '404' };
+  return {
+    anonymous: '401',
+    admin: '403',
+    researcher: '404',
+    'editor/own': owner,
+    'editor/other': '404',
+    'editor/outsider': '404',
+    reviewer: '404',
+  };
 }
 
 /** Routes that are not API operations, so not in the OpenAPI document: the document itself and its viewer. */
 const NOT_IN_OPENAPI = ['GET /docs', 'GET /openapi.json'];
 
-function expected(route: string, caller: Caller): string[] {
+function expected(route: string, caller: Caller, sharing: Sharing = 'none'): string[] {
   const row = MATRIX[route]!;
-  const cell = row[caller] ?? row[caller.split('/')[0] as Role | 'anonymous'];
+  const [role, side] = caller.split('/') as [Role | 'anonymous', Side | undefined];
+  // Outsiders of the group answer as their organisation's members, a third organisation's researchers as the other's.
+  const like = side === 'outsider' ? `${role}/own` : side === 'third' ? `${role}/other` : undefined;
+  const cell = row[caller] ?? row[role as Role] ?? (like ? row[like as Caller] : undefined);
   if (cell === undefined) throw new Error(`${route} has no expectation for ${caller}`);
-  return cell.trim().split(/\s+/);
+  const cells = cell.trim().split(/\s+/);
+  if (cells.length !== STATES.length - 1) return cells; // not an incident route
+  // `member`: what the group's members get on the restricted incident where a draft would be allowed.
+  const restricted = side === 'outsider' ? row.outsider : row.member && /^2/.test(cells[0]!) ? row.member : cells[0];
+  if (restricted === undefined) throw new Error(`${route} has no expectation for outsiders of the access group`);
+  const all = [...cells, restricted];
+  // A researcher of another organisation not shared with sees drafts as an admin of another
+  // organisation does, not at all (a refusal for the role stays), unless the row says (`unshared`).
+  if (role === 'researcher' && side !== 'own' && !sharedWith(caller, sharing)) {
+    if (row.unshared) {
+      const unshared = row.unshared.trim().split(/\s+/);
+      return [...unshared, unshared[0]!];
+    }
+    const hidden = expected(route, 'admin/other');
+    return all.map((outcome, index) => (DRAFT_STATES.includes(STATES[index]!) && outcome !== '403' ? hidden[index]! : outcome));
+  }
+  return all;
 }
 
 // ---------------------------------------------------------------- how each route is called
@@ -178,10 +310,10 @@ interface Call {
   contentType?: string;
 }
 /** What a route acts on: an incident in some state, an import, a key, or nothing. */
-type Target = { kind: 'incident'; incident: ModelIncident } | { kind: 'import' | 'key' | 'webhook' | 'none'; id: string };
+type Target = { kind: 'incident'; incident: ModelIncident } | { kind: 'import' | 'key' | 'webhook' | 'group' | 'none'; id: string };
 interface RouteSpec {
-  target: 'incident' | 'import' | 'key' | 'webhook' | 'none';
-  call: (target: Target) => Call;
+  target: 'incident' | 'import' | 'key' | 'webhook' | 'group' | 'none';
+  call: (target: Target) => Call | Promise<Call>;
 }
 
 const json = (method: string, path: string, body: unknown): Call => ({
@@ -193,7 +325,7 @@ const json = (method: string, path: string, body: unknown): Call => ({
 const idOf = (target: Target) => (target.kind === 'incident' ? target.incident.id : target.id);
 const versionOf = (target: Target) => (target.kind === 'incident' ? target.incident.version : 1);
 const get = (path: string): RouteSpec => ({ target: 'none', call: () => ({ method: 'GET', path }) });
-const onIncident = (call: (target: Target & { kind: 'incident' }) => Call): RouteSpec => ({
+const onIncident = (call: (target: Target & { kind: 'incident' }) => Call | Promise<Call>): RouteSpec => ({
   target: 'incident',
   call: (target) => call(target as Target & { kind: 'incident' }),
 });
@@ -230,6 +362,40 @@ const SPECS: Record<string, RouteSpec> = {
   'GET /v1/imports/:id': { target: 'import', call: (t) => ({ method: 'GET', path: `/v1/imports/${idOf(t)}` }) },
   'POST /v1/imports/:id/publish': { target: 'import', call: (t) => json('POST', `/v1/imports/${idOf(t)}/publish`, {}) },
   'GET /v1/organisations': get('/v1/organisations'),
+  // The owner's own setting, sent again: an allowed call leaves the sharing dimension as it is.
+  'GET /v1/organisations/:id/sharing': {
+    target: 'none',
+    call: () => ({ method: 'GET', path: `/v1/organisations/${own.organisationId}/sharing` }),
+  },
+  'PUT /v1/organisations/:id/sharing': {
+    target: 'none',
+    call: () => json('PUT', `/v1/organisations/${own.organisationId}/sharing`, sharingBody(currentSharing)),
+  },
+  'GET /v1/access-groups': get('/v1/access-groups'),
+  'POST /v1/access-groups': { target: 'none', call: () => json('POST', '/v1/access-groups', { name: `Matrix group ${randomUUID()}` }) },
+  'PATCH /v1/access-groups/:id': {
+    target: 'group',
+    call: (t) => json('PATCH', `/v1/access-groups/${idOf(t)}`, { name: `Renamed ${randomUUID()}` }),
+  },
+  'DELETE /v1/access-groups/:id': { target: 'group', call: (t) => ({ method: 'DELETE', path: `/v1/access-groups/${idOf(t)}` }) },
+  'PUT /v1/access-groups/:id/members/:keyId': {
+    target: 'group',
+    call: (t) => ({ method: 'PUT', path: `/v1/access-groups/${idOf(t)}/members/${memberKeyIds[0]}` }),
+  },
+  'DELETE /v1/access-groups/:id/members/:keyId': {
+    target: 'group',
+    call: (t) => ({ method: 'DELETE', path: `/v1/access-groups/${idOf(t)}/members/${memberKeyIds[0]}` }),
+  },
+  'GET /v1/incidents/:id/access-groups': onIncident(({ incident }) => ({
+    method: 'GET',
+    path: `/v1/incidents/${incident.id}/access-groups`,
+  })),
+  'PUT /v1/incidents/:id/access-groups': onIncident(({ incident }) =>
+    json('PUT', `/v1/incidents/${incident.id}/access-groups`, { groupIds: [groupId] }),
+  ),
+  'PUT /v1/incidents/:id/victims/:victimId/access-groups': onIncident(async ({ incident }) =>
+    json('PUT', `/v1/incidents/${incident.id}/victims/${await protectedVictimOf(incident.id)}/access-groups`, { groupIds: [groupId] }),
+  ),
   'POST /v1/organisations': { target: 'none', call: () => json('POST', '/v1/organisations', { name: `Matrix org ${randomUUID()}` }) },
   'GET /v1/keys': get('/v1/keys'),
   'POST /v1/keys': {
@@ -237,6 +403,9 @@ const SPECS: Record<string, RouteSpec> = {
     call: () => json('POST', '/v1/keys', { organisationId: own.organisationId, name: 'matrix key', role: 'researcher' }),
   },
   'DELETE /v1/keys/:id': { target: 'key', call: (t) => ({ method: 'DELETE', path: `/v1/keys/${idOf(t)}` }) },
+  'POST /v1/keys/:id/rotate': { target: 'key', call: (t) => json('POST', `/v1/keys/${idOf(t)}/rotate`, {}) },
+  'GET /v1/audit': get('/v1/audit?entityType=incident&limit=5'),
+  'GET /v1/audit/head': get('/v1/audit/head'),
   'GET /v1/webhooks': get('/v1/webhooks'),
   'POST /v1/webhooks': { target: 'none', call: () => json('POST', '/v1/webhooks', WEBHOOK) },
   'GET /v1/webhooks/:id': { target: 'webhook', call: (t) => ({ method: 'GET', path: `/v1/webhooks/${idOf(t)}` }) },
@@ -328,13 +497,46 @@ function viewOf(body: any): string {
 
 /** A new incident of the owning organisation in the given state; merged ones go into `survivor`, a published one. */
 async function incidentIn(state: State): Promise<Target> {
-  const incident = await own.create(incidentBody(), { publish: state !== 'draft' && state !== 'mergedDraft' });
+  const incident = await own.create(incidentBody(), { publish: !DRAFT_STATES.includes(state) });
+  if (state === 'restricted') await restrict(incident.id);
   if (state === 'deleted') await own.remove(incident);
   if (state === 'merged' || state === 'mergedDraft') await own.merge(incident, survivor);
   return { kind: 'incident', incident };
 }
 
 let survivor: ModelIncident;
+/** The access group: editor/own and reviewer/own are in it, the outsiders not. */
+let groupId: string;
+const memberKeyIds: string[] = [];
+let currentSharing: Sharing = 'none';
+let organisationIds: Record<'own' | 'other' | 'third', string>;
+const sharingBody = (sharing: Sharing) =>
+  ({
+    none: { sharedWith: 'no-one' },
+    named: { sharedWith: 'organisations', organisationIds: [organisationIds.other] },
+    all: { sharedWith: 'all-researchers' },
+  })[sharing];
+
+async function restrict(incidentId: string) {
+  const response = await send('admin/own', json('PUT', `/v1/incidents/${incidentId}/access-groups`, { groupIds: [groupId] }));
+  expect(response.status, JSON.stringify(response.body)).toBe(200);
+}
+
+async function protectedVictimOf(incidentId: string) {
+  const victim = await fixture.app.db
+    .selectFrom('victims')
+    .select('id')
+    .where('incident_id', '=', incidentId)
+    .where('protected', '=', true)
+    .executeTakeFirst();
+  return victim?.id ?? randomUUID(); // a deleted or merged incident's victims may be gone: the route answers 404 for it anyway
+}
+
+async function newGroupTarget(): Promise<Target> {
+  const created = await send('admin/own', json('POST', '/v1/access-groups', { name: `Target group ${randomUUID()}` }));
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return { kind: 'group', id: created.body.id };
+}
 let sharedIncidents: Record<State, Target>;
 let sharedImport: string;
 
@@ -352,10 +554,24 @@ async function newKeyTarget(): Promise<Target> {
 }
 
 beforeAll(async () => {
-  const organisations = { own: await createOrganisation(fixture.app.db), other: await createOrganisation(fixture.app.db) };
-  for (const role of ROLES)
-    for (const side of ['own', 'other'] as const) keys[`${role}/${side}`] = await createKey(fixture.app.db, organisations[side].id, role);
+  const organisations = {
+    own: await createOrganisation(fixture.app.db),
+    other: await createOrganisation(fixture.app.db),
+    third: await createOrganisation(fixture.app.db),
+  };
+  organisationIds = { own: organisations.own.id, other: organisations.other.id, third: organisations.third.id };
+  for (const caller of CALLERS.filter((caller) => caller !== 'anonymous')) {
+    const [role, side] = caller.split('/') as [Role, Side];
+    const organisationId = organisations[side === 'outsider' ? 'own' : side].id;
+    const key = await insertApiKey(fixture.app.db, { organisationId, name: caller, role });
+    keys[caller as Exclude<Caller, 'anonymous'>] = key.key;
+    if (caller === 'editor/own' || caller === 'reviewer/own') memberKeyIds.push(key.id);
+  }
   own = await serviceWriter(fixture.app.db, organisations.own.id);
+  groupId = idOf(await newGroupTarget());
+  for (const keyId of memberKeyIds) {
+    expect((await send('admin/own', { method: 'PUT', path: `/v1/access-groups/${groupId}/members/${keyId}` })).status).toBe(200);
+  }
   survivor = await own.create(incidentBody(), { publish: true });
   sharedIncidents = {} as Record<State, Target>;
   for (const state of STATES) sharedIncidents[state] = await incidentIn(state);
@@ -375,7 +591,17 @@ async function stored(id: string) {
 
 /** Rows a refused write without a target (create, import, organisation, key) must not have added. */
 async function rowCounts() {
-  const count = async (table: 'incidents' | 'imports' | 'organisations' | 'api_keys' | 'audit_log') =>
+  const count = async (
+    table:
+      | 'incidents'
+      | 'imports'
+      | 'organisations'
+      | 'api_keys'
+      | 'audit_log'
+      | 'access_groups'
+      | 'access_group_members'
+      | 'incident_access_groups',
+  ) =>
     Number(
       (
         await fixture.app.db
@@ -384,7 +610,20 @@ async function rowCounts() {
           .executeTakeFirstOrThrow()
       ).n,
     );
-  return Promise.all((['incidents', 'imports', 'organisations', 'api_keys', 'audit_log'] as const).map(count));
+  return Promise.all(
+    (
+      [
+        'incidents',
+        'imports',
+        'organisations',
+        'api_keys',
+        'audit_log',
+        'access_groups',
+        'access_group_members',
+        'incident_access_groups',
+      ] as const
+    ).map(count),
+  );
 }
 
 /** The outcome as the table writes it. */
@@ -416,43 +655,53 @@ describe('the route table', () => {
   });
 });
 
-describe.each(Object.keys(MATRIX))('%s', (route) => {
-  const spec = SPECS[route]!;
-  it('answers every caller as the table says', async () => {
-    const actual: Record<string, string> = {};
-    const wanted: Record<string, string> = {};
-    for (const caller of CALLERS) {
-      const cells = expected(route, caller);
-      const states = spec.target === 'incident' ? STATES : [undefined];
-      expect(cells, `${route} ${caller}: one cell per state`).toHaveLength(states.length);
-      const outcomes: string[] = [];
-      for (const [index, state] of states.entries()) {
-        // An allowed write uses up its target; a refused one must leave the shared target as it was.
-        const write = !route.startsWith('GET ');
-        const allowed = /^2/.test(cells[index]!);
-        let target: Target = { kind: 'none', id: '' };
-        if (spec.target === 'incident') target = write && allowed ? await incidentIn(state!) : sharedIncidents[state!];
-        if (spec.target === 'import') target = { kind: 'import', id: sharedImport };
-        if (spec.target === 'key') target = await newKeyTarget();
-        if (spec.target === 'webhook') target = await newWebhookTarget();
-        const before = write && !allowed ? (target.kind === 'incident' ? await stored(target.incident.id) : await rowCounts()) : undefined;
-        const response = await send(caller, spec.call(target));
-        outcomes.push(outcome(route, response, target));
-        if (before) {
-          const after = target.kind === 'incident' ? await stored(target.incident.id) : await rowCounts();
-          expect(after, `a refused ${route} by ${caller} (${state ?? 'no target'}) changed something`).toEqual(before);
-        }
-      }
-      actual[caller] = outcomes.join(' ');
-      wanted[caller] = cells.join(' ');
-    }
-    expect(actual).toEqual(wanted);
+/** Sets the owner's draft sharing through the API, as its admin would, for the blocks that follow. */
+function withSharing(sharing: Sharing) {
+  beforeAll(async () => {
+    const response = await send('admin/own', json('PUT', `/v1/organisations/${own.organisationId}/sharing`, sharingBody(sharing)));
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    currentSharing = sharing;
   });
-});
+}
 
-// ---------------------------------------------------------------- consequences of the table
+describe.each(SHARINGS)('drafts shared with: %s', (sharing) => {
+  withSharing(sharing);
+  describe.each(Object.keys(MATRIX))('%s', (route) => {
+    const spec = SPECS[route]!;
+    it('answers every caller as the table says', async () => {
+      const actual: Record<string, string> = {};
+      const wanted: Record<string, string> = {};
+      for (const caller of CALLERS) {
+        const cells = expected(route, caller, sharing);
+        const states = spec.target === 'incident' ? STATES : [undefined];
+        expect(cells, `${route} ${caller}: one cell per state`).toHaveLength(states.length);
+        const outcomes: string[] = [];
+        for (const [index, state] of states.entries()) {
+          // An allowed write uses up its target; a refused one must leave the shared target as it was.
+          const write = !route.startsWith('GET ');
+          const allowed = /^2/.test(cells[index]!);
+          let target: Target = { kind: 'none', id: '' };
+          if (spec.target === 'incident') target = write && allowed ? await incidentIn(state!) : sharedIncidents[state!];
+          if (spec.target === 'import') target = { kind: 'import', id: sharedImport };
+          if (spec.target === 'key') target = await newKeyTarget();
+          if (spec.target === 'webhook') target = await newWebhookTarget();
+          if (spec.target === 'group') target = await newGroupTarget();
+          const before =
+            write && !allowed ? (target.kind === 'incident' ? await stored(target.incident.id) : await rowCounts()) : undefined;
+          const response = await send(caller, await spec.call(target));
+          outcomes.push(outcome(route, response, target));
+          if (before) {
+            const after = target.kind === 'incident' ? await stored(target.incident.id) : await rowCounts();
+            expect(after, `a refused ${route} by ${caller} (${state ?? 'no target'}) changed something`).toEqual(before);
+          }
+        }
+        actual[caller] = outcomes.join(' ');
+        wanted[caller] = cells.join(' ');
+      }
+      expect(actual).toEqual(wanted);
+    });
+  });
 
-describe('what the table implies', () => {
   it.each(CALLERS)('the list shows %s exactly the incidents GET by id shows, in the same view', async (caller) => {
     const listed = new Map<string, any>();
     let cursor: string | null = null;
@@ -465,14 +714,18 @@ describe('what the table implies', () => {
       for (const item of response.body.data) listed.set(item.id, item);
       cursor = response.body.nextCursor;
     } while (cursor);
-    const cells = expected('GET /v1/incidents/:id', caller);
+    const cells = expected('GET /v1/incidents/:id', caller, sharing);
     const shown = STATES.map((state) => {
       const target = sharedIncidents[state] as Target & { kind: 'incident' };
       return listed.has(target.incident.id) ? viewOf(listed.get(target.incident.id)) : '-';
     });
     expect(shown).toEqual(cells.map((cell) => (/^\d+$/.test(cell) ? '-' : cell)));
   });
+});
 
+// ---------------------------------------------------------------- consequences of the table
+
+describe('what the table implies', () => {
   it("answers for another organisation's draft exactly as for an incident that never existed", async () => {
     const draft = (sharedIncidents.draft as Target & { kind: 'incident' }).incident.id;
     const missing = randomUUID();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KeyActor } from '../src/auth/actor.ts';
+import { readableAuditDocument } from '../src/audit/audit-documents.ts';
 import { findActiveKeyByToken } from '../src/auth/api-key.queries.ts';
 import { inTransaction } from '../src/db/in-transaction.ts';
 import { findStoredDuplicates, flagDuplicates } from '../src/duplicates/duplicate.service.ts';
@@ -14,6 +15,15 @@ import { request, useTestApp } from './support/test-app.ts';
  * names), so incidents of one test are never candidates in another.
  */
 const t = useTestApp();
+
+/** The owning organisation's consent to researchers of every organisation seeing its drafts (README, "Sharing and access groups"). */
+async function shareDraftsWithAllResearchers() {
+  const shared = await request(t.app, 'PUT', `/v1/organisations/${t.actors.ownOrganisation.id}/sharing`, {
+    key: t.actors.admin,
+    body: { sharedWith: 'all-researchers' },
+  });
+  expect(shared.status, shared.text).toBe(200);
+}
 
 type Who = 'editor' | 'reviewer' | 'researcher' | 'otherEditor' | 'otherReviewer' | 'admin' | 'public';
 const send = (who: Who, method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
@@ -190,6 +200,10 @@ describe('GET /v1/incidents/:id/duplicates', () => {
     };
     expect(await ids('editor', ownDraft.id)).toEqual([ownPublished.id, otherPublished.id].sort());
     expect(await ids('otherEditor', otherDraft.id)).toEqual([ownPublished.id, otherPublished.id].sort());
+    // Researchers see drafts of their own organisation, and those shared with them (README, "Sharing and access groups").
+    expect((await send('researcher', 'GET', `/v1/incidents/${ownDraft.id}/duplicates`)).status).toBe(404);
+    expect(await ids('researcher', otherDraft.id)).toEqual([ownPublished.id, otherPublished.id].sort());
+    await shareDraftsWithAllResearchers();
     expect(await ids('researcher', ownDraft.id)).toEqual([ownPublished.id, otherDraft.id, otherPublished.id].sort());
     expect(await ids('public', ownPublished.id)).toEqual([otherPublished.id]);
     // A draft's candidates are as private as the draft.
@@ -313,7 +327,13 @@ describe('POST /v1/incidents/:id/merge', () => {
       .where('entity_id', 'in', [loser.id, survivor.id])
       .orderBy('id')
       .execute();
-    expect(audit).toEqual([
+    // Stored with notes and protected victims sealed; read as written (src/audit/audit-documents.ts).
+    const readable = audit.map((entry) => ({
+      ...entry,
+      before: readableAuditDocument(entry.before),
+      after: readableAuditDocument(entry.after),
+    }));
+    expect(readable).toEqual([
       {
         entity_id: loser.id,
         action: 'incident.merge',
@@ -343,6 +363,7 @@ describe('POST /v1/incidents/:id/merge', () => {
     const redirect = { status: 308, location: `/v1/incidents/${survivor.id}` };
     expect(await readWithoutFollowing('public', path)).toEqual({ status: 404, location: null });
     expect(await readWithoutFollowing('otherEditor', path)).toEqual({ status: 404, location: null });
+    await shareDraftsWithAllResearchers(); // the survivor is a draft
     expect(await readWithoutFollowing('researcher', path)).toEqual(redirect);
     await publish(survivor.id);
     expect(await readWithoutFollowing('public', path)).toEqual(redirect);

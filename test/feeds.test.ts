@@ -178,7 +178,7 @@ describe('the Atom feed', () => {
     const first = await feed('?country=TR');
     const etag = first.headers.get('etag')!;
     expect(etag).toMatch(/^W\/"/);
-    expect(first.headers.get('cache-control')).toBe('public, max-age=60');
+    expect(first.headers.get('cache-control')).toBe('public, max-age=0, s-maxage=5, stale-while-revalidate=30');
     expect((await feed('?country=TR', { 'if-none-match': etag })).status).toBe(304);
     expect((await feed('?country=SY', { 'if-none-match': etag })).status).toBe(200);
     await createPublished({ title: 'A new one' });

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { readableAuditDocument } from '../src/audit/audit-documents.ts';
 import { findActiveKeyByToken } from '../src/auth/api-key.queries.ts';
 import { lockOwnIncident } from '../src/incidents/incident.queries.ts';
 import { incidentBody } from './support/factories.ts';
@@ -124,9 +125,10 @@ describe('create', () => {
       .where('incident_id', '=', created.body.id)
       .orderBy('position')
       .execute();
+    // A protected victim's name is encrypted at rest (test/encryption-at-rest.test.ts): null in its column.
     expect(positions).toEqual([
       { name: 'Regina Martínez', position: 0 },
-      { name: 'Hidden Witness', position: 1 },
+      { name: null, position: 1 },
     ]);
   });
 });
@@ -282,7 +284,7 @@ describe('soft delete', () => {
       .orderBy('id')
       .execute();
     expect(audit.map((entry) => entry.action)).toEqual(['incident.create', 'incident.delete']);
-    expect(audit[1]!.before).toEqual(incident);
+    expect(readableAuditDocument(audit[1]!.before)).toEqual(incident);
     // The owning organisation can still read the trail, which holds the reason.
     const trail = await send('reviewer', 'GET', `${path}/audit`);
     expect(trail.status, trail.text).toBe(200);
@@ -410,8 +412,9 @@ describe('audit log', () => {
       request_id: response.headers.get('x-request-id'),
     });
     expect(rows[0]!.request_id).toEqual(expect.any(String));
-    expect(rows[0]!.before).toEqual(expected.before);
-    expect(rows[0]!.after).toEqual(expected.after);
+    // Stored with internal notes and protected victims sealed (test/encryption-at-rest.test.ts); read as written.
+    expect(readableAuditDocument(rows[0]!.before)).toEqual(expected.before);
+    expect(readableAuditDocument(rows[0]!.after)).toEqual(expected.after);
   }
 
   it('writes one incident.create row with the created incident as after', async () => {

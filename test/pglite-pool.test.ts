@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemActor } from '../src/audit/actor.ts';
+import { appendAudit } from '../src/audit/audit.queries.ts';
 import { createDb, type Db, type DbHandle } from '../src/db/create-db.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { createTestDatabase } from './support/test-database.ts';
@@ -260,10 +262,20 @@ describe("row shapes in this run's mode", () => {
     const meta = await db.selectFrom('app_meta').select('value').where('key', '=', key).executeTakeFirstOrThrow();
     expect(meta.value).toEqual({ nested: ['ok', 1] });
 
+    // Audit records are written through the hash chain (src/audit/audit-chain.ts), never by a bare insert.
+    const entry = {
+      action: 'shape.check',
+      entityType: 'incident',
+      entityId: incident.id,
+      organisationId: null,
+      before: null,
+      after: { n: 1 },
+    } as const;
+    await db.transaction().execute((trx) => appendAudit(trx, { actor: systemActor('seed'), requestId: null }, entry));
     const audit = await db
-      .insertInto('audit_log')
-      .values({ action: 'shape.check', entity_type: 'incident', entity_id: incident.id, before: null, after: JSON.stringify({ n: 1 }) })
-      .returning(['id', 'before', 'after', 'occurred_at'])
+      .selectFrom('audit_log')
+      .select(['id', 'before', 'after', 'occurred_at'])
+      .where('action', '=', 'shape.check')
       .executeTakeFirstOrThrow();
     expect(typeof audit.id).toBe('number'); // bigint identity
     expect(audit.before).toBeNull();

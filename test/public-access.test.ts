@@ -68,11 +68,11 @@ describe('public reads from browsers and caches', () => {
 
   it('marks public responses cacheable and keyed ones private', async () => {
     const anonymous = await request(t.app, 'GET', `/v1/incidents/${publishedId}`);
-    expect(anonymous.headers.get('cache-control')).toBe('public, max-age=60');
+    expect(anonymous.headers.get('cache-control')).toBe('public, max-age=0, s-maxage=5, stale-while-revalidate=30');
     expect(anonymous.headers.get('vary')).toMatch(/Authorization/);
     const keyed = await request(t.app, 'GET', `/v1/incidents/${publishedId}`, { key: t.actors.editor });
     expect(keyed.headers.get('cache-control')).toBe('private, no-cache');
     const list = await request(t.app, 'GET', '/v1/incidents');
-    expect(list.headers.get('cache-control')).toBe('public, max-age=60');
+    expect(list.headers.get('cache-control')).toBe('public, max-age=0, s-maxage=5, stale-while-revalidate=30');
   });
 });

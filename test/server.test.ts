@@ -45,7 +45,9 @@ async function freePort(): Promise<number> {
 /** Starts the server with only `env` as its configuration: no setting leaks in from the test run. */
 function startServer(env: Record<string, string>): RunningServer {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !(name in configSchema.shape)));
-  const child = spawn(process.execPath, START_ARGS, { cwd: root, env: { ...inherited, LOG_LEVEL: 'info', ...env }, stdio: 'pipe' });
+  // The test run's data encryption key, so no key file is created next to the temporary data folder.
+  const key = { DATA_ENCRYPTION_KEY: process.env.DATA_ENCRYPTION_KEY! };
+  const child = spawn(process.execPath, START_ARGS, { cwd: root, env: { ...inherited, LOG_LEVEL: 'info', ...key, ...env }, stdio: 'pipe' });
   children.push(child);
   const logs: LogLine[] = [];
   const rawStdout: string[] = [];

@@ -9,6 +9,7 @@ import { updateIncident } from '../src/incidents/incident.service.ts';
 import { compileFilters } from '../src/incidents/incident-filters.ts';
 import { factsCanAnswer as factsCanAnswerCompiled, statisticsFromFacts } from '../src/statistics/statistics-facts.queries.ts';
 import type { StatisticsOptions } from '../src/statistics/statistics.types.ts';
+import { PublishedFacts } from '../src/statistics/published-facts.ts';
 
 /** Which filters the facts hold does not depend on who asks. */
 const compiledFor = (question: StatisticsOptions) => compileFilters(question.filters, { kind: 'public' });
@@ -167,9 +168,19 @@ describe('every path gives the answer the incidents give', () => {
       ),
     ),
   ];
+  // The published facts in memory (src/statistics/published-facts.ts), loaded once all writes are done.
+  let inMemory: PublishedFacts;
+  beforeAll(async () => {
+    inMemory = new PublishedFacts(t.app.db);
+    await inMemory.load();
+  });
+
   it.each(incidentLevel)('"%s"', async (query) => {
     const question = options(query);
     expect(factsCanAnswer(question)).toBe(true);
+    expect(await inMemory.answer(question), 'public, published facts in memory').toEqual(
+      await detailedStatistics(t.app.db, { kind: 'public' }, question, 'incidents'),
+    );
     for (const [reader, actor] of readers()) {
       const [grouped, joined, incidents] = await Promise.all([
         statisticsFromFacts(t.app.db, actor, question),

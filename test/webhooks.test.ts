@@ -266,13 +266,22 @@ describe('deliveries', () => {
     expect(at('/own').find((r) => r.json.data.incidentId === id)!.body).toContain('NOTES-FOR-OWNERS-ONLY');
     expect(at('/researcher').find((r) => r.json.data.incidentId === id)!.body).not.toContain('NOTES-FOR-OWNERS-ONLY');
     expect(at('/other').find((r) => r.json.data.incidentId === id)!.body).not.toContain('Secret Witness Name');
-    // A draft's changes reach only those who may read drafts: never another organisation's editor.
+    // A draft's changes reach only those who may read drafts: never another organisation's editor,
+    // and another organisation's researcher only once the owner shares its drafts (README, "Sharing and access groups").
     const draft = await createIncident({ title: 'DRAFT-FOR-OWNERS' });
-    const own2 = await request(t.app, 'GET', `/v1/incidents/${draft}`, { key: t.actors.editor });
-    await request(t.app, 'PATCH', `/v1/incidents/${draft}`, {
-      key: t.actors.editor,
-      body: { title: 'DRAFT-FOR-OWNERS retitled', version: own2.body.version },
+    const retitle = async (title: string) => {
+      const current = await request(t.app, 'GET', `/v1/incidents/${draft}`, { key: t.actors.editor });
+      await request(t.app, 'PATCH', `/v1/incidents/${draft}`, { key: t.actors.editor, body: { title, version: current.body.version } });
+    };
+    await retitle('DRAFT-FOR-OWNERS retitled');
+    await worker.idle();
+    expect(at('/researcher').some((r) => r.json.data.incidentId === draft)).toBe(false);
+    const shared = await request(t.app, 'PUT', `/v1/organisations/${t.actors.ownOrganisation.id}/sharing`, {
+      key: t.actors.admin,
+      body: { sharedWith: 'all-researchers' },
     });
+    expect(shared.status).toBe(200);
+    await retitle('DRAFT-FOR-OWNERS shared');
     await until('the draft update', () => at('/researcher').find((r) => r.json.data.incidentId === draft));
     await worker.idle();
     expect(at('/other').some((r) => r.body.includes('DRAFT-FOR-OWNERS'))).toBe(false);

@@ -25,7 +25,13 @@ export function ownOrganisation(actor: Actor): string | undefined {
   return actor.kind !== 'public' && (actor.role === 'editor' || actor.role === 'reviewer') ? actor.organisationId : undefined;
 }
 
-/** Callers who get the same answers share this key: caches and ETags must never cross it. */
+/**
+ * Callers who get the same answers share this key: caches and ETags must never cross it. Editors
+ * and reviewers see their organisation's data as far as its access groups let them (migration
+ * 0017), which differs from key to key, so each key is its own viewer.
+ */
 export function viewerKey(actor: Actor): string {
-  return actor.kind === 'public' ? 'public' : `${actor.role}:${actor.organisationId}`;
+  if (actor.kind === 'public') return 'public';
+  const base = `${actor.role}:${actor.organisationId}`;
+  return ownOrganisation(actor) && actor.kind === 'key' ? `${base}:${actor.keyId}` : base;
 }

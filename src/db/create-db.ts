@@ -33,7 +33,7 @@ export interface DbOptions {
   statementTimeoutMs?: number | undefined;
   /** Called when an idle PostgreSQL connection fails (server restart, network); the pool replaces it. */
   onPoolError?: ((error: Error) => void) | undefined;
-  /** In-memory embedded database restored from a data-dir dump (tests). */
+  /** A data-dir dump to start from: in memory (tests), or loaded into an empty `dataDir` (npm run restore). */
   loadDataDir?: Blob | File | undefined;
 }
 
@@ -67,12 +67,13 @@ export async function createDb(options: DbOptions): Promise<DbHandle> {
   }
 
   let unlock = () => {};
-  if (options.dataDir && !options.loadDataDir) {
+  if (options.dataDir) {
     await mkdir(options.dataDir, { recursive: true });
     unlock = lockDataDir(options.dataDir);
   }
   const pglite = await PGlite.create({
-    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : { dataDir: options.dataDir }),
+    dataDir: options.dataDir,
+    loadDataDir: options.loadDataDir,
     parsers: { [OID.int8]: asNumber, [OID.date]: asIs },
     extensions: { pg_trgm },
   }).catch((error: unknown) => {

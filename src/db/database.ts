@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { AccessTables, DraftSharing } from './access-tables.ts';
 import type { PushTables } from './push-tables.ts';
 
 /**
@@ -14,6 +15,8 @@ export interface OrganisationsTable {
   id: Generated<string>;
   name: string;
   created_at: CreatedAt;
+  /** Migration 0017: who outside the organisation sees its drafts (src/db/access-tables.ts). */
+  draft_sharing: ColumnType<DraftSharing, DraftSharing | undefined, DraftSharing>;
 }
 
 export interface ApiKeysTable {
@@ -25,6 +28,11 @@ export interface ApiKeysTable {
   key_hash: string;
   created_at: CreatedAt;
   revoked_at: NullableTimestamp;
+  /** Migration 0016: keys with limits (src/auth/scopes.ts, src/auth/last-used.ts). */
+  expires_at: NullableTimestamp;
+  scopes: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
+  last_used_at: NullableTimestamp;
+  replaced_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface IncidentsTable {
@@ -77,6 +85,9 @@ export interface VictimsTable {
   protected: boolean;
   /** The name's sorted skeleton key (src/incidents/name-key.ts), kept with the victim for duplicate lookups. */
   name_key: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Migration 0018: a protected victim's identity, sealed, and the blind index of its names (src/incidents/sealed-fields.ts). */
+  identity_sealed: ColumnType<string | null, string | null | undefined, string | null>;
+  name_blind: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
 }
 
 export interface PerpetratorClaimsTable {
@@ -128,6 +139,11 @@ export interface AuditLogTable {
   request_id: string | null;
   before: Json;
   after: Json;
+  /** The hash chain (migration 0015, src/audit/audit-chain.ts): 1, 2, 3... in id order. */
+  chain_position: number;
+  /** The hash of the record before (64 zeros for the first), and SHA-256 over it and this record's content. */
+  prev_hash: string;
+  hash: string;
 }
 
 /** One narrow row per live incident for the statistics (migration 0006, kept by triggers). */
@@ -208,8 +224,8 @@ export interface AppMetaTable {
   value: Json;
 }
 
-/** Feeds and webhooks: src/db/push-tables.ts. */
-export interface Database extends PushTables {
+/** Feeds and webhooks: src/db/push-tables.ts; sharing and access groups: src/db/access-tables.ts. */
+export interface Database extends PushTables, AccessTables {
   organisations: OrganisationsTable;
   api_keys: ApiKeysTable;
   incidents: IncidentsTable;

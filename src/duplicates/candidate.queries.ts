@@ -1,11 +1,13 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool, type Transaction } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
-import { ownOrganisation, type Actor } from '../auth/actor.ts';
+import type { Actor } from '../auth/actor.ts';
 import type { Database } from '../db/database.ts';
 import { inTransaction, type DbOrTransaction } from '../db/in-transaction.ts';
 import { visibleTo } from '../incidents/incident.queries.ts';
+import { victimOpenTo } from '../incidents/access.queries.ts';
 import { MIN_NAME_SIMILARITY } from './duplicate-score.ts';
 import { skeletonKey } from '../incidents/name-key.ts';
+import { skeletonTokens } from '../incidents/sealed-fields.ts';
 
 /**
  * Cheap SQL prefilters for duplicate candidates; scoring happens in TypeScript. Every query
@@ -62,8 +64,20 @@ export function selectCandidates(db: DbOrTransaction, actor: Actor, excludeId?: 
       jsonArrayFrom(
         eb
           .selectFrom('victims')
-          .select(['victims.name', 'victims.name_original', 'victims.aliases', 'victims.protected'])
+          // A protected victim's names are sealed (identity_sealed); duplicate.service.ts opens them.
+          .select([
+            'victims.id',
+            'victims.name',
+            'victims.name_original',
+            'victims.aliases',
+            'victims.outlet',
+            'victims.nationality',
+            'victims.protected',
+            'victims.identity_sealed',
+          ])
           .whereRef('victims.incident_id', '=', 'incidents.id')
+          // Scoring drops protected victims the caller may not know; access groups are decided here.
+          .where(victimOpenTo(actor, 'victims', 'incidents'))
           .orderBy('victims.position'),
       ).as('victims'),
     ])
@@ -83,6 +97,8 @@ interface SearchTerms {
   dateStart: Expression<string>;
   dateEnd: Expression<string>;
   keys: Expression<string[]>;
+  /** The keys' blind-index tokens: a protected victim's name_key is empty, its name_blind holds these (src/incidents/sealed-fields.ts). */
+  tokens: Expression<string[]>;
 }
 
 const nameKey = sql.ref('victims.name_key');
@@ -94,10 +110,8 @@ const nameKey = sql.ref('victims.name_key');
  * `owner` is the incidents row the victim belongs to.
  */
 function matchableVictim(actor: Actor, owner: 'incidents' | 'owner') {
-  const own = ownOrganisation(actor);
-  return own
-    ? sql<SqlBool>`(not victims.protected or ${sql.ref(`${owner}.organisation_id`)} = ${own}::uuid)`
-    : sql<SqlBool>`not victims.protected`;
+  // Its own organisation's protected victims, unless an access group closes them to the caller.
+  return victimOpenTo(actor, 'victims', owner);
 }
 const keysOf = (search: CandidateSearch) => [...new Set(search.nameKeys.map(skeletonKey))].slice(0, MAX_NAME_KEYS);
 const termsOf = (search: CandidateSearch): SearchTerms => ({
@@ -105,6 +119,7 @@ const termsOf = (search: CandidateSearch): SearchTerms => ({
   dateStart: sql<string>`${search.dateStart}::date`,
   dateEnd: sql<string>`${search.dateEnd}::date`,
   keys: sql<string[]>`${keysOf(search)}::text[]`,
+  tokens: sql<string[]>`${skeletonTokens(keysOf(search))}::text[]`,
 });
 type Match = (eb: ExpressionBuilder<Database, 'incidents'>) => Expression<SqlBool>;
 
@@ -123,7 +138,7 @@ const sameName =
           .selectFrom('victims')
           .innerJoin('incidents as owner', 'owner.id', 'victims.incident_id')
           .select('victims.incident_id')
-          .where(sql<SqlBool>`${nameKey} = any(${terms.keys})`)
+          .where(sql<SqlBool>`(${nameKey} = any(${terms.keys}) or victims.name_blind && ${terms.tokens})`)
           .where(matchableVictim(actor, 'owner')),
       ),
       sameCountryOrOverlapping(terms),
@@ -202,13 +217,22 @@ export async function findCandidatePairs(
   const keyed = subjects.map((subject) => ({ ...subject, nameKeys: keysOf(subject) })).filter((subject) => subject.nameKeys.length);
   if (keyed.length === 0) return [];
   const json = JSON.stringify(
-    keyed.map((s) => ({ id: s.id, ord: s.ord, country: s.country, date_start: s.dateStart, date_end: s.dateEnd, keys: s.nameKeys })),
+    keyed.map((s) => ({
+      id: s.id,
+      ord: s.ord,
+      country: s.country,
+      date_start: s.dateStart,
+      date_end: s.dateEnd,
+      keys: s.nameKeys,
+      tokens: skeletonTokens(s.nameKeys),
+    })),
   );
   const terms: SearchTerms = {
     country: sql.ref('s.country'),
     dateStart: sql.ref('s.date_start'),
     dateEnd: sql.ref('s.date_end'),
     keys: sql.ref('s.keys'),
+    tokens: sql.ref('s.tokens'),
   };
   const base = trx
     .selectFrom('incidents')
@@ -225,7 +249,7 @@ export async function findCandidatePairs(
           .orderBy('incidents.id');
   const ords = JSON.stringify(Object.fromEntries(subjects.map((subject) => [subject.id, subject.ord])));
   const { rows } = await sql<{ subject_id: string; candidate_id: string }>`with subjects as (
-      select * from jsonb_to_recordset(${json}::jsonb) as s (id uuid, ord int, country text, date_start date, date_end date, keys text[])),
+      select * from jsonb_to_recordset(${json}::jsonb) as s (id uuid, ord int, country text, date_start date, date_end date, keys text[], tokens text[])),
     batch as (select ${ords}::jsonb as ords)
     select s.id as subject_id, c.id as candidate_id from subjects as s cross join lateral (${candidates.limit(limit)}) as c`.execute(trx);
   return rows;

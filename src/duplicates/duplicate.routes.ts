@@ -3,6 +3,7 @@ import { requireRole } from '../auth/actor.ts';
 import type { Db } from '../db/create-db.ts';
 import { parseInput } from '../validation.ts';
 import { etagFor, expectedVersion } from '../http/versioning.ts';
+import { cacheControl } from '../http/cache-control.ts';
 import { incidentIdParamsSchema } from '../incidents/incident.schemas.ts';
 import { listDuplicatesQuerySchema, mergeIncidentQuerySchema, mergeIncidentSchema } from './duplicate.schemas.ts';
 import { findDuplicates } from './duplicate.service.ts';
@@ -17,7 +18,7 @@ export function duplicateRoutes(db: Db): Router {
     const query = parseInput(listDuplicatesQuerySchema, req.query, 'query');
     const data = await findDuplicates(db, req.actor, id, query);
     res.vary('Authorization');
-    res.set('Cache-Control', req.actor.kind === 'public' ? 'public, max-age=60' : 'private, no-cache');
+    res.set('Cache-Control', cacheControl(req, req.actor.kind === 'public'));
     res.json({ data });
   });
 

@@ -22,6 +22,7 @@ import {
 import { mergePendingNameKeys } from '../incidents/victim-name-keys.queries.ts';
 import { listOpenFlags, saveFlagsOf } from './duplicate.queries.ts';
 import { nameForms } from '../incidents/name-key.ts';
+import { openedVictim } from '../incidents/sealed-fields.ts';
 
 /**
  * Duplicate detection: SQL finds a short list (candidate.queries.ts), TypeScript scores it.
@@ -33,13 +34,26 @@ const CANDIDATE_LIMIT = 100;
 /** Whose protected victims the actor may compare: its own organisation's, as an editor or reviewer. */
 const protectedVictimsFor = (actor: Actor) => (organisationId: string) => viewFor(actor, organisationId) === 'full';
 
-type VictimRow = { name: string | null; name_original: string | null; aliases: string[]; protected: boolean };
+type VictimRow = {
+  name: string | null;
+  name_original: string | null;
+  aliases: string[];
+  protected: boolean;
+  id?: string;
+  identity_sealed?: string | null;
+};
 type IncidentLike = Pick<
   CandidateRow,
   'id' | 'organisation_id' | 'date_start' | 'date_end' | 'date_precision' | 'country' | 'city' | 'attack_types'
 > & {
   victims: VictimRow[];
 };
+
+/** A candidate's victim as selected (candidate.queries.ts), a protected one's sealed names opened (src/incidents/sealed-fields.ts). */
+function openedCandidateVictim(victim: VictimRow): VictimRow {
+  if (!victim.identity_sealed || !victim.id) return victim;
+  return openedVictim({ outlet: null, nationality: null, ...victim, id: victim.id, identity_sealed: victim.identity_sealed });
+}
 
 function toScored(row: IncidentLike): ScoredIncident {
   return {
@@ -49,7 +63,7 @@ function toScored(row: IncidentLike): ScoredIncident {
     country: row.country.trim(),
     city: row.city,
     attackTypes: row.attack_types,
-    victims: row.victims.map((victim) => ({
+    victims: row.victims.map(openedCandidateVictim).map((victim) => ({
       name: victim.name,
       nameOriginal: victim.name_original,
       aliases: victim.aliases,
@@ -119,8 +133,10 @@ async function rankCandidates(db: DbOrTransaction, actor: Actor, subjectRow: Inc
 
 /** GET /v1/incidents/:id/duplicates: candidates the actor may see, computed now, best first. */
 export async function findDuplicates(db: DbOrTransaction, actor: Actor, incidentId: string, options: { limit: number; minScore: number }) {
-  const subject = await findIncidentTree(db, incidentId, actor);
-  if (!subject) throw new NotFoundError('Incident not found.');
+  const row = await findIncidentTree(db, incidentId, actor);
+  if (!row) throw new NotFoundError('Incident not found.');
+  // Victims an access group closes to the caller play no part (src/incidents/access.queries.ts).
+  const subject = { ...row, victims: row.victims.filter((victim) => !victim.sealed && !(row.sealed && victim.protected)) };
   const candidates = await rankCandidates(db, actor, subject, 'list');
   return candidates.filter((candidate) => candidate.score >= options.minScore).slice(0, options.limit);
 }

@@ -7,6 +7,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { announceChanges } from '../incidents/incident-hooks.ts';
 import { shapeIncident } from '../incidents/incident-shapes.ts';
 import { findIncidentTree, lockOwnIncident } from '../incidents/incident.queries.ts';
+import { hasRestrictions, SEALED_WRITE_MESSAGE, writeSealedFrom } from '../incidents/access.queries.ts';
 import type { Incident } from '../incidents/incident.schemas.ts';
 import {
   replacePerpetratorClaims,
@@ -79,6 +80,12 @@ export async function mergeIncident(
     const survivorLock = locked.get(survivorId);
     if (!loserLock) throw new NotFoundError('Incident not found.');
     if (!survivorLock) throw intoError('no incident with this id is visible to you (it may have been deleted or merged)');
+    for (const id of [loserId, survivorId]) if (await writeSealedFrom(trx, actor, id)) throw new ForbiddenError(SEALED_WRITE_MESSAGE);
+    if (await hasRestrictions(trx, loserId)) {
+      throw new ConflictError(
+        "This incident, or a victim in it, is restricted to access groups, and a merge would not carry the restriction over. Ask your organisation's admin to lift it (PUT /v1/incidents/{id}/access-groups) or merge the other way.",
+      );
+    }
     const versions = { currentVersion: loserLock.version, intoCurrentVersion: survivorLock.version };
     if (version !== undefined && version !== loserLock.version) {
       throw new ConflictError(

@@ -3,7 +3,8 @@ import type { Actor } from '../auth/actor.ts';
 import type { Database } from '../db/database.ts';
 import type { IncidentFilters } from '../incidents/incident-filters.ts';
 import { CSV_RECORD_END } from './csv.ts';
-import { selectIncidentCsvLines, type ExportSort } from './incident-csv.ts';
+import { incidentCsvColumnNames, selectIncidentCsvLines, type ExportSort } from './incident-csv.ts';
+import { csvLine, type CsvLineRow } from './sealed-csv-cells.ts';
 import { readAhead } from './read-ahead.ts';
 
 /**
@@ -35,8 +36,9 @@ export async function* incidentCsvChunks(
   const query = selectIncidentCsvLines(trx, actor, { kind: 'export', filters, sort });
   await sql`declare incident_csv no scroll cursor for ${query}`.execute(trx);
 
-  const fetch = () => sql<{ line: string }>`fetch forward ${sql.lit(linesPerFetch)} from incident_csv`.execute(trx);
+  const columnNames = incidentCsvColumnNames(actor);
+  const fetch = () => sql<CsvLineRow>`fetch forward ${sql.lit(linesPerFetch)} from incident_csv`.execute(trx);
   for await (const { rows } of readAhead(fetch, (batch) => (batch.rows.length === linesPerFetch ? fetch : undefined))) {
-    if (rows.length) yield rows.map((row) => row.line + CSV_RECORD_END).join('');
+    if (rows.length) yield rows.map((row) => csvLine(row, columnNames) + CSV_RECORD_END).join('');
   }
 }

@@ -69,7 +69,10 @@ type BatchExtras = (trx: Transaction<Database>, actor: Actor, rows: readonly Inc
 
 /** The verification history of the caller's own incidents (full view only): one query per batch. */
 const ownHistories: BatchExtras = async (trx, actor, rows) => {
-  const own = rows.filter((row) => viewFor(actor, row.organisation_id) === 'full').map((row) => row.id);
+  // Reviewers' notes may name a restricted victim: as GET /v1/incidents/{id}/history, only for those who see all of it.
+  const own = rows
+    .filter((row) => viewFor(actor, row.organisation_id, row.sealed) === 'full' && !row.victims.some((victim) => victim.sealed))
+    .map((row) => row.id);
   const histories = await listVerificationChangesOf(trx, own);
   return new Map(own.map((id) => [id, { verificationHistory: (histories.get(id) ?? []).map(({ id: _id, ...change }) => change) }]));
 };
@@ -98,7 +101,7 @@ function streamedArray(
       for await (const { rows, extra } of readAhead(read(), (page) => (page.next ? read(page.next) : undefined))) {
         const parts: string[] = [];
         for (const row of rows) {
-          const value = item(shapeIncident(row, viewFor(actor, row.organisation_id)), extra?.get(row.id));
+          const value = item(shapeIncident(row, viewFor(actor, row.organisation_id, row.sealed)), extra?.get(row.id));
           if (value !== undefined) parts.push(JSON.stringify(value));
         }
         if (!parts.length) continue;

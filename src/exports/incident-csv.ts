@@ -2,7 +2,9 @@ import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { ownOrganisation, type Actor } from '../auth/actor.ts';
 import { matchesFilters, type IncidentFilters } from '../incidents/incident-filters.ts';
 import { visibleTo } from '../incidents/incident.queries.ts';
+import { seesAllOf } from '../incidents/access.queries.ts';
 import { CSV_BOM, CSV_FORMULA_STARTS, CSV_RECORD_END } from './csv.ts';
+import type { CsvLineRow } from './sealed-csv-cells.ts';
 import type { DbOrTransaction } from '../db/in-transaction.ts';
 
 /**
@@ -31,6 +33,9 @@ export type CsvScope = { kind: 'export'; filters: IncidentFilters; sort: ExportS
 
 export type ExportSort = 'date' | '-date' | 'updated' | '-updated';
 
+/** The column names of the caller's file, in order (sealed-csv-cells.ts fills some by name). */
+export const incidentCsvColumnNames = (actor: Actor) => columnsFor(actor).map((column) => column.name);
+
 export function incidentCsvHead(actor: Actor): string {
   return (
     CSV_BOM +
@@ -48,11 +53,22 @@ export function incidentCsvHead(actor: Actor): string {
  */
 export function selectIncidentCsvLines(db: DbOrTransaction, actor: Actor, scope: CsvScope) {
   const view = viewColumns(actor);
+  const cells = sql.join(columnsFor(actor).map((column) => column.value(view)));
+  // Rows with encrypted values the caller may read come as cells, filled in Node (sealed-csv-cells.ts).
+  const sealed = sql<SqlBool>`(${view.isOwn} and (l.victim_protected like '%true%' or incidents.internal_notes is not null))`;
   const query = db
     .selectFrom('incidents')
     .innerJoin('organisations', 'organisations.id', 'incidents.organisation_id')
     .leftJoin('incident_lists as l', 'l.incident_id', 'incidents.id')
-    .select(sql<string>`concat_ws(',', ${sql.join(columnsFor(actor).map((column) => column.value(view)))})`.as('line'))
+    .select([
+      'incidents.id',
+      sql<string | null>`case when ${sealed} then null else concat_ws(',', ${cells}) end`.as('line'),
+      sql<string[] | null>`case when ${sealed} then array[${cells}] end`.as('cells'),
+      sql<CsvLineRow['victims']>`case when ${sealed} then (select json_agg(json_build_object('id', v.id, 'name', v.name,
+        'name_original', v.name_original, 'aliases', v.aliases, 'nationality', v.nationality, 'outlet', v.outlet,
+        'identity_sealed', v.identity_sealed) order by v.position) from victims v where v.incident_id = incidents.id) end`.as('victims'),
+      sql<string | null>`case when ${sealed} then incidents.internal_notes end`.as('notes'),
+    ])
     .where(visibleTo(actor));
   if (scope.kind === 'page') {
     return query
@@ -75,7 +91,9 @@ interface View {
 
 function viewColumns(actor: Actor): View {
   const own = ownOrganisation(actor);
-  const isOwn = own ? sql<SqlBool>`(incidents.organisation_id = ${own})` : sql<SqlBool>`false`;
+  // An incident with anything behind an access group the caller is not in gets the public lists
+  // and no internal notes: the ready-made lists cannot withhold one victim (access.queries.ts).
+  const isOwn = own ? seesAllOf(actor) : sql<SqlBool>`false`;
   const researcher = actor.kind === 'key' && actor.role === 'researcher';
   return { own, isOwn, seesState: researcher ? sql<SqlBool>`true` : isOwn };
 }

@@ -1,6 +1,7 @@
 import type { SendIncidentPageCsv } from '../incidents/incident.routes.ts';
 import { CSV_CONTENT_TYPE, CSV_RECORD_END } from './csv.ts';
-import { incidentCsvHead, selectIncidentCsvLines } from './incident-csv.ts';
+import { incidentCsvColumnNames, incidentCsvHead, selectIncidentCsvLines } from './incident-csv.ts';
+import { csvLine } from './sealed-csv-cells.ts';
 
 /**
  * GET /v1/incidents as CSV (format=csv or Accept: text/csv): one row per incident with the same
@@ -20,5 +21,5 @@ export const sendIncidentPageCsv: SendIncidentPageCsv = async (db, req, res, pag
   res
     .attachment(`dateline-incidents-${page.meta.dataVersion}-page.csv`)
     .type(CSV_CONTENT_TYPE)
-    .send(incidentCsvHead(req.actor) + lines.map((row) => row.line + CSV_RECORD_END).join(''));
+    .send(incidentCsvHead(req.actor) + lines.map((row) => csvLine(row, incidentCsvColumnNames(req.actor)) + CSV_RECORD_END).join(''));
 };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
+import { cacheControl } from './cache-control.ts';
 
 /**
  * Conditional GET for data-derived responses (lists, statistics, exports, site pages). The ETag
@@ -21,7 +22,7 @@ export function answeredNotModified(
   res.set('ETag', etag);
   res.vary('Authorization');
   res.vary('Accept');
-  res.set('Cache-Control', shared ? 'public, max-age=60' : 'private, no-cache');
+  res.set('Cache-Control', cacheControl(req, shared));
   const ifNoneMatch = req.get('if-none-match');
   if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim() === etag)) {
     res.status(304).end();

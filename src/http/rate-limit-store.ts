@@ -6,6 +6,8 @@ import type { Logger } from '../logger.ts';
 export interface RateLimitStore {
   /** undefined: express-rate-limit's own in-memory store (one process). */
   store: Store | undefined;
+  /** Failed authentications per address (src/auth/failed-auth-limit.ts): a limiter needs a store of its own. */
+  failedAuthStore: Store | undefined;
   close: () => Promise<void>;
 }
 
@@ -18,7 +20,7 @@ export async function createRateLimitStore(
   logger: Logger,
   prefix = 'dateline:ratelimit:',
 ): Promise<RateLimitStore> {
-  if (!redisUrl) return { store: undefined, close: async () => {} };
+  if (!redisUrl) return { store: undefined, failedAuthStore: undefined, close: async () => {} };
   const client = createClient({ url: redisUrl });
   client.on('error', (error: Error) => logger.warn({ err: error }, 'Redis (rate limits) connection error'));
   await client.connect();
@@ -26,8 +28,13 @@ export async function createRateLimitStore(
     prefix,
     sendCommand: (...args: string[]) => client.sendCommand(args),
   });
+  const failedAuthStore = new RedisStore({
+    prefix: `${prefix}failed-auth:`,
+    sendCommand: (...args: string[]) => client.sendCommand(args),
+  });
   return {
     store,
+    failedAuthStore,
     close: async () => {
       await client.close();
     },

@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { createDb, type Db } from '../db/create-db.ts';
 import { migrateToLatest } from '../db/migrate.ts';
+import { keySourceOf } from '../crypto/key-encryption-key.ts';
+import { startEncryption } from '../incidents/encryption-start.ts';
 import { CommandError, describeError, importFromFile, summarise, type ImportCommand } from './import-command.ts';
 import { IMPORT_FORMATS, type ImportFormatName } from './import-plan.ts';
 import { IMPORT_VISIBILITIES, ON_DUPLICATE, type ImportVisibility, type OnDuplicate } from './import.schemas.ts';
@@ -89,6 +91,7 @@ let db: Db | undefined;
 try {
   db = (await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR })).db;
   await migrateToLatest(db);
+  await startEncryption(db, keySourceOf(config));
   const started = performance.now();
   const outcome = await importFromFile(db, command, progress);
   const seconds = (performance.now() - started) / 1000;

@@ -1,4 +1,6 @@
 import { sql, type ColumnType, type Generated, type Transaction } from 'kysely';
+import { openDocument, sealKeys } from '../crypto/sealed-document.ts';
+import { sealedPlace } from '../crypto/sealed-value.ts';
 import type { Database } from '../db/database.ts';
 import type { DbOrTransaction } from '../db/in-transaction.ts';
 
@@ -25,14 +27,36 @@ declare module '../db/database.ts' {
   }
 }
 
+/**
+ * A report keeps the rejected rows' offending cells (`value`), which can be a protected victim's
+ * name: they are sealed at rest (src/crypto/sealed-document.ts), the rest of the report is not.
+ */
+const reportPlace = (id: string) => sealedPlace('imports', 'report', id);
+function storedReport(id: string, report: unknown): unknown {
+  if (Array.isArray(report)) return report.map((item) => storedReport(id, item));
+  if (!report || typeof report !== 'object') return report;
+  const parts = Object.fromEntries(Object.entries(report).map(([key, value]) => [key, key === 'value' ? value : storedReport(id, value)]));
+  return typeof parts.value === 'string' ? sealKeys(parts, ['value'], reportPlace(id)) : parts;
+}
+const withReadableReport = <T extends { id: string; report: unknown }>(row: T): T => ({
+  ...row,
+  report: openDocument(row.report, reportPlace(row.id)),
+});
+
 /** Earlier imports of the same file or under the same Idempotency-Key, in this organisation. */
-export function findEarlierImports(db: DbOrTransaction, organisationId: string, fingerprint: string, idempotencyKey: string | undefined) {
-  return db
+export async function findEarlierImports(
+  db: DbOrTransaction,
+  organisationId: string,
+  fingerprint: string,
+  idempotencyKey: string | undefined,
+) {
+  const rows = await db
     .selectFrom('imports')
     .select(['id', 'fingerprint', 'idempotency_key', 'report'])
     .where('organisation_id', '=', organisationId)
     .where((eb) => eb.or([eb('fingerprint', '=', fingerprint), ...(idempotencyKey ? [eb('idempotency_key', '=', idempotencyKey)] : [])]))
     .execute();
+  return rows.map(withReadableReport);
 }
 
 /**
@@ -83,7 +107,12 @@ export async function completeImport(
 ) {
   await trx
     .updateTable('imports')
-    .set({ row_count: counts.rows, created_count: counts.created, rejected_count: counts.rejected, report: JSON.stringify(report) })
+    .set({
+      row_count: counts.rows,
+      created_count: counts.created,
+      rejected_count: counts.rejected,
+      report: JSON.stringify(storedReport(id, report)),
+    })
     .where('id', '=', id)
     .execute();
 }
@@ -106,13 +135,14 @@ export function listImportRows(
 }
 
 /** An import of the caller's organisation; another organisation's answers like a missing one. */
-export function findOwnImport(db: DbOrTransaction, organisationId: string, id: string) {
-  return db
+export async function findOwnImport(db: DbOrTransaction, organisationId: string, id: string) {
+  const row = await db
     .selectFrom('imports')
     .select(['id', 'report'])
     .where('id', '=', id)
     .where('organisation_id', '=', organisationId)
     .executeTakeFirst();
+  return row && withReadableReport(row);
 }
 
 /** Of the given incidents, those of the organisation that are drafts and not deleted. */

@@ -1,5 +1,6 @@
 import { sql, type Insertable, type Transaction } from 'kysely';
-import { auditColumns, type AuditEntry, type WriteContext } from '../audit/audit.queries.ts';
+import { appendAuditRecords } from '../audit/audit-chain.ts';
+import type { AuditEntry, WriteContext } from '../audit/audit.queries.ts';
 import type { Database, IncidentsTable, PerpetratorClaimsTable, SourcesTable } from '../db/database.ts';
 
 /**
@@ -30,24 +31,20 @@ function insertRows(table: string, rows: readonly object[]) {
 /**
  * The whole batch in one statement (one insert per table, as CTEs), so the import sends it and
  * prepares the next batch while PostgreSQL writes. The children's foreign keys are checked at
- * the end of the statement, when their incidents are in.
+ * the end of the statement, when their incidents are in. The audit records follow in one more
+ * statement, through the audit log's hash chain (which reads the chain's head first).
  */
 export async function insertIncidentBatch(trx: Transaction<Database>, rows: IncidentBatchRows) {
-  const audit = rows.audit.map(({ context, entry }) => ({
-    ...auditColumns(context, entry),
-    before: entry.before ?? null,
-    after: entry.after ?? null,
-  }));
   const inserts = (
     [
       ['incidents', rows.incidents],
       ['victims', rows.victims],
       ['perpetrator_claims', rows.claims],
       ['sources', rows.sources],
-      ['audit_log', audit],
     ] as const
   )
     .filter(([, tableRows]) => tableRows.length > 0)
     .map(([table, tableRows], index) => sql`${sql.id(`insert_${index}`)} as (${insertRows(table, tableRows)})`);
   if (inserts.length) await sql`with ${sql.join(inserts)} select 1`.execute(trx);
+  await appendAuditRecords(trx, rows.audit);
 }

@@ -3,7 +3,6 @@ import type { Transaction } from 'kysely';
 import { requireRole } from '../auth/actor.ts';
 import type { AuditEntry, WriteContext } from '../audit/audit.queries.ts';
 import type { Database } from '../db/database.ts';
-import { victimNameKey } from './name-key.ts';
 import { ForbiddenError } from '../errors.ts';
 import { announceChanges } from './incident-hooks.ts';
 import { insertIncidentBatch, type IncidentBatchRows } from './incident-batch.queries.ts';
@@ -13,6 +12,7 @@ import type { CreateIncidentInput, Incident } from './incident.schemas.ts';
 import { rejectChildIds } from './incident.service.ts';
 import { claimColumns, newIncidentColumns, sourceColumns, victimColumns } from './incident-writes.queries.ts';
 import { publicSearchText } from './search-text.ts';
+import { sealedNotes, storedVictim } from './sealed-fields.ts';
 
 /**
  * Creates many incidents at once (an import): the rows createIncident would write, built in JS
@@ -81,8 +81,7 @@ function buildIncidentBatch(context: WriteContext, inputs: readonly CreateIncide
     const claims = input.perpetratorClaims.map((claim, position) => child(claimColumns(claim), position));
     const sources = input.sources.map((source, position) => child(sourceColumns(source), position));
     const draft = {
-      ...newIncidentColumns(organisationId, input, now),
-      id,
+      ...newIncidentColumns(id, organisationId, input, now),
       description: input.description ?? null,
       internal_notes: input.internalNotes ?? null,
       motive: input.motive ?? null,
@@ -122,8 +121,9 @@ function buildIncidentBatch(context: WriteContext, inputs: readonly CreateIncide
       view = shapeIncident(tree(stored), 'full') as Incident;
       rows.audit.push({ context: options.publishAs, entry: { ...audit, action: 'incident.publish', before: createdView, after: view } });
     }
-    rows.incidents.push({ ...stored, search_text: publicSearchText(view) });
-    rows.victims.push(...victims.map((victim) => ({ ...victim, name_key: victimNameKey(victim) })));
+    // The view above is built from the plaintext; what is stored is sealed (sealed-fields.ts).
+    rows.incidents.push({ ...stored, internal_notes: sealedNotes(id, stored.internal_notes), search_text: publicSearchText(view) });
+    rows.victims.push(...victims.map(storedVictim));
     rows.claims.push(...claims);
     rows.sources.push(...sources);
     created.push(view);

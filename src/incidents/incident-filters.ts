@@ -2,9 +2,11 @@ import { sql, type RawBuilder, type SqlBool } from 'kysely';
 import { z } from 'zod';
 import { ownOrganisation, type Actor } from '../auth/actor.ts';
 import { ValidationError } from '../errors.ts';
+import { victimOpenTo } from './access.queries.ts';
 import { countryCodeSchema } from './country.ts';
 import { incidentDateInputSchema, toStoredDate } from './incident-date.ts';
 import { normalizeForSearch, relevanceText, searchPatterns } from './search-text.ts';
+import { queryWordToken } from './sealed-fields.ts';
 import {
   actorTypes,
   attackTypes,
@@ -176,7 +178,7 @@ export function compileFilters(filters: IncidentFilters, actor: Actor): Compiled
       conditions.push(
         within ? sql`${ref(alias, 'date_end')} <= ${dateTo.date_end}` : sql`${ref(alias, 'date_start')} <= ${dateTo.date_end}`,
       );
-    if (table === 'incidents') conditions.push(...incidentsOnly(alias, filters, own));
+    if (table === 'incidents') conditions.push(...incidentsOnly(alias, filters, own, (victim) => victimOpenTo(actor, victim, alias)));
     else if (INCIDENTS_ONLY.some((name) => filters[name] !== undefined)) throw new Error('these filters need the incidents table');
     return conditions;
   };
@@ -184,12 +186,9 @@ export function compileFilters(filters: IncidentFilters, actor: Actor): Compiled
   const victimConditions = (alias: string) => [
     ...among('v', 'role', filters.victimRole),
     ...among('v', 'outcome', filters.victimOutcome),
-    // A protected victim's gender is not public: outside the owning organisation it never matches.
-    ...(filters.victimGender
-      ? [
-          sql<SqlBool>`v.gender = any(${filters.victimGender}) and (not v.protected or ${ref(alias, 'organisation_id')} = ${own ?? null}::uuid)`,
-        ]
-      : []),
+    // A protected victim's gender is not public: outside the owning organisation, or behind an
+    // access group the caller is not in, it never matches.
+    ...(filters.victimGender ? [sql<SqlBool>`v.gender = any(${filters.victimGender}) and ${victimOpenTo(actor, 'v', alias)}`] : []),
   ];
   const claimConditions = [
     ...among('c', 'actor_type', filters.actorType),
@@ -208,7 +207,13 @@ export function compileFilters(filters: IncidentFilters, actor: Actor): Compiled
 }
 
 /** Search, place, coordinates, update time and protected victims: columns of `incidents` alone. */
-function incidentsOnly(alias: string, filters: IncidentFilters, own: string | undefined): RawBuilder<SqlBool>[] {
+/** `victimOpen`: whether the caller may know the identity of a victim (by its alias): access groups (access.queries.ts). */
+function incidentsOnly(
+  alias: string,
+  filters: IncidentFilters,
+  own: string | undefined,
+  victimOpen: (victimAlias: string) => RawBuilder<SqlBool>,
+): RawBuilder<SqlBool>[] {
   const conditions: RawBuilder<SqlBool>[] = [];
   const ref = (column: string) => sql.ref(`${alias}.${column}`);
   // Both sides go through PostgreSQL's lower(): JS and PostgreSQL fold some letters differently
@@ -231,15 +236,18 @@ function incidentsOnly(alias: string, filters: IncidentFilters, own: string | un
     conditions.push(sql`${ref('organisation_id')} = ${own}::uuid`, filters.hasProtectedVictims ? exists : sql`not ${exists}`);
   }
   if (filters.q) {
-    // Each word as a readable substring, or by its name skeleton (search-text.ts searchPatterns).
-    for (const patterns of searchPatterns(filters.q)) {
-      conditions.push(
-        sql`(${sql.join(
-          patterns.map((pattern) => sql`${ref('search_text')} like ${pattern}`),
-          sql` or `,
-        )})`,
-      );
-    }
+    // Each word as a readable substring, or by its name skeleton (search-text.ts searchPatterns);
+    // on the caller's own incidents also as a whole word of a protected victim's name, whose
+    // encrypted name only a blind index can find (sealed-fields.ts): exactly, never in part.
+    const words = normalizeForSearch(filters.q).split(' ').filter(Boolean);
+    searchPatterns(filters.q).forEach((patterns, index) => {
+      const alternatives = patterns.map((pattern) => sql<SqlBool>`${ref('search_text')} like ${pattern}`);
+      if (own) {
+        alternatives.push(sql<SqlBool>`(${ref('organisation_id')} = ${own}::uuid and exists (select 1 from victims bv
+          where bv.incident_id = ${ref('id')} and ${victimOpen('bv')} and bv.name_blind @> array[${queryWordToken(words[index]!)}]::text[]))`);
+      }
+      conditions.push(sql`(${sql.join(alternatives, sql` or `)})`);
+    });
   }
   return conditions;
 }

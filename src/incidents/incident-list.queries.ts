@@ -47,7 +47,7 @@ export interface PageOptions {
  * Ties on the sort key are broken by id.
  */
 export function listIncidentPage(db: DbOrTransaction, actor: Actor, options: PageOptions) {
-  return keysetPage(selectIncidentTree(db), actor, options);
+  return keysetPage(selectIncidentTree(db, actor), actor, options);
 }
 
 /** The same page as ids only, for answers that read their own columns (the list as CSV). */

@@ -3,6 +3,7 @@ import { allowList } from './allow-list.ts';
 import { countryName } from './country.ts';
 import { fromStoredDate } from './incident-date.ts';
 import type { IncidentTreeRow } from './incident.queries.ts';
+import { openedNotes, openedVictim } from './sealed-fields.ts';
 import {
   publicIncidentSchema,
   researchIncidentSchema,
@@ -19,9 +20,14 @@ import {
  */
 export type IncidentView = 'full' | 'research' | 'public';
 
-export function viewFor(actor: Actor, organisationId: string): IncidentView {
+/**
+ * `sealed`: the incident is restricted to access groups the actor is not in (the row's
+ * `sealed`, src/incidents/access.queries.ts); its own organisation's members then see it as its
+ * researchers would.
+ */
+export function viewFor(actor: Actor, organisationId: string, sealed = false): IncidentView {
   if (actor.kind === 'public') return 'public';
-  if (ownOrganisation(actor) === organisationId) return 'full';
+  if (ownOrganisation(actor) === organisationId) return sealed ? 'research' : 'full';
   if (actor.role === 'researcher') return 'research';
   return 'public';
 }
@@ -31,7 +37,7 @@ const researchIncident = allowList(researchIncidentSchema);
 
 export function shapeIncident(row: IncidentTreeRow, view: IncidentView): Incident | PublicIncident | ResearchIncident {
   const incident = toIncident(row);
-  if (view === 'full') return incident;
+  if (view === 'full') return withholdSealed(incident, row);
   if (view === 'research') return researchIncident({ ...redact(incident), ...researchExtras(incident) });
   return publicIncident(redact(incident));
 }
@@ -46,7 +52,7 @@ function toIncident(row: IncidentTreeRow): Incident {
     organisation: { id: row.organisation_id, name: row.organisation_name },
     title: row.title,
     description: row.description,
-    internalNotes: row.internal_notes,
+    internalNotes: openedNotes(row.id, row.internal_notes),
     date: fromStoredDate(row),
     location: {
       country: row.country,
@@ -62,7 +68,7 @@ function toIncident(row: IncidentTreeRow): Incident {
     deathType: row.death_type,
     visibility: row.visibility,
     version: row.version,
-    victims: row.victims.map((victim) => ({
+    victims: row.victims.map(openedVictim).map((victim) => ({
       id: victim.id,
       name: victim.name,
       nameOriginal: victim.name_original,
@@ -103,11 +109,43 @@ function redact(incident: Incident) {
   return {
     ...incident,
     organisation: { name: incident.organisation.name },
-    victims: incident.victims.map((victim) =>
-      victim.protected ? { name: WITHHELD_NAME, protected: true, role: victim.role, outcome: victim.outcome } : victim,
-    ),
+    victims: incident.victims.map((victim) => (victim.protected ? withheld(victim) : victim)),
     sources: incident.sources.filter((source) => source.public),
   };
+}
+
+const withheld = (victim: Incident['victims'][number]) => ({
+  name: WITHHELD_NAME,
+  protected: true,
+  role: victim.role,
+  outcome: victim.outcome,
+});
+
+/**
+ * In the full view, a protected victim restricted to access groups the reader is not in
+ * (`sealed` in the row) is withheld as in the research view; its id stays, so the organisation
+ * can tell which victim it is and its admin can change the restriction, and the full shape
+ * keeps its fields (empty).
+ */
+function withholdSealed(incident: Incident, row: IncidentTreeRow): Incident {
+  const sealed = new Set(row.victims.filter((victim) => victim.sealed).map((victim) => victim.id));
+  if (sealed.size === 0) return incident;
+  const victims = incident.victims.map((victim) =>
+    sealed.has(victim.id)
+      ? {
+          ...withheld(victim),
+          id: victim.id,
+          nameOriginal: null,
+          aliases: [],
+          gender: null,
+          nationality: null,
+          outlet: null,
+          locality: null,
+          employment: null,
+        }
+      : victim,
+  );
+  return { ...incident, victims } as Incident;
 }
 
 function researchExtras(incident: Incident) {

@@ -1,16 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import type { Insertable, Transaction, Updateable } from 'kysely';
 import type { Database, IncidentsTable } from '../db/database.ts';
 import { toStoredDate } from './incident-date.ts';
 import type { CreateIncidentInput, PerpetratorClaimInput, SourceInput, UpdateIncidentInput, VictimInput } from './incident.schemas.ts';
+import { sealedNotes, storedVictim } from './sealed-fields.ts';
 
 type Trx = Transaction<Database>;
 
-/** Maps the API's camelCase fields onto incident columns; only fields present are set. */
-export function incidentColumns(input: UpdateIncidentInput): Updateable<IncidentsTable> {
+/** Maps the API's camelCase fields onto incident columns; only fields present are set. Internal notes are sealed (sealed-fields.ts). */
+export function incidentColumns(id: string, input: UpdateIncidentInput): Updateable<IncidentsTable> {
   const columns: Updateable<IncidentsTable> = {};
   if (input.title !== undefined) columns.title = input.title;
   if (input.description !== undefined) columns.description = input.description ?? null;
-  if (input.internalNotes !== undefined) columns.internal_notes = input.internalNotes ?? null;
+  if (input.internalNotes !== undefined) columns.internal_notes = sealedNotes(id, input.internalNotes ?? null);
   if (input.date !== undefined) Object.assign(columns, toStoredDate(input.date));
   if (input.location !== undefined) {
     const { country, region, city, coordinates } = input.location;
@@ -31,9 +33,10 @@ export function incidentColumns(input: UpdateIncidentInput): Updateable<Incident
 }
 
 /** The columns of a new incident, shared by createIncident and the batch writer (incident-batch.ts). */
-export function newIncidentColumns(organisationId: string, input: CreateIncidentInput, now: Date) {
-  const columns = incidentColumns(input);
+export function newIncidentColumns(id: string, organisationId: string, input: CreateIncidentInput, now: Date) {
+  const columns = incidentColumns(id, input);
   return {
+    id,
     ...(columns as Required<Pick<typeof columns, 'title' | 'country' | 'attack_types'>>),
     date_start: columns.date_start as string,
     date_end: columns.date_end as string,
@@ -46,11 +49,12 @@ export function newIncidentColumns(organisationId: string, input: CreateIncident
 
 export async function insertIncident(trx: Trx, organisationId: string, input: CreateIncidentInput) {
   // Timestamps come from JS (millisecond precision) so cursors built from them round-trip exactly.
-  const { id } = await trx
+  // The id too, since the sealed internal notes are bound to it.
+  const id = randomUUID();
+  await trx
     .insertInto('incidents')
-    .values(newIncidentColumns(organisationId, input, new Date()))
-    .returning('id')
-    .executeTakeFirstOrThrow();
+    .values(newIncidentColumns(id, organisationId, input, new Date()))
+    .execute();
   return id;
 }
 
@@ -132,7 +136,8 @@ export function replaceVictims(trx: Trx, incidentId: string, victims: VictimInpu
     trx,
     'victims',
     incidentId,
-    victims.map((victim) => ({ ...keepId(victim), ...victimColumns(victim) })),
+    // Ids come from here, not the database: a protected victim's sealed identity is bound to its id.
+    victims.map((victim) => storedVictim({ id: victim.id ?? randomUUID(), ...victimColumns(victim) })),
   );
 }
 

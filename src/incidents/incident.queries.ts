@@ -1,29 +1,58 @@
-import { sql, type ExpressionBuilder, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type SqlBool, type Transaction } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { ownOrganisation, type Actor } from '../auth/actor.ts';
 import type { Database } from '../db/database.ts';
 import type { DbOrTransaction } from '../db/in-transaction.ts';
+import { incidentSealedFrom, victimSealedFrom } from './access.queries.ts';
 
 /** Set when the incident was merged into another (src/duplicates/merge.service.ts). */
 const MERGED_INTO = sql.ref<string | null>('incidents.merged_into');
 
 /**
  * Which incidents an actor may read, as part of the WHERE clause: deleted incidents and those
- * merged into another (src/duplicates/) are gone for everyone; drafts are seen by researchers
- * and by the owning organisation only. `evenIfMerged`: whether the actor could read it had it
- * not been merged (a merged draft stays as hidden as a draft).
+ * merged into another (src/duplicates/) are gone for everyone. Drafts are seen by the owning
+ * organisation (editors and reviewers in full, its researchers in the research view) and by
+ * the researchers it shares them with (organisations.draft_sharing, migration 0017): those of
+ * the organisations it names, or of every organisation. Sharing is the owner's consent; the
+ * default is no one. `evenIfMerged`: whether the actor could read it had it not been merged (a
+ * merged draft stays as hidden as a draft). Access groups do not hide an incident from its own
+ * organisation: they change its view (access.queries.ts, viewFor).
  */
 export function visibleTo(actor: Actor, { evenIfMerged = false } = {}) {
   return (eb: ExpressionBuilder<Database, 'incidents'>) => {
     const live = eb.and([eb('incidents.deleted_at', 'is', null), ...(evenIfMerged ? [] : [eb(MERGED_INTO, 'is', null)])]);
-    if (actor.kind === 'key' && actor.role === 'researcher') return live;
     const published = eb('incidents.visibility', '=', 'published');
+    if (actor.kind === 'key' && actor.role === 'researcher') {
+      return eb.and([
+        live,
+        eb.or([published, eb('incidents.organisation_id', '=', actor.organisationId), sharedWith(actor.organisationId)]),
+      ]);
+    }
     const own = ownOrganisation(actor);
     if (own) {
       return eb.and([live, eb.or([published, eb('incidents.organisation_id', '=', own)])]);
     }
     return eb.and([live, published]);
   };
+}
+
+/** The owning organisation (`ownerColumn`) shares its drafts with researchers of this organisation. */
+export function sharedWith(organisationId: string, ownerColumn = 'incidents.organisation_id') {
+  const owner = sql.ref(ownerColumn);
+  return sql<SqlBool>`exists (select 1 from organisations so where so.id = ${owner} and (so.draft_sharing = 'researchers'
+    or (so.draft_sharing = 'organisations' and exists (select 1 from organisation_draft_shares ds
+      where ds.organisation_id = so.id and ds.shared_with = ${organisationId}::uuid))))`;
+}
+
+/** Whether `owner` shares its drafts with the researchers of `reader` (as sharedWith, for one pair). */
+export async function draftsSharedWith(db: DbOrTransaction, owner: string, reader: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('organisations as i')
+    .select('i.id')
+    .where('i.id', '=', owner)
+    .where(sharedWith(reader, 'i.id'))
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 const SHAPED_COLUMNS = [
@@ -66,6 +95,7 @@ const VICTIM_COLUMNS = [
   'employment',
   'outcome',
   'protected',
+  'identity_sealed',
 ] as const;
 const CLAIM_COLUMNS = ['id', 'actor_name', 'actor_type', 'attribution', 'attributed_by', 'statement'] as const;
 const SOURCE_COLUMNS = ['id', 'url', 'publisher', 'title', 'published_on', 'kind', 'public'] as const;
@@ -79,14 +109,23 @@ const SOURCE_COLUMNS = ['id', 'url', 'publisher', 'title', 'published_on', 'kind
  * fields one by one in JavaScript, JSON natively), and Node is the busier side of an export; a
  * list page also paid a round trip and three more statements for it.
  */
-export function selectIncidentTree(db: DbOrTransaction) {
+export function selectIncidentTree(db: DbOrTransaction, actor?: Actor) {
+  // What access groups close to the reader (access.queries.ts): without a reader, nothing (the services' own reads).
+  const sealedIncident = actor ? incidentSealedFrom(actor) : sql<boolean>`false`;
+  const sealedVictim = actor ? victimSealedFrom(actor) : sql<boolean>`false`;
   return db
     .selectFrom('incidents')
     .innerJoin('organisations', 'organisations.id', 'incidents.organisation_id')
     .select(SHAPED_COLUMNS)
+    .select(sql<boolean>`${sealedIncident}`.as('sealed'))
     .select((eb) => [
       jsonArrayFrom(
-        eb.selectFrom('victims').select(VICTIM_COLUMNS).whereRef('victims.incident_id', '=', 'incidents.id').orderBy('position'),
+        eb
+          .selectFrom('victims')
+          .select(VICTIM_COLUMNS)
+          .select(sql<boolean>`${sealedVictim}`.as('sealed'))
+          .whereRef('victims.incident_id', '=', 'incidents.id')
+          .orderBy('position'),
       ).as('victims'),
       jsonArrayFrom(
         eb
@@ -104,7 +143,7 @@ export function selectIncidentTree(db: DbOrTransaction) {
 export type IncidentTreeRow = Awaited<ReturnType<typeof findIncidentTree>> & {};
 
 export async function findIncidentTree(db: DbOrTransaction, id: string, actor?: Actor) {
-  let query = selectIncidentTree(db).where('incidents.id', '=', id);
+  let query = selectIncidentTree(db, actor).where('incidents.id', '=', id);
   query = actor ? query.where(visibleTo(actor)) : query.where('incidents.deleted_at', 'is', null);
   return query.executeTakeFirst();
 }

@@ -7,8 +7,10 @@ import type { Db } from '../db/create-db.ts';
 import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../errors.ts';
 import { parseInput, refuseQuery } from '../validation.ts';
 import { etagFor, expectedVersion } from '../http/versioning.ts';
+import { cacheControl } from '../http/cache-control.ts';
 import { shapeIncident, viewFor, type IncidentView } from './incident-shapes.ts';
 import { incidentHooks } from './incident-hooks.ts';
+import { writeSealedFrom } from './access.queries.ts';
 import { encodeCursor, readCursor } from './page-cursor.ts';
 import { findIncidentOwner, findIncidentTree, findMergeSurvivor, findVisibleIncidentOrganisation } from './incident.queries.ts';
 import { assertFiltersAllowed, type IncidentFilters } from './incident-filters.ts';
@@ -74,7 +76,7 @@ export function incidentRoutes(db: Db, { sendPageCsv }: { sendPageCsv: SendIncid
     }
     const [{ rows, next }, count] = await Promise.all([listIncidentPage(db, req.actor, page), total()]);
     res.json({
-      data: rows.map((row) => shapeIncident(row, viewFor(req.actor, row.organisation_id))),
+      data: rows.map((row) => shapeIncident(row, viewFor(req.actor, row.organisation_id, row.sealed))),
       nextCursor: next ? encodeCursor(next) : null,
       ...(count === undefined ? {} : { total: count }),
       meta: version,
@@ -107,10 +109,10 @@ export function incidentRoutes(db: Db, { sendPageCsv }: { sendPageCsv: SendIncid
       res.set('Cache-Control', 'private, no-cache');
       return res.redirect(308, `${req.baseUrl}/${survivor}`);
     }
-    const view = viewFor(req.actor, row.organisation_id);
+    const view = viewFor(req.actor, row.organisation_id, row.sealed);
     // The version is for editing: only the owning organisation gets it as an ETag.
     if (view === 'full') res.set('ETag', etagFor(row.version));
-    res.set('Cache-Control', req.actor.kind === 'public' ? 'public, max-age=60' : 'private, no-cache');
+    res.set('Cache-Control', cacheControl(req, req.actor.kind === 'public'));
     res.json(shapeIncident(row, view));
   });
 
@@ -163,7 +165,7 @@ export function incidentRoutes(db: Db, { sendPageCsv }: { sendPageCsv: SendIncid
     refuseQuery(req.query);
     const organisationId = await findVisibleIncidentOrganisation(db, id, req.actor);
     if (!organisationId) throw new NotFoundError('Incident not found.');
-    const view = viewFor(req.actor, organisationId);
+    const view = viewFor(req.actor, organisationId, await writeSealedFrom(db, req.actor, id));
     requireView(req.actor, view, ['full', 'research'], 'verification history');
     const changes = await listVerificationChanges(db, id);
     // Reviewers' notes and key names are internal, like internal notes: researchers see the changes only.
@@ -180,6 +182,12 @@ export function incidentRoutes(db: Db, { sendPageCsv }: { sendPageCsv: SendIncid
       throw new NotFoundError('Incident not found.');
     }
     requireView(req.actor, view!, ['full'], 'audit trail');
+    // The trail holds whole incidents before and after each change, restricted victims included.
+    if (await writeSealedFrom(db, req.actor, id)) {
+      throw new ForbiddenError(
+        'The audit trail of an incident restricted to access groups your key is not in (the incident or a victim in it) is not shown to you.',
+      );
+    }
     res.json({ data: await listAuditForEntity(db, 'incident', id) });
   });
 

@@ -304,7 +304,8 @@ export const researchIncidentSchema = publicIncidentSchema
   .extend({ visibility: enumOf(visibilities), version: z.int(), createdAt: z.iso.datetime() })
   .meta({
     id: 'ResearchIncident',
-    description: 'For researchers: drafts included, confidential details removed.',
+    description:
+      "For researchers (their own organisation's drafts and those shared with them included) and for an organisation's members outside an incident's access groups: confidential details removed.",
   });
 
 export type PublicIncident = z.infer<typeof publicIncidentSchema>;

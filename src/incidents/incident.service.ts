@@ -3,10 +3,11 @@ import { requireRole } from '../auth/actor.ts';
 import { appendAudit, type WriteContext } from '../audit/audit.queries.ts';
 import { inTransaction, type DbOrTransaction } from '../db/in-transaction.ts';
 import type { Database } from '../db/database.ts';
-import { ConflictError, NotFoundError, PreconditionRequiredError, ValidationError, type FieldError } from '../errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, PreconditionRequiredError, ValidationError, type FieldError } from '../errors.ts';
 import { announceChanges, incidentHooks } from './incident-hooks.ts';
 import { shapeIncident } from './incident-shapes.ts';
 import { childIds, findIncidentTree, lockOwnIncident } from './incident.queries.ts';
+import { SEALED_WRITE_MESSAGE, writeSealedFrom } from './access.queries.ts';
 import {
   DEATH_TYPE_NEEDS_KILLING,
   deathTypeFits,
@@ -43,6 +44,8 @@ async function lockForWrite(trx: Trx, context: WriteContext, id: string, expecte
   const locked = await lockOwnIncident(trx, id, context.actor.organisationId);
   // Another organisation's incident answers exactly like a missing one, so existence does not leak.
   if (!locked) throw new NotFoundError('Incident not found.');
+  // Its own organisation sees it (research view), so a 403 tells nothing new.
+  if (await writeSealedFrom(trx, context.actor, id)) throw new ForbiddenError(SEALED_WRITE_MESSAGE);
   if (expectedVersion === undefined && required) {
     throw new PreconditionRequiredError(
       'Send the version you are editing, as an If-Match: "<version>" header or a "version" field, so a concurrent edit is not overwritten.',
@@ -98,7 +101,7 @@ export async function updateIncident(
     await lockForWrite(trx, context, id, version, true);
     await checkChildIds(trx, id, input);
     const before = await loadFull(trx, id);
-    await updateIncidentColumns(trx, id, incidentColumns(fields));
+    await updateIncidentColumns(trx, id, incidentColumns(id, fields));
     if (victims) await replaceVictims(trx, id, victims);
     if (victims) await refreshVictimNameKeys(trx, id); // duplicate detection finds victims by these
     if (perpetratorClaims) await replacePerpetratorClaims(trx, id, perpetratorClaims);

@@ -6,6 +6,8 @@ import {
   createdApiKeySchema,
   apiKeyIdParamsSchema,
   listApiKeysQuerySchema,
+  rotateApiKeySchema,
+  rotatedApiKeySchema,
 } from '../auth/api-key.schemas.ts';
 import {
   createIncidentSchema,
@@ -19,6 +21,7 @@ import {
   versionOnlySchema,
 } from '../incidents/incident.schemas.ts';
 import { auditEntrySchema, verificationHistoryEntrySchema } from '../audit/audit.schemas.ts';
+import { registerAuditPaths } from '../audit/audit.openapi.ts';
 import { registerFeedPaths } from '../feeds/feed.openapi.ts';
 import { registerImportPaths } from '../imports/import.openapi.ts';
 import { registerWebhookPaths } from '../webhooks/webhook.openapi.ts';
@@ -28,6 +31,8 @@ import { csvTextSchema, exportIncidentsQuerySchema } from '../exports/export.sch
 import { tableFormatSchema } from '../http/response-format.ts';
 import { listIncidentsRequestSchema } from '../incidents/incident.routes.ts';
 import { createOrganisationSchema, organisationSchema } from '../organisations/organisation.schemas.ts';
+import { registerDraftSharingPaths } from '../organisations/organisation.openapi.ts';
+import { registerAccessGroupPaths } from '../access-groups/access-group.openapi.ts';
 
 /**
  * The OpenAPI 3.1 document, generated from the same zod schemas that validate requests, so the
@@ -62,10 +67,10 @@ const ifMatch = z.object({ 'if-match': z.string().optional().describe('The ETag 
 const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { 'application/json': { schema } } } });
 const errors = {
   400: problem('Invalid input; `errors` lists each field.'),
-  401: problem('Missing, unknown or revoked API key.'),
-  403: problem('Your role may not do this.'),
+  401: problem('Missing, unknown, revoked or expired API key.'),
+  403: problem("Your role, or your key's scopes, may not do this."),
   404: problem('Not found, or not visible to you.'),
-  429: problem('Rate limit reached.'),
+  429: problem('Rate limit reached, or too many failed authentications from your address.'),
 };
 const writeErrors = { ...errors, 409: problem('Stale version or conflicting state.'), 428: problem('Send If-Match or version.') };
 
@@ -304,6 +309,24 @@ function buildRegistry(): OpenAPIRegistry {
     responses: { 204: { description: 'Revoked.' }, ...errors },
   });
   registry.registerPath({
+    method: 'post',
+    path: '/v1/keys/{id}/rotate',
+    operationId: 'rotateApiKey',
+    tags: ['admin'],
+    security: [{ apiKey: [] }],
+    summary: 'Rotate an API key (admin)',
+    description:
+      'Issues a new key with the same organisation, role, scopes and name. The old key keeps working for the grace period ' +
+      '(gracePeriodSeconds, default 24 h, at most 7 days, never past its own expiry), then stops.',
+    request: { params: apiKeyIdParamsSchema, ...body(rotateApiKeySchema) },
+    responses: {
+      201: json(rotatedApiKeySchema, 'The new key (its secret shown once) and the old one with the end of its grace.'),
+      ...errors,
+      404: problem('No such key.'),
+      409: problem('The key is revoked, expired or already rotated.'),
+    },
+  });
+  registry.registerPath({
     method: 'get',
     path: '/v1/stats',
     operationId: 'getStatistics',
@@ -329,6 +352,9 @@ function buildRegistry(): OpenAPIRegistry {
   registerDuplicatePaths(registry, { json, errors, writeErrors });
   registerFeedPaths(registry, { errors });
   registerWebhookPaths(registry, { json, errors });
+  registerAuditPaths(registry, { json, errors });
+  registerDraftSharingPaths(registry, { json, errors });
+  registerAccessGroupPaths(registry, { json, errors, problem });
   registry.registerPath({
     method: 'get',
     path: '/healthz',

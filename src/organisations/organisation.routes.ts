@@ -5,6 +5,8 @@ import { parseInput, refuseQuery } from '../validation.ts';
 import { listOrganisations, toOrganisation } from './organisation.queries.ts';
 import { createOrganisationSchema } from './organisation.schemas.ts';
 import { createOrganisation } from './organisation.service.ts';
+import { organisationIdParamsSchema, setDraftSharingSchema } from './draft-sharing.schemas.ts';
+import { getDraftSharing, setDraftSharing } from './draft-sharing.service.ts';
 
 export interface OrganisationRouteOptions {
   /**
@@ -29,6 +31,22 @@ export function organisationRoutes(db: Db, { asAdmin }: OrganisationRouteOptions
     refuseQuery(req.query);
     const { name } = parseInput(createOrganisationSchema, req.body, 'body');
     res.status(201).json(await createOrganisation(db, context, name));
+  });
+
+  // Whom the organisation shares its drafts with: its own admin only (draft-sharing.service.ts).
+  router.get('/:id/sharing', async (req, res) => {
+    const context = asAdmin(req);
+    const { id } = parseInput(organisationIdParamsSchema, req.params, 'params');
+    refuseQuery(req.query);
+    res.json(await getDraftSharing(db, context, id));
+  });
+
+  router.put('/:id/sharing', async (req, res) => {
+    const context = asAdmin(req);
+    const { id } = parseInput(organisationIdParamsSchema, req.params, 'params');
+    refuseQuery(req.query);
+    const input = parseInput(setDraftSharingSchema, req.body, 'body');
+    res.json(await setDraftSharing(db, context, id, input));
   });
 
   return router;

@@ -1,12 +1,15 @@
 import { loadConfig } from '../config.ts';
 import { createDb } from '../db/create-db.ts';
 import { migrateToLatest } from '../db/migrate.ts';
+import { keySourceOf } from '../crypto/key-encryption-key.ts';
+import { startEncryption } from '../incidents/encryption-start.ts';
 import { seedSampleData, SAMPLE_ORGANISATION } from './seed.ts';
 
 const config = loadConfig();
 const { db, mode } = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
 try {
   await migrateToLatest(db);
+  await startEncryption(db, keySourceOf(config));
   const seeded = await seedSampleData(db);
   console.log(
     seeded

@@ -2,6 +2,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import type { Db } from '../db/create-db.ts';
 import { getDataVersion, type DataVersion } from '../db/data-version.ts';
 import { answerIfUnchanged } from '../auth/conditional-read.ts';
+import { cacheControl } from '../http/cache-control.ts';
 import { messagesFor } from './i18n.ts';
 import type { PageContext } from './layout.ts';
 import { explorePage } from './pages/explore.page.ts';
@@ -63,7 +64,7 @@ export function siteRoutes(db: Db): Router {
     const id = String(req.params.id);
     const found = UUID.test(id) ? await data.incident(id.toLowerCase()) : {};
     if (found.mergedInto) {
-      res.set('Cache-Control', 'public, max-age=60');
+      res.set('Cache-Control', cacheControl(req, true));
       return res.redirect(308, siteHref(`/incidents/${found.mergedInto}`, query.locale));
     }
     const version = await answerIfUnchanged(db, req, res);

@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { ownOrganisation, type Actor } from '../auth/actor.ts';
 import type { Db } from '../db/create-db.ts';
 import { compileFilters, type CompiledFilters } from '../incidents/incident-filters.ts';
+import { sharedWith } from '../incidents/incident.queries.ts';
 import type { ChildMatches, Counts, GroupRow, IncidentSource, StatisticsOptions } from './statistics.types.ts';
 import type { Dimension } from './statistics.schemas.ts';
 
@@ -116,7 +117,12 @@ export function factSource(actor: Actor, options: StatisticsOptions, matches: Ch
 function factConditions(actor: Actor, { filters, includeDebunked }: StatisticsOptions): RawBuilder<unknown>[] {
   const own = ownOrganisation(actor);
   const conditions: RawBuilder<unknown>[] = [];
-  if (!(actor.kind === 'key' && actor.role === 'researcher')) {
+  if (actor.kind === 'key' && actor.role === 'researcher') {
+    // Drafts of their own organisation and of those that share drafts with it (consent, migration 0017).
+    conditions.push(
+      sql`(f.published or f.organisation_id = ${actor.organisationId} or ${sharedWith(actor.organisationId, 'f.organisation_id')})`,
+    );
+  } else {
     conditions.push(own ? sql`(f.published or f.organisation_id = ${own})` : sql`f.published`);
   }
   conditions.push(...compileFilters(filters, actor).incident('f', 'incident_facts'));

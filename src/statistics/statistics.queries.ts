@@ -1,9 +1,11 @@
 import { sql, type RawBuilder } from 'kysely';
-import { ownOrganisation, type Actor } from '../auth/actor.ts';
+import type { Actor } from '../auth/actor.ts';
 import type { Db } from '../db/create-db.ts';
 import { compileFilters, matchesFilters } from '../incidents/incident-filters.ts';
 import { visibleTo } from '../incidents/incident.queries.ts';
+import { victimOpenTo } from '../incidents/access.queries.ts';
 import { factSource, factsCanAnswer, statisticsFromFacts } from './statistics-facts.queries.ts';
+import { publishedFactsOf } from './published-facts.ts';
 import type { Dimension } from './statistics.schemas.ts';
 import type { ChildMatches, Counts, GroupRow, IncidentSource, StatisticsOptions } from './statistics.types.ts';
 
@@ -15,7 +17,11 @@ import type { ChildMatches, Counts, GroupRow, IncidentSource, StatisticsOptions 
  */
 export async function statistics(db: Db, actor: Actor, options: StatisticsOptions): Promise<{ groups: GroupRow[]; totals: Counts }> {
   const compiled = compileFilters(options.filters, actor);
-  if (factsCanAnswer(options, compiled)) return statisticsFromFacts(db, actor, options);
+  if (factsCanAnswer(options, compiled)) {
+    // Everyone's statistics (published incidents only) from the columns in memory, when kept and current.
+    const inMemory = actor.kind === 'public' ? await publishedFactsOf(db)?.answer(options) : undefined;
+    return inMemory ?? statisticsFromFacts(db, actor, options);
+  }
   return detailedStatistics(db, actor, options, compiled.factsHold ? 'facts' : 'incidents');
 }
 
@@ -45,7 +51,6 @@ const CLAIM_COLUMNS: Partial<Record<Dimension, string>> = { actorType: 'actor_ty
  */
 export async function detailedStatistics(db: Db, actor: Actor, options: StatisticsOptions, from: 'facts' | 'incidents') {
   const { groupBy, filters } = options;
-  const own = ownOrganisation(actor) ?? null;
 
   // Victim filters also decide which victims are counted: "journalists killed", not "everyone
   // killed in incidents that involved a journalist".
@@ -59,9 +64,9 @@ export async function detailedStatistics(db: Db, actor: Actor, options: Statisti
   const byVictim = groupBy.includes('victimRole') || groupBy.includes('gender');
   const dimension = (name: Dimension): RawBuilder<unknown> => {
     if (name === 'victimRole') return sql`v.role`;
-    // A protected victim's gender is not public: outside the owning organisation it counts as unknown.
-    if (name === 'gender')
-      return sql`case when v.protected and f.organisation_id is distinct from ${own}::uuid then null else v.gender end`;
+    // A protected victim's gender is not public: outside the owning organisation, or behind an
+    // access group the caller is not in, it counts as unknown.
+    if (name === 'gender') return sql`case when ${victimOpenTo(actor, 'v', 'f')} then v.gender end`;
     return incidentDimensions[name]!;
   };
 

@@ -1,4 +1,5 @@
 import { sql, type Transaction } from 'kysely';
+import { isSealed, seal, sealedPlace, unseal } from '../crypto/sealed-value.ts';
 import { ownOrganisation, type KeyActor, type Role, systemActor } from '../auth/actor.ts';
 import { appendAudit } from '../audit/audit.queries.ts';
 import type { Config } from '../config.ts';
@@ -6,7 +7,7 @@ import type { Db } from '../db/create-db.ts';
 import type { Database } from '../db/database.ts';
 import { matchesFilters } from '../incidents/incident-filters.ts';
 import { shapeIncident, viewFor } from '../incidents/incident-shapes.ts';
-import { findIncidentTree } from '../incidents/incident.queries.ts';
+import { draftsSharedWith, findIncidentTree } from '../incidents/incident.queries.ts';
 import type { Logger } from '../logger.ts';
 import { parseWebhookFilter } from './webhook-filter.ts';
 import { sendWebhook, type AttemptResult } from './webhook-sender.ts';
@@ -35,6 +36,13 @@ import { activeSecrets } from './webhook.queries.ts';
  */
 /** Finished deliveries (and their fanned-out events) are kept this long for the log and redelivery. */
 export const RETENTION_DAYS = 30;
+
+/** A delivery's payload is bound to its endpoint and event (src/crypto/sealed-value.ts; the rotation re-seals it by the same place). */
+const payloadPlace = (endpointId: string, eventId: string | number) =>
+  sealedPlace('webhook_deliveries', 'payload', `${endpointId}/${eventId}`);
+const sealedPayload = (endpointId: string, eventId: string | number, payload: string) => seal(payload, payloadPlace(endpointId, eventId));
+const openedPayload = (endpointId: string, eventId: string | number, stored: string) =>
+  isSealed(stored) ? unseal(stored, payloadPlace(endpointId, eventId)) : stored;
 const PRUNE_EVERY_MS = 3_600_000;
 
 export const DEFAULT_RETRY_SCHEDULE_SECONDS = [5, 30, 120, 600, 1800, 3600, 7200, 14_400, 28_800, 28_800, 28_800];
@@ -170,6 +178,8 @@ async function fanOut(db: Db, limit: number): Promise<number> {
       .where('e.enabled', '=', true)
       .where('e.deleted_at', 'is', null)
       .where('k.revoked_at', 'is', null)
+      // An expired key (or a rotated one past its grace) is told nothing more, as it could ask nothing more.
+      .where((eb) => eb.or([eb('k.expires_at', 'is', null), eb('k.expires_at', '>', sql<Date>`now()`)]))
       .execute();
     for (const event of events) {
       const deliveries = [];
@@ -182,7 +192,12 @@ async function fanOut(db: Db, limit: number): Promise<number> {
         };
         const data = await payloadFor(trx, event, actor, endpoint.filter);
         if (!data) continue;
-        const payload = JSON.stringify({ type: event.type, timestamp: event.occurred_at.toISOString(), data });
+        // Sealed at rest: an editor's payload is the full view, internal notes and protected victims included.
+        const payload = sealedPayload(
+          endpoint.id,
+          event.id,
+          JSON.stringify({ type: event.type, timestamp: event.occurred_at.toISOString(), data }),
+        );
         deliveries.push({
           endpoint_id: endpoint.id,
           event_id: event.id,
@@ -234,9 +249,13 @@ async function payloadFor(trx: Trx, event: EventRow, actor: KeyActor, filterText
   if (['incident.published', 'incident.updated', 'incident.verification_changed'].includes(event.type)) {
     const row = await findIncidentTree(trx, incidentId, actor);
     if (!row || !(await matches())) return undefined;
-    return { incidentId, incident: shapeIncident(row, viewFor(actor, row.organisation_id)) };
+    return { incidentId, incident: shapeIncident(row, viewFor(actor, row.organisation_id, row.sealed)) };
   }
-  const privileged = ownOrganisation(actor) === event.organisation_id || actor.role === 'researcher';
+  // Researchers saw the drafts of their own organisation and of those sharing drafts with it (migration 0017).
+  const privileged =
+    ownOrganisation(actor) === event.organisation_id ||
+    (actor.role === 'researcher' &&
+      (actor.organisationId === event.organisation_id || (await draftsSharedWith(trx, event.organisation_id, actor.organisationId))));
   if (!privileged && !event.was_published) return undefined;
   if (privileged && filterText && !(await matches())) return undefined;
   const survivor = event.merged_into && (await findIncidentTree(trx, event.merged_into, actor)) ? { mergedInto: event.merged_into } : {};
@@ -256,6 +275,7 @@ function safeFilters(text: string, actor: KeyActor) {
 interface ClaimedDelivery {
   id: string;
   endpoint_id: string;
+  event_id: string | number;
   url: string;
   payload: string;
   attempts: number;
@@ -271,7 +291,7 @@ async function claimDue(db: Db, limit: number, leaseSeconds: number): Promise<Cl
         join webhook_endpoints e on e.id = d.endpoint_id
         join api_keys k on k.id = e.key_id
         where d.status = 'pending' and d.next_attempt_at <= now() and (d.lease_until is null or d.lease_until < now())
-          and e.enabled and e.deleted_at is null and k.revoked_at is null
+          and e.enabled and e.deleted_at is null and k.revoked_at is null and (k.expires_at is null or k.expires_at > now())
           and not exists (
             select 1 from webhook_deliveries p
             where p.endpoint_id = d.endpoint_id and p.order_key = d.order_key and p.status = 'pending' and p.event_id < d.event_id)
@@ -283,8 +303,8 @@ async function claimDue(db: Db, limit: number, leaseSeconds: number): Promise<Cl
       set lease_until = now() + make_interval(secs => ${leaseSeconds}), attempts = w.attempts + 1
       from due, webhook_endpoints e
       where w.id = due.id and e.id = w.endpoint_id
-      returning w.id, w.endpoint_id, e.url, w.payload, w.attempts, w.first_failed_at, e.last_success_at`.execute(trx);
-    return rows;
+      returning w.id, w.endpoint_id, w.event_id, e.url, w.payload, w.attempts, w.first_failed_at, e.last_success_at`.execute(trx);
+    return rows.map((row) => ({ ...row, payload: openedPayload(row.endpoint_id, row.event_id, row.payload) }));
   });
 }
 

@@ -237,9 +237,16 @@ export function ownOrganisationOf(viewer: Viewer): string | undefined {
   return viewer.role === 'editor' || viewer.role === 'reviewer' ? (viewer as { organisationId: string }).organisationId : undefined;
 }
 
-export function modelVisible(record: ModelIncident, viewer: Viewer): boolean {
+/**
+ * Drafts: the owning organisation's editors, reviewers and researchers, and researchers of the
+ * organisations in `sharingWithResearchers` (those that share drafts with all researchers,
+ * PUT /v1/organisations/{id}/sharing; by default no organisation shares).
+ */
+export function modelVisible(record: ModelIncident, viewer: Viewer, sharingWithResearchers: ReadonlySet<string> = new Set()): boolean {
   if (record.deleted) return false;
-  if (viewer.role === 'researcher' || record.visibility === 'published') return true;
+  if (record.visibility === 'published') return true;
+  if (viewer.role === 'researcher')
+    return viewer.organisationId === record.organisationId || sharingWithResearchers.has(record.organisationId);
   return ownOrganisationOf(viewer) === record.organisationId;
 }
 

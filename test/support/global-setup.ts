@@ -6,6 +6,8 @@ import { sql } from 'kysely';
 import type { TestProject } from 'vitest/node';
 import { createDb } from '../../src/db/create-db.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
+import { startEncryption } from '../../src/incidents/encryption-start.ts';
+import { TEST_DATA_ENCRYPTION_KEY } from './encryption-key.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -21,6 +23,8 @@ declare module 'vitest' {
  * (a cloned PostgreSQL database, or a PGlite loaded from the dump), so files never share state.
  */
 export default async function setup(project: TestProject) {
+  // The template gets its data keys here, so every database cloned from it shares them.
+  const key = process.env.DATA_ENCRYPTION_KEY || TEST_DATA_ENCRYPTION_KEY;
   const databaseUrl = process.env.DATABASE_URL;
   if (databaseUrl) {
     const template = `dateline_template_${randomBytes(4).toString('hex')}`;
@@ -28,6 +32,7 @@ export default async function setup(project: TestProject) {
     await sql`create database ${sql.id(template)}`.execute(admin);
     const { db: templateDb } = await createDb({ databaseUrl: withDatabase(databaseUrl, template) });
     await migrateToLatest(templateDb);
+    await startEncryption(templateDb, { key });
     await templateDb.destroy();
     project.provide('postgresTemplate', template);
     project.provide('pgliteTemplatePath', null);
@@ -40,6 +45,7 @@ export default async function setup(project: TestProject) {
   const folder = await mkdtemp(path.join(tmpdir(), 'dateline-test-'));
   const { db, pglite } = await createDb({});
   await migrateToLatest(db);
+  await startEncryption(db, { key });
   const dump = await pglite!.dumpDataDir('none');
   await db.destroy();
   const dumpPath = path.join(folder, 'template.tar');

@@ -20,8 +20,11 @@ export interface TestApp {
 export async function startTestApp(env: Record<string, string> = {}, options: { rateLimitStore?: Store } = {}): Promise<TestApp> {
   const config: Config = loadConfig({
     LOG_LEVEL: 'silent',
+    // Off unless a test asks (test/published-facts.test.ts): its background loads would race the tests' own writes.
+    STATISTICS_IN_MEMORY: 'false',
     RATE_LIMIT_ANONYMOUS: '100000',
     RATE_LIMIT_AUTHENTICATED: '100000',
+    RATE_LIMIT_FAILED_AUTH: '100000',
     ...env,
   });
   const database = await createTestDatabase({ statementTimeoutMs: config.STATEMENT_TIMEOUT_MS });

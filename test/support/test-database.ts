@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { sql } from 'kysely';
 import { inject } from 'vitest';
 import { createDb, type DbHandle } from '../../src/db/create-db.ts';
+import { startEncryption } from '../../src/incidents/encryption-start.ts';
 import { withDatabase } from './global-setup.ts';
 
 /**
@@ -21,6 +22,7 @@ export async function createTestDatabase(options: { statementTimeoutMs?: number 
       poolMax: 5,
       statementTimeoutMs: options.statementTimeoutMs,
     });
+    await startEncryption(handle.db, { key: process.env.DATA_ENCRYPTION_KEY });
     return {
       ...handle,
       drop: async () => {
@@ -32,6 +34,7 @@ export async function createTestDatabase(options: { statementTimeoutMs?: number 
   }
   const dump = await readFile(inject('pgliteTemplatePath')!);
   const handle = await createDb({ loadDataDir: new Blob([dump]) });
+  await startEncryption(handle.db, { key: process.env.DATA_ENCRYPTION_KEY });
   return { ...handle, drop: () => handle.db.destroy() };
 }
 

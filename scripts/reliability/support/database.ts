@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,10 +7,14 @@ import { insertApiKey } from '../../../src/auth/api-key.queries.ts';
 import type { Role } from '../../../src/auth/actor.ts';
 import { createDb, type Db } from '../../../src/db/create-db.ts';
 import { migrateToLatest } from '../../../src/db/migrate.ts';
+import { startEncryption } from '../../../src/incidents/encryption-start.ts';
 import { insertOrganisation } from '../../../src/organisations/organisation.queries.ts';
 
 /** The shared PostgreSQL; scenarios only ever create and drop their own database on it. */
 export const SHARED_POSTGRES = process.env.RELIABILITY_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** The scenarios' key-encryption key (README, "Encryption at rest"): one per run, handed to the API processes. */
+const DATA_ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
 /**
  * A scenario's own database: `reliability_<scenario>_<pid>` on PostgreSQL, or a fresh embedded
@@ -39,9 +43,10 @@ async function openPostgres(scenario: string, serverUrl: string): Promise<Scenar
   const url = withDatabase(serverUrl, name);
   const { db } = await createDb({ databaseUrl: url, poolMax: 4, onPoolError: () => {} });
   await migrateToLatest(db);
+  await startEncryption(db, { key: DATA_ENCRYPTION_KEY });
   return {
     mode: 'postgres',
-    env: { DATABASE_URL: url },
+    env: { DATABASE_URL: url, DATA_ENCRYPTION_KEY },
     use: (work) => work(db),
     drop: async () => {
       await db.destroy();
@@ -57,6 +62,7 @@ async function openEmbedded(scenario: string): Promise<ScenarioDatabase> {
     const { db } = await createDb({ dataDir });
     try {
       await migrateToLatest(db);
+      await startEncryption(db, { key: DATA_ENCRYPTION_KEY });
       return await work(db);
     } finally {
       await db.destroy();
@@ -64,7 +70,7 @@ async function openEmbedded(scenario: string): Promise<ScenarioDatabase> {
   };
   return {
     mode: 'embedded',
-    env: { DATA_DIR: dataDir, SEED_ON_FIRST_START: 'false' },
+    env: { DATA_DIR: dataDir, SEED_ON_FIRST_START: 'false', DATA_ENCRYPTION_KEY },
     use,
     drop: () => rm(dataDir, { recursive: true, force: true }),
   };
