@@ -111,9 +111,9 @@ export function createApp({ db, config, logger, rateLimitStore, failedAuthStore 
   app.use('/v1/incidents', incidentAccessRoutes(db, { asAdmin: (req) => auditContextOf(req, 'admin') })); // /:id/access-groups
   app.use('/v1/imports', importRoutes(db, { bodyLimit: config.IMPORT_BODY_LIMIT }));
   if (config.STATISTICS_IN_MEMORY) {
-    keepPublishedFactsInMemory(db, {
-      onError: (error) => logger.warn({ err: error }, 'Could not load the published facts into memory; statistics use SQL'),
-    });
+    const onError = (error: unknown) => logger.warn({ err: error }, 'Could not load the published facts into memory; statistics use SQL');
+    // Loaded now, in the background, so the first public statistics after a start need no scan.
+    keepPublishedFactsInMemory(db, { onError }).load().catch(onError);
   }
   app.use('/v1/stats', statisticsRoutes(db, { sendCsv: sendStatisticsCsv }));
   app.use('/v1/organisations', organisationRoutes(db, { asAdmin: (req) => auditContextOf(req, 'admin') }));

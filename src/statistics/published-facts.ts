@@ -143,6 +143,12 @@ export class PublishedFacts {
     return this.#loading;
   }
 
+  /** Resolves once columns are in memory: the load under way, or a first one (the bench waits on it). */
+  async ready(): Promise<void> {
+    if (this.#loading) await this.#loading;
+    if (!this.#snapshot) await this.load();
+  }
+
   #reloadSoon(): void {
     if (this.#loading || performance.now() - this.#lastLoadStarted < this.#minReloadIntervalMs) return;
     this.load().catch(this.#onError);
