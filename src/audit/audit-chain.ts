@@ -29,8 +29,8 @@ export interface AuditRecord {
  */
 const AUDIT_CHAIN_LOCK = 0x6175646974;
 
-/** Columns inserted, in this order; `id` comes from the identity. */
-const COLUMNS = [
+/** Columns inserted, in this order; `id` comes from the identity. Verification reads them back (audit-verify.ts). */
+export const CHAINED_COLUMNS = [
   'occurred_at',
   'action',
   'entity_type',
@@ -94,7 +94,7 @@ export async function appendAuditRecords(trx: Transaction<Database>, records: re
   });
   // One statement for any number of records: the rows travel as one JSON document, in order,
   // so the identity numbers them in chain order.
-  const columns = sql.join(COLUMNS.map((column) => sql.id(column)));
+  const columns = sql.join(CHAINED_COLUMNS.map((column) => sql.id(column)));
   await sql`insert into audit_log (${columns})
     select ${columns} from jsonb_populate_recordset(null::audit_log, ${JSON.stringify(rows)}::jsonb) with ordinality
     order by ordinality`.execute(trx);

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { readableAuditDocument } from './audit-documents.ts';
 import { auditRecordHash, GENESIS_HASH } from './audit-hash.ts';
+import { CHAINED_COLUMNS } from './audit-chain.ts';
 
 /** A record that does not fit the chain: the first one found, with what was found and what was expected. */
 export interface ChainBreak {
@@ -29,22 +30,7 @@ export interface VerifyOptions {
   expectHead?: { id: number; hash: string } | undefined;
 }
 
-const CHAIN_COLUMNS = [
-  'id',
-  'occurred_at',
-  'action',
-  'entity_type',
-  'entity_id',
-  'organisation_id',
-  'actor_key_id',
-  'actor_role',
-  'request_id',
-  'before',
-  'after',
-  'chain_position',
-  'prev_hash',
-  'hash',
-] as const;
+const CHAIN_COLUMNS = ['id', ...CHAINED_COLUMNS] as const;
 
 /**
  * Walks the whole audit log in id order (the order the chain was written in, see audit-chain.ts)

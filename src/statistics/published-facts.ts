@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/create-db.ts';
 import { getDataVersion } from '../db/data-version.ts';
 import type { IncidentFilters } from '../incidents/incident-filters.ts';
-import type { Dimension } from './statistics.schemas.ts';
+import { DIMENSIONS, type Dimension } from './statistics.schemas.ts';
 import type { Counts, GroupRow, StatisticsOptions } from './statistics.types.ts';
 
 /**
@@ -21,18 +21,8 @@ import type { Counts, GroupRow, StatisticsOptions } from './statistics.types.ts'
  */
 
 /** Dimensions and filters the columns hold; anything else is answered by SQL. */
-const HELD_DIMENSIONS = new Set<Dimension>([
-  'year',
-  'month',
-  'country',
-  'attackType',
-  'actorType',
-  'attribution',
-  'verificationStatus',
-  'motive',
-  'judicialOutcome',
-  'deathType',
-]);
+// Every dimension but the victims' own: the facts have one row per incident.
+const HELD_DIMENSIONS = new Set<Dimension>(DIMENSIONS.filter((name) => name !== 'victimRole' && name !== 'gender'));
 const HELD_FILTERS = new Set<keyof IncidentFilters>([
   'country',
   'attackType',
