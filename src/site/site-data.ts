@@ -56,7 +56,9 @@ export class SiteData {
   /** Counts per group, debunked incidents left out (as GET /v1/stats by default). Time series are filled with zeros. */
   async counts(dataVersion: number, groupBy: Dimension[], filters: IncidentFilters, includeDebunked = false) {
     const options = { groupBy, filters, includeDebunked };
-    const result = await this.#cache.get(this.#cache.key(dataVersion, actor, options), () => statistics(this.#db, actor, options));
+    const result = await this.#cache.get(this.#cache.key(dataVersion, actor, options), () =>
+      statistics(this.#db, actor, options, dataVersion),
+    );
     const groups = groupBy.length
       ? fillTimeSeries(result.groups, groupBy, { from: filters.dateFrom?.date_start, to: filters.dateTo?.date_end })
       : [];

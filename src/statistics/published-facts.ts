@@ -111,9 +111,10 @@ export class PublishedFacts {
    * The answer from the columns if they hold the current data version; otherwise undefined (the
    * caller asks SQL) and a reload starts in the background.
    */
-  async answer(options: StatisticsOptions): Promise<{ groups: GroupRow[]; totals: Counts } | undefined> {
+  async answer(options: StatisticsOptions, knownVersion?: number): Promise<{ groups: GroupRow[]; totals: Counts } | undefined> {
     if (!PublishedFacts.canAnswer(options)) return undefined;
-    const { dataVersion } = await getDataVersion(this.#db);
+    // The routes have read the version for their ETag already; ask again only when not told.
+    const dataVersion = knownVersion ?? (await getDataVersion(this.#db)).dataVersion;
     const snapshot = this.#snapshot;
     if (snapshot?.dataVersion === dataVersion) return answerFrom(snapshot, options);
     this.#reloadSoon();

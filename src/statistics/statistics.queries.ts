@@ -15,11 +15,17 @@ import type { ChildMatches, Counts, GroupRow, IncidentSource, StatisticsOptions 
  * claims to the facts; the rest (search, place, update time, protected victims) read the
  * incidents. All give the same answers (test/statistics-paths.test.ts).
  */
-export async function statistics(db: Db, actor: Actor, options: StatisticsOptions): Promise<{ groups: GroupRow[]; totals: Counts }> {
+export async function statistics(
+  db: Db,
+  actor: Actor,
+  options: StatisticsOptions,
+  /** The data version the caller already read (for its ETag), if any. */
+  dataVersion?: number,
+): Promise<{ groups: GroupRow[]; totals: Counts }> {
   const compiled = compileFilters(options.filters, actor);
   if (factsCanAnswer(options, compiled)) {
     // Everyone's statistics (published incidents only) from the columns in memory, when kept and current.
-    const inMemory = actor.kind === 'public' ? await publishedFactsOf(db)?.answer(options) : undefined;
+    const inMemory = actor.kind === 'public' ? await publishedFactsOf(db)?.answer(options, dataVersion) : undefined;
     return inMemory ?? statisticsFromFacts(db, actor, options);
   }
   return detailedStatistics(db, actor, options, compiled.factsHold ? 'facts' : 'incidents');

@@ -33,7 +33,9 @@ export function statisticsRoutes(db: Db, { sendCsv }: { sendCsv: SendStatisticsC
     const version = await answerIfUnchanged(db, req, res);
     if (!version) return;
     const options = { groupBy, filters, includeDebunked };
-    const result = await cache.get(cache.key(version.dataVersion, req.actor, options), () => statistics(db, req.actor, options));
+    const result = await cache.get(cache.key(version.dataVersion, req.actor, options), () =>
+      statistics(db, req.actor, options, version.dataVersion),
+    );
     const groups = groupBy.length
       ? withCountryNames(
           fillTimeSeries(result.groups, groupBy, { from: filters.dateFrom?.date_start, to: filters.dateTo?.date_end }),
