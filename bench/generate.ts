@@ -64,6 +64,9 @@ export async function generateDataset(db: Db, incidents: number, log: (message: 
     // Likewise the CSV export's child lists (migration 0008).
     const lists = await sql`select 1 from information_schema.views where table_name = 'incident_list_rows'`.execute(conn);
     if (lists.rows.length) await step('incident_lists', sql`insert into incident_lists select * from incident_list_rows`);
+    // The stored documents (migration 0019) start stale; the app fills them (src/incidents/incident-documents.ts).
+    const documents = await sql`select 1 from information_schema.tables where table_name = 'incident_documents'`.execute(conn);
+    if (documents.rows.length) await step('incident_documents', sql`insert into incident_documents (incident_id) select id from incidents`);
     for (const table of ['plan', 'pv', 'pc', 'victim_text', 'claim_text']) await sql`drop table ${sql.id(table)}`.execute(conn);
   });
   for (const table of [...TABLES, 'incident_facts', 'incident_lists']) await sql`vacuum analyze ${sql.table(table)}`.execute(db);

@@ -13,6 +13,7 @@ import { publishedFactsOf } from '../src/statistics/published-facts.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { createLogger } from '../src/logger.ts';
 import { startEncryption } from '../src/incidents/encryption-start.ts';
+import { fillStaleDocuments } from '../src/incidents/incident-documents.ts';
 
 // The bench's own key-encryption key unless one is set; the server processes it starts inherit it.
 process.env.DATA_ENCRYPTION_KEY ||= Buffer.alloc(32, 'dateline bench key, not a secret').toString('base64');
@@ -23,15 +24,18 @@ import { checkSearchText, existingDataset, generateDataset } from './generate.ts
 import { benchDuplicateFlagging, benchImports } from './imports.ts';
 import { benchNames } from './names.ts';
 import { runLoad } from './load.ts';
+import { findPeer, loadPeer } from './peer.ts';
 import { JSON_HEADERS, scenarios } from './scenarios.ts';
 import { mb, ms } from './stats.ts';
 
 /**
- * npm run bench [-- --incidents N] [--reuse] [--embedded] [--duration S] [--only a,c] [--only proxy] [--explain]
+ * npm run bench [-- --incidents N] [--reuse] [--embedded] [--duration S] [--only a,c] [--only proxy] [--explain] [--peer]
  * Generates the dataset, starts the real app in this process and measures each scenario over
  * HTTP against the same SQL run directly on the driver; then the export (e), the import (i) and
  * duplicate flagging on create (j), see export.ts and imports.ts; names (names.ts) runs on its own
- * small database. Not a test: nothing here runs in npm test.
+ * small database. `--peer` also loads the scenarios that name a peer path on Directus
+ * (bench/peer.ts: PEER_DIRECTUS_URL, PEER_DIRECTUS_TOKEN), and skips it, saying why, without them.
+ * Not a test: nothing here runs in npm test.
  */
 const { values: args } = parseArgs({
   options: {
@@ -41,6 +45,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     only: { type: 'string' },
     explain: { type: 'boolean', default: false },
+    peer: { type: 'boolean', default: false },
   },
 });
 const incidents = Number(args.incidents ?? (args.embedded ? 50_000 : 1_000_000));
@@ -90,6 +95,17 @@ const server = await startServer(database.appDb);
 const factsStarted = performance.now();
 await publishedFactsOf(database.appDb)?.ready();
 log(`Published facts in memory after ${((performance.now() - factsStarted) / 1000).toFixed(1)} s.`);
+// Stored incident documents (migration 0019): a new dataset starts with them all stale; store them
+// as the server's background filler would, so that list scenarios measure the stored path.
+const documentsStarted = performance.now();
+const storedDocuments = await fillStaleDocuments(database.appDb);
+if (storedDocuments)
+  log(
+    `Stored ${storedDocuments.toLocaleString('en')} incident documents in ${((performance.now() - documentsStarted) / 1000).toFixed(1)} s.`,
+  );
+const peer = args.peer ? await findPeer() : undefined;
+if (typeof peer === 'string') log(`No peer measured (--peer): ${peer}.`);
+else if (peer) log(`Peer: Directus on ${peer.url}, same concurrency per scenario.`);
 log(`\nServer on ${server.url}; ${seconds} s per scenario; load average ${loadAverage()} before.\n`);
 log('| scenario | conns | req/s | p50 ms | p99 ms | SQL p50 ms | ratio | status | targets |');
 log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |');
@@ -101,7 +117,7 @@ const chosen = scenarios.filter((s) =>
 for (const scenario of chosen) {
   if (scenario.via === 'proxy') proxy ??= await startNginxProxy({ upstreamPort: Number(new URL(server.url).port), workers: 'auto' });
   const baseUrl = scenario.via === 'proxy' ? proxy!.url : server.url;
-  const headers = { ...JSON_HEADERS, ...(await scenario.headers?.(server.url)) };
+  const headers = { ...JSON_HEADERS, ...(await scenario.headers?.(server.url, db)) };
   const paths = typeof scenario.paths === 'function' ? await scenario.paths(db) : scenario.paths;
   for (let i = 0; i < 2; i++) {
     const response = await fetch(`${baseUrl}${paths[0]}`, { headers });
@@ -116,6 +132,11 @@ for (const scenario of chosen) {
   const runFor = Math.max(seconds, Math.ceil((floor.p50 * 3) / 1000));
   const load = await runLoad({ baseUrl, paths, connections: scenario.connections, seconds: runFor, headers });
   const ratio = load.requests ? load.p50 / floor.p50 : Number.NaN;
+  const peerLoad =
+    peer && typeof peer !== 'string' && scenario.peer
+      ? await loadPeer(peer, scenario.peer(paths), scenario.connections, runFor)
+      : undefined;
+  const timesPeer = peerLoad?.requests ? load.perSecond / peerLoad.perSecond : undefined;
   const status =
     Object.entries(load.statusCounts)
       .map(([code, count]) => `${count}x${code}`)
@@ -124,12 +145,20 @@ for (const scenario of chosen) {
     scenario.targets
       .map(
         (target) =>
-          `${target.label}: ${load.requests && target.met({ p50: load.p50, ratio, perSecond: load.perSecond }) ? 'met' : 'MISSED'}`,
+          `${target.label}: ${load.requests && target.met({ p50: load.p50, ratio, perSecond: load.perSecond, timesPeer }) ? 'met' : timesPeer === undefined && target.label.includes('peer') ? 'not measured (--peer)' : 'MISSED'}`,
       )
       .join('; ') || '(no target in the issue)';
   log(
     `| ${scenario.id}. ${scenario.name} | ${scenario.connections} | ${load.perSecond.toFixed(load.perSecond < 10 ? 2 : 0)} | ${load.p50} | ${load.p99} | ${ms(floor.p50)} | ${ratio.toFixed(2)} | ${status} | ${targets} |`,
   );
+  if (peerLoad) {
+    const peerStatus = Object.entries(peerLoad.statusCounts)
+      .map(([code, count]) => `${count}x${code}`)
+      .join(' ');
+    log(
+      `| ${scenario.id} peer: Directus, the same question | ${scenario.connections} | ${peerLoad.perSecond.toFixed(peerLoad.perSecond < 10 ? 2 : 0)} | ${peerLoad.p50} | ${peerLoad.p99} | - | - | ${peerStatus} | Dateline ${timesPeer?.toFixed(1) ?? '-'}x its req/s |`,
+    );
+  }
 }
 
 if (!only || only.includes('e')) await runExport();

@@ -1,9 +1,12 @@
 import type { CompiledQuery } from 'kysely';
 import { PUBLIC_ACTOR, type Actor } from '../src/auth/actor.ts';
+import { insertApiKey } from '../src/auth/api-key.queries.ts';
 import { getDataVersion } from '../src/db/data-version.ts';
 import { latestPublicIncidents, latestTombstones } from '../src/feeds/feed.queries.ts';
 import { feedQuerySchema } from '../src/feeds/feed.schemas.ts';
-import { listIncidentPage } from '../src/incidents/incident-list.queries.ts';
+import { listIncidentDocumentPage, listIncidentPage } from '../src/incidents/incident-list.queries.ts';
+import { findIncidentDocument } from '../src/incidents/incident-documents.ts';
+import { directusIncidents } from './peer.ts';
 import { findIncidentTree } from '../src/incidents/incident.queries.ts';
 import type { Db } from '../src/db/create-db.ts';
 import type { Dimension } from '../src/statistics/statistics.schemas.ts';
@@ -25,13 +28,18 @@ export interface Scenario {
   /** One URL, or several that autocannon cycles through (to defeat any response cache); or read from the dataset. */
   paths: string[] | ((db: Db) => Promise<string[]>);
   connections: number;
-  /** Extra request headers, resolved against the running server (the ETag for a 304). */
-  headers?: (baseUrl: string) => Promise<Record<string, string>>;
+  /** Extra request headers, resolved against the running server (the ETag for a 304) or the dataset (a key). */
+  headers?: (baseUrl: string, db: Db) => Promise<Record<string, string>>;
   expectStatus: number;
   queries: () => Promise<CompiledQuery[]>;
-  targets: Array<{ label: string; met: (result: { p50: number; ratio: number; perSecond: number }) => boolean }>;
+  targets: Array<{
+    label: string;
+    met: (result: { p50: number; ratio: number; perSecond: number; timesPeer?: number | undefined }) => boolean;
+  }>;
   /** Load it through nginx with deploy/nginx/dateline.conf (scripts/nginx/nginx-proxy.ts); `--only proxy` runs these. */
   via?: 'proxy';
+  /** The same question asked of the peer (bench/peer.ts, `--peer`), a path per path of this scenario. */
+  peer?: (paths: string[]) => string[];
 }
 
 /** Every request asks for JSON: the ETag depends on Accept, so the 304 run must send the same one. */
@@ -39,10 +47,15 @@ export const JSON_HEADERS = { accept: 'application/json' };
 
 const query = (path: string) => Object.fromEntries(new URL(path, 'http://x').searchParams);
 
-/** What GET /v1/incidents sends: the data version, then one page (keyset, -date by default). */
-function listQueries(path: string, actor: Actor = PUBLIC_ACTOR) {
+/**
+ * What GET /v1/incidents sends: the data version, then one page (keyset, -date by default) of
+ * stored documents (src/incidents/incident-documents.ts; a second query only for stale ones).
+ */
+function listQueries(path: string, actor: Actor | (() => Promise<Actor>) = PUBLIC_ACTOR) {
   const { sort, limit, cursor: _cursor, includeTotal: _total, ...filters } = listIncidentsQuerySchema.parse(query(path));
-  return captureQueries(getDataVersion, (db) => listIncidentPage(db, actor, { filters, sort, limit }));
+  return captureQueries(getDataVersion, async (db) =>
+    listIncidentDocumentPage(db, typeof actor === 'function' ? await actor() : actor, { filters, sort, limit }),
+  );
 }
 
 /** What GET /v1/stats sends: the data version, the grouped counts, the totals. */
@@ -104,6 +117,11 @@ const uncachedStats = Array.from(
 const perSecondAtLeast = (rate: number) => ({
   label: `>= ${rate.toLocaleString('en')} req/s`,
   met: (r: { perSecond: number }) => r.perSecond >= rate,
+});
+/** Requests per second against the peer's on the same question, in the same run (`--peer`). */
+const timesPeerAtLeast = (times: number) => ({
+  label: `>= ${times}x the peer's req/s`,
+  met: (r: { timesPeer?: number | undefined }) => r.timesPeer !== undefined && r.timesPeer >= times,
 });
 const p50Under = (limit: number) => ({ label: `p50 < ${limit} ms`, met: (r: { p50: number }) => r.p50 < limit });
 
@@ -219,4 +237,96 @@ export const scenarios: Scenario[] = [
     queries: () => statisticsQueries(STATS),
     targets: [perSecondAtLeast(10_000)],
   },
+  // Issue #18 item 1: list pages and the incident page from stored documents, against the peer
+  // (Directus, `--peer`) on the same question: published incidents in SY, newest 50.
+  {
+    id: 'l1',
+    name: 'list page, published in SY, newest 50, anonymous',
+    paths: ['/v1/incidents?country=SY&limit=50'],
+    connections: 4,
+    expectStatus: 200,
+    queries: () => listQueries('/v1/incidents?country=SY&limit=50'),
+    peer: () => [directusIncidents({ country: 'SY' }, 50)],
+    targets: [p50Under(5), timesPeerAtLeast(3)],
+  },
+  {
+    id: 'l2',
+    name: 'list page, in SY, newest 50, researcher key',
+    paths: ['/v1/incidents?country=SY&limit=50'],
+    connections: 4,
+    headers: async (_baseUrl, db) => ({ authorization: `Bearer ${(await (researcher ??= benchResearcher(db))).key}` }),
+    expectStatus: 200,
+    queries: () => listQueries('/v1/incidents?country=SY&limit=50', async () => (await researcher!).actor),
+    peer: () => [directusIncidents({ country: 'SY' }, 50)],
+    targets: [p50Under(5), timesPeerAtLeast(3)],
+  },
+  {
+    id: 'l3',
+    name: 'incident, anonymous (500 published, cycled)',
+    paths: async (db) => (await publishedIncidentPages(db)).map((page) => `/v1${page}`),
+    connections: 4,
+    expectStatus: 200,
+    // The incident page reads no data version: one query.
+    queries: () => captureQueries((db) => findIncidentDocument(db, PUBLIC_ACTOR, '00000000-0000-4000-8000-000000000000')),
+    peer: (paths) => paths.map((path) => path.replace('/v1/incidents/', '/items/incidents/')),
+    targets: [p50Under(5), timesPeerAtLeast(3)],
+  },
+  // Issue #18 item 2: statistics by a victim or claim dimension, uncached, for an anonymous caller
+  // and a researcher key (who also counts their own organisation's drafts).
+  ...victimAndClaimScenarios(),
 ];
+
+/** The researcher's key and actor, made when its first scenario asks for its headers. */
+let researcher: Promise<{ key: string; actor: Actor }> | undefined;
+async function benchResearcher(db: Db): Promise<{ key: string; actor: Actor }> {
+  const organisation = await db.selectFrom('organisations').select('id').orderBy('name').executeTakeFirstOrThrow();
+  const row = await insertApiKey(db, { organisationId: organisation.id, name: 'bench statistics researcher', role: 'researcher' });
+  return { key: row.key, actor: { kind: 'key', keyId: row.id, organisationId: organisation.id, role: 'researcher' } };
+}
+
+/**
+ * The pairs that were slowest on SQL (victims or claims joined to a million incidents), each as
+ * 3,000 distinct URLs with the same answer (a dateFrom before any incident), so neither the
+ * statistics cache nor a kept selection answers; the floor is the SQL the handler would send
+ * without the facts in memory (statistics(), with the caller's visibility).
+ */
+function victimAndClaimScenarios(): Scenario[] {
+  // Inside the function: it runs while `scenarios` is initialised, before later constants are.
+  const VICTIM_AND_CLAIM_PAIRS = [
+    ['gender,victimRole', ''],
+    ['year,actorType', ''],
+    ['country,gender', '&victimRole=journalist&attackType=killing'],
+    ['actorType,attribution', ''],
+    ['attackType,gender', ''],
+    ['gender,actorType', '&victimOutcome=killed'],
+    ['month,victimRole', '&actorType=police,military'],
+  ] as const;
+  return (['anonymous', 'researcher'] as const).flatMap((caller) =>
+    VICTIM_AND_CLAIM_PAIRS.map(([groupBy, filters], index): Scenario => {
+      const paths = Array.from(
+        { length: 3000 },
+        (_, i) => `/v1/stats?groupBy=${groupBy}${filters}&dateFrom=${new Date(Date.UTC(1900, 0, 1 + i)).toISOString().slice(0, 10)}`,
+      );
+      return {
+        id: `${caller === 'anonymous' ? 'v' : 'w'}${index + 1}`,
+        name: `stats groupBy=${groupBy}${filters}, uncached, ${caller}`,
+        paths,
+        connections: 2,
+        ...(caller === 'researcher'
+          ? {
+              headers: async (_baseUrl: string, db: Db) => ({
+                authorization: `Bearer ${(await (researcher ??= benchResearcher(db))).key}`,
+              }),
+            }
+          : {}),
+        expectStatus: 200,
+        queries: async () => {
+          const actor = caller === 'researcher' ? (await researcher!).actor : PUBLIC_ACTOR;
+          const { groupBy: dimensions, includeDebunked, ...parsed } = statisticsQuerySchema.parse(query(paths[0]!));
+          return captureQueries(getDataVersion, (db) => statistics(db, actor, { groupBy: dimensions, filters: parsed, includeDebunked }));
+        },
+        targets: [p50Under(300), { label: '<= 1.3x SQL', met: (r) => r.ratio <= 1.3 }],
+      };
+    }),
+  );
+}

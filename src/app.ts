@@ -12,6 +12,8 @@ import { auditContextOf, authenticate } from './auth/authenticate.ts';
 import { checkKeyScope } from './auth/scope-check.ts';
 import type { Config } from './config.ts';
 import type { Db } from './db/create-db.ts';
+import { replicaSetOf } from './db/replicas.ts';
+import { rememberPrimaryReaders } from './auth/read-routing.ts';
 import { duplicateRoutes } from './duplicates/duplicate.routes.ts';
 import { exportRoutes } from './exports/export.routes.ts';
 import { feedRoutes } from './feeds/feed.routes.ts';
@@ -65,6 +67,8 @@ const readOnlyCors = cors({
 
 export function createApp({ db, config, logger, rateLimitStore, failedAuthStore }: AppDependencies): Express {
   listenAcrossAreas();
+  const replicas = replicaSetOf(db); // DATABASE_REPLICA_URLS: routes pick their reader with readerFor (src/auth/read-routing.ts)
+  replicas?.start(logger);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY);
@@ -100,6 +104,7 @@ export function createApp({ db, config, logger, rateLimitStore, failedAuthStore 
   const json = jsonBody({ limit: config.BODY_LIMIT });
   app.use((req, res, next) => (/^\/v1\/imports(\/|$)/.test(req.path) ? next() : json(req, res, next)));
   app.use(authenticate(db, { config, failedAuthStore }));
+  app.use(rememberPrimaryReaders(db)); // read replicas: a key's reads after its writes (src/auth/read-routing.ts)
   app.use(checkKeyScope); // a key limited to some scopes may call only their routes (src/auth/scopes.ts)
   app.use(rateLimiter(config, rateLimitStore));
   app.use(openApiRoutes());
@@ -113,7 +118,8 @@ export function createApp({ db, config, logger, rateLimitStore, failedAuthStore 
   if (config.STATISTICS_IN_MEMORY) {
     const onError = (error: unknown) => logger.warn({ err: error }, 'Could not load the published facts into memory; statistics use SQL');
     // Loaded now, in the background, so the first public statistics after a start need no scan.
-    keepPublishedFactsInMemory(db, { onError }).load().catch(onError);
+    // Each replica has its own copy: the columns answer only questions at the version their server read.
+    for (const reader of [db, ...(replicas?.replicaDbs ?? [])]) keepPublishedFactsInMemory(reader, { onError }).load().catch(onError);
   }
   app.use('/v1/stats', statisticsRoutes(db, { sendCsv: sendStatisticsCsv }));
   app.use('/v1/organisations', organisationRoutes(db, { asAdmin: (req) => auditContextOf(req, 'admin') }));

@@ -18,6 +18,21 @@ const trustProxyFromEnv = z
     return value; // an address list such as "loopback, 10.0.0.0/8", passed to Express as is
   });
 
+/** Comma-separated postgres:// URLs; each entry is checked on its own, and named by its position (not echoed: it may hold a password). */
+const replicaUrlsFromEnv = z.string().transform((value, context) => {
+  const urls = value.split(',').map((url) => url.trim());
+  urls.forEach((url, index) => {
+    const valid = /^postgres(ql)?:\/\//.test(url) && URL.canParse(url);
+    if (!valid) {
+      context.addIssue({
+        code: 'custom',
+        message: `entry ${index + 1} of ${urls.length} ${url ? 'is not a postgres:// connection string' : 'is empty'} (comma-separated postgres:// URLs)`,
+      });
+    }
+  });
+  return urls;
+});
+
 export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -25,6 +40,18 @@ export const configSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')
     .optional(),
+  DATABASE_REPLICA_URLS: replicaUrlsFromEnv
+    .optional()
+    .describe(
+      'PostgreSQL streaming replicas (comma-separated URLs): anonymous and researchers\' reads, statistics and exports go to them (README, "Read replicas").',
+    ),
+  REPLICA_MAX_LAG_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .default(2_000)
+    .describe('A replica further behind the primary than this is skipped, and the primary serves its reads.'),
   DATA_DIR: z.string().min(1).default('./data/pglite'),
   DATA_ENCRYPTION_KEY: z
     .string()
@@ -81,9 +108,7 @@ export const configSchema = z.object({
     .describe('How long a shared cache may serve its old copy while it revalidates (stale-while-revalidate).'),
   STATISTICS_IN_MEMORY: booleanFromEnv
     .default(true)
-    .describe(
-      "Keep the published incidents' statistics columns in memory (about 30 bytes per incident), so public statistics need no table scan.",
-    ),
+    .describe('Keep the statistics facts in memory (about 60 MB at a million incidents), so statistics need no table scan or join.'),
   PUBLIC_SITE: booleanFromEnv
     .default(true)
     .describe('Serve the public site (/, /explore, /statistics...); false for API-only deployments.'),
@@ -126,6 +151,25 @@ export const configSchema = z.object({
     .describe('A client must send the whole request, body included, within this time; raise it for imports over slow links.'),
 });
 
+/** Settings that are valid alone but not together. */
+const configRules = configSchema.superRefine((config, context) => {
+  if (config.DATABASE_REPLICA_URLS && !config.DATABASE_URL) {
+    context.addIssue({
+      code: 'custom',
+      path: ['DATABASE_REPLICA_URLS'],
+      message:
+        'read replicas need PostgreSQL: set DATABASE_URL to the primary, or unset DATABASE_REPLICA_URLS (the embedded database has no replicas)',
+    });
+  }
+  if (config.DATABASE_URL && config.DATABASE_REPLICA_URLS?.includes(config.DATABASE_URL)) {
+    context.addIssue({
+      code: 'custom',
+      path: ['DATABASE_REPLICA_URLS'],
+      message: 'names DATABASE_URL itself: list the replicas only (the primary serves reads anyway when no replica can)',
+    });
+  }
+});
+
 export type Config = z.infer<typeof configSchema>;
 
 export class ConfigError extends Error {
@@ -135,7 +179,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Treat empty variables as unset so `FOO= npm start` falls back to the default.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  const result = configSchema.safeParse(present);
+  const result = configRules.safeParse(present);
   if (result.success) return result.data;
   const lines = result.error.issues.map(
     (issue) => `  ${issue.path.join('.')}=${JSON.stringify(env[String(issue.path[0])])}: ${issue.message}`,

@@ -12,6 +12,7 @@ import { migrateToLatest } from './db/migrate.ts';
 import { EncryptionKeyError, keySourceOf, resolveKeyEncryptionKey, type KeyEncryptionKey } from './crypto/key-encryption-key.ts';
 import { refreshKeyringEvery } from './crypto/keyring.ts';
 import { startEncryption } from './incidents/encryption-start.ts';
+import { startDocumentFiller } from './incidents/incident-documents.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { startConfiguredWorker } from './webhooks/delivery-worker.ts';
 
@@ -45,9 +46,14 @@ const { db, mode, pglite } = await createDb({
   dataDir: config.DATA_DIR,
   poolMax: config.DB_POOL_MAX,
   statementTimeoutMs: config.STATEMENT_TIMEOUT_MS,
+  replicaUrls: config.DATABASE_REPLICA_URLS,
+  replicaMaxLagMs: config.REPLICA_MAX_LAG_MS,
   onPoolError: (error) => logger.warn({ err: error }, 'an idle database connection failed; the pool will replace it'),
 });
-logger.info({ mode, dataDir: mode === 'embedded' ? config.DATA_DIR : undefined }, 'database opened');
+logger.info(
+  { mode, dataDir: mode === 'embedded' ? config.DATA_DIR : undefined, replicas: config.DATABASE_REPLICA_URLS?.length },
+  'database opened',
+);
 
 try {
   const applied = await migrateToLatest(db);
@@ -80,6 +86,14 @@ const server = createHttpServer(
 // `npm run backup` asks this process for the embedded database's dump (src/backup/embedded-backup.ts).
 const stopLiveBackups = pglite ? await serveLiveBackups(db, pglite, config.DATA_DIR, logger) : async () => {};
 const stopKeyringRefresh = refreshKeyringEvery(db, undefined, (error) => logger.warn({ err: error }, 'could not re-read the data keys'));
+// Stored incident documents left stale by imports and migrations (src/incidents/incident-documents.ts): safe alongside other processes.
+const documentFiller = startDocumentFiller(db, {
+  onError: (error) => logger.warn({ err: error }, 'could not store incident documents; readers get them shaped from the rows meanwhile'),
+});
+documentFiller.ready.then(
+  (stored) => stored && logger.info({ stored }, 'stored the incident documents left stale by an upgrade or an import'),
+  () => {}, // onError above has logged it
+);
 // Webhook deliveries (src/webhooks/delivery-worker.ts): in this process, safe alongside others.
 const webhookWorker = startConfiguredWorker(db, config, logger);
 
@@ -89,6 +103,7 @@ closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err
   else logger.info({ signal }, 'shutting down');
   await closeHttpServer(server);
   stopKeyringRefresh();
+  await documentFiller.stop();
   await stopLiveBackups();
   await webhookWorker?.stop(); // an attempt in flight finishes (WEBHOOKS_TIMEOUT_MS at most) and is recorded
   await rateLimits.close();

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
       DATA_DIR: './data/pglite',
       DB_POOL_MAX: 10,
+      REPLICA_MAX_LAG_MS: 2_000,
       LOG_LEVEL: 'info',
       TRUST_PROXY: false,
       BODY_LIMIT: '1mb',

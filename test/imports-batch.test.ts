@@ -91,6 +91,25 @@ const nativeFile = [
   'Reporter killed near Pokhara,,,year,2011-01-01,2011-12-31,NP,Gandaki,Pokhara,,,,killing,,,1,Thapa Ram Sharan,journalist,killed,,,,,,,,,',
   'Threats against a radio station,,,range,2011-06-01,2011-06-10,NP,,,,,,threat_harassment,,,0,,,,,,,,"Unknown callers (unknown, suspected_by_documenter)",,,,',
   'Editor detained in Biratnagar,,,day,2011-08-01,2011-08-01,NP,,Biratnagar,,,,arrest_detention,,investigation_open,1,Existing Person Nepal,journalist,detained,,,,,,,,,',
+  // What COPY's text format (PostgreSQL) must escape: backslashes, a literal \N, tabs, line breaks.
+  [
+    'Back\\slash "quoted" title \\N',
+    'Line one\nline\ttwo \\N\r\nend',
+    'A tab\there, a backslash \\',
+    'day',
+    '2012-02-02',
+    '2012-02-02',
+    'FR',
+    '',
+    'Paris',
+    ...['', '', '', 'threat_harassment', '', '', '1'],
+    'Jean "Le" Back\\slash',
+    ...['journalist', 'threatened', '', '', '', '', ''],
+    'Tab\tin a source title',
+    ...['https://example.org/fr/1', '', ''],
+  ]
+    .map((cell) => (/[",\n\r]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell))
+    .join(','),
 ].join('\n');
 
 describe('the batch path', () => {
@@ -212,6 +231,7 @@ describe('the batch path', () => {
       ['row 0', 'row 1'],
       [],
       ['existing'],
+      [],
     ]);
   });
 

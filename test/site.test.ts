@@ -6,6 +6,8 @@ import { assetBytes } from '../src/site/assets.ts';
 import { escapeHtml, html, raw } from '../src/site/html.ts';
 import { allMessages, messagesFor } from '../src/site/i18n.ts';
 import { METHODOLOGY_TAXONOMIES } from '../src/site/pages/methodology.page.ts';
+import { MAP_SHADES } from '../src/site/palette.ts';
+import { CODES_ON_MAP, worldMap } from '../src/site/world-map.ts';
 import { createActors, incidentBody, type Actors } from './support/factories.ts';
 import { request, startTestApp, type TestApp } from './support/test-app.ts';
 
@@ -300,6 +302,68 @@ describe('the html template', () => {
       '<p><b>ok</b><i>a</i><i>&lt;</i>0</p>',
     );
     expect(escapeHtml(`'\``)).toBe('&#39;&#96;');
+  });
+});
+
+describe('the world map', () => {
+  /** The fill and title of a country's path, as a reader's browser would show them. */
+  const country = (svg: string, code: string) => {
+    const match = new RegExp(`<path[^>]* fill="([^"]+)"[^>]* data-country="${code}"><title>([^<]*)</title></path>`).exec(svg);
+    return match ? { fill: match[1], title: match[2] } : undefined;
+  };
+  const legend = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((match) => match[1]);
+
+  it('fills each country with its own shade and title, and nothing of one shading stays in the next', () => {
+    const m = messagesFor('en');
+    const first = worldMap(
+      m,
+      new Map([
+        ['SY', 17],
+        ['TR', 5],
+        ['FR', 1],
+        ['YUCS', 2],
+      ]),
+      'First <map>',
+    ).svg.value;
+    const second = worldMap(
+      m,
+      new Map([
+        ['TR', 2],
+        ['DE', 1],
+      ]),
+      'Second map',
+    ).svg.value;
+
+    // 17 at most: bands 1–5, 6–10, 11–15, 16–17, one shade each after white.
+    expect(country(first, 'SY')).toEqual({ fill: MAP_SHADES[4], title: `${m.country('SY')}: 17` });
+    expect(country(first, 'TR')).toEqual({ fill: MAP_SHADES[1], title: `${m.country('TR')}: 5` });
+    expect(country(first, 'FR')).toEqual({ fill: MAP_SHADES[1], title: `${m.country('FR')}: 1` });
+    expect(country(first, 'DE')).toEqual({ fill: MAP_SHADES[0], title: `${m.country('DE')}: 0` });
+    expect(legend(first)).toEqual(['16–17', '11–15', '6–10', '1–5', '0']);
+    expect(first).toContain('aria-label="First &lt;map&gt;"');
+
+    // 2 at most: one band per count, the darkest shades.
+    expect(country(second, 'TR')).toEqual({ fill: MAP_SHADES[4], title: `${m.country('TR')}: 2` });
+    expect(country(second, 'DE')).toEqual({ fill: MAP_SHADES[3], title: `${m.country('DE')}: 1` });
+    expect(country(second, 'SY')).toEqual({ fill: MAP_SHADES[0], title: `${m.country('SY')}: 0` });
+    expect(country(second, 'FR')).toEqual({ fill: MAP_SHADES[0], title: `${m.country('FR')}: 0` });
+    expect(legend(second)).toEqual(['2', '1', '0']);
+    expect(second).toContain('aria-label="Second map"');
+
+    // The same outlines in both: only the fills, the titles and the legend differ.
+    const outlines = (svg: string) =>
+      [...svg.matchAll(/<path d="([^"]+)"[^>]* data-country="([A-Z]+)"/g)].map((match) => `${match[2]} ${match[1]}`);
+    expect(outlines(first)).toHaveLength(CODES_ON_MAP.size);
+    expect(outlines(second)).toEqual(outlines(first));
+  });
+
+  it('names the countries in the language of the page and puts the legend on its side', () => {
+    const ar = messagesFor('ar');
+    const svg = worldMap(ar, new Map([['TR', 3]]), 'خريطة').svg.value;
+    expect(country(svg, 'TR')).toEqual({ fill: MAP_SHADES[4], title: `${ar.country('TR')}: ${ar.number(3)}` });
+    expect(svg).toMatch(/<text[^>]* text-anchor="end"[^>]*>/);
+    expect(svg).not.toContain('Türkiye');
+    expect(worldMap(messagesFor('en'), new Map([['TR', 3]]), 'Map').svg.value).toMatch(/<text[^>]* text-anchor="start"[^>]*>/);
   });
 });
 

@@ -15,8 +15,9 @@ import { PublishedFacts } from '../src/statistics/published-facts.ts';
 const compiledFor = (question: StatisticsOptions) => compileFilters(question.filters, { kind: 'public' });
 const factsCanAnswer = (question: StatisticsOptions) => factsCanAnswerCompiled(question, compiledFor(question));
 import { detailedStatistics } from '../src/statistics/statistics.queries.ts';
-import { statisticsQuerySchema } from '../src/statistics/statistics.schemas.ts';
-import { randomIncidentBody, seededRandom, serviceWriter, type ModelIncident } from './support/factories.ts';
+import { DIMENSIONS, statisticsQuerySchema } from '../src/statistics/statistics.schemas.ts';
+import { storeDraftSharing } from '../src/organisations/draft-sharing.queries.ts';
+import { createOrganisation, randomIncidentBody, seededRandom, serviceWriter, type ModelIncident } from './support/factories.ts';
 import { useTestApp } from './support/test-app.ts';
 
 /**
@@ -117,7 +118,43 @@ beforeAll(async () => {
   await sql`update victims set outcome = 'killed' where incident_id = any(${some}::uuid[])`.execute(t.app.db);
   await sql`update victims set incident_id = ${records[31]!.id} where incident_id = ${records[32]!.id}`.execute(t.app.db);
   await sql`delete from victims where incident_id = any(${records.slice(33, 36).map((record) => record.id)}::uuid[])`.execute(t.app.db);
+  await shareAndRestrict();
 }, 120_000);
+
+/**
+ * Who sees what (migration 0017), for the readers beyond readers(): our organisation shares its
+ * drafts with the other one (whose researcher is in readers()), not with a third; two access
+ * groups of ours restrict an incident and a protected victim each, and one editor key is in the
+ * first group only.
+ */
+const accessReaders: Array<[string, Actor]> = [];
+async function shareAndRestrict(): Promise<void> {
+  const db = t.app.db;
+  const own = t.actors.ownOrganisation.id;
+  await storeDraftSharing(db, own, 'organisations', [t.actors.otherOrganisation.id]);
+  const third = await createOrganisation(db);
+  const groups = await sql<{ id: string }>`insert into access_groups (organisation_id, name)
+    values (${own}, 'paths first'), (${own}, 'paths second') returning id`.execute(db);
+  const [first, second] = groups.rows.map((row) => row.id);
+  const member = await insertApiKey(db, { organisationId: own, name: 'paths group member', role: 'editor' });
+  await sql`insert into access_group_members (group_id, key_id) values (${first}, ${member.id})`.execute(db);
+  // Protected victims with a gender, in two different live incidents of ours.
+  const { rows: guarded } = await sql<{ id: string; incident_id: string }>`select distinct on (v.incident_id) v.id, v.incident_id
+    from victims v join incident_facts f on f.incident_id = v.incident_id
+    where f.organisation_id = ${own} and v.protected and v.gender is not null order by v.incident_id, v.id limit 2`.execute(db);
+  expect(guarded).toHaveLength(2);
+  await sql`insert into incident_access_groups (incident_id, group_id) values (${guarded[0]!.incident_id}, ${first})`.execute(db);
+  await sql`insert into victim_access_groups (victim_id, incident_id, group_id)
+    values (${guarded[1]!.id}, ${guarded[1]!.incident_id}, ${second})`.execute(db);
+  const ownResearcher = await insertApiKey(db, { organisationId: own, name: 'paths own researcher', role: 'researcher' });
+  const admin = await insertApiKey(db, { organisationId: own, name: 'paths admin', role: 'admin' });
+  accessReaders.push(
+    ['editor in the first access group', { kind: 'key', keyId: member.id, organisationId: own, role: 'editor' }],
+    ['researcher of the owner', { kind: 'key', keyId: ownResearcher.id, organisationId: own, role: 'researcher' }],
+    ['researcher of an organisation not shared with', { kind: 'key', keyId: randomUUID(), organisationId: third.id, role: 'researcher' }],
+    ['admin', { kind: 'key', keyId: admin.id, organisationId: own, role: 'admin' }],
+  );
+}
 
 describe('the facts', () => {
   it('match their definition (the view incident_fact_rows) after every kind of write', async () => {
@@ -222,6 +259,50 @@ describe('every path gives the answer the incidents give', () => {
       [filter, groupBy && `groupBy=${groupBy}`].filter(Boolean).join('&'),
     ),
   ).filter((query) => query && !factsCanAnswer(options(query)));
+  // Every dimension and every pair of dimensions, each with no filter and two others (incident,
+  // victim and claim filters in turn), for every kind of reader: the facts in memory answer as the incidents do.
+  const HELD_FILTERS = [...FILTERS, ...CHILD_FILTERS.filter((filter) => filter && !filter.includes('actorName'))];
+  const ALL_GROUPINGS = [
+    '',
+    ...DIMENSIONS,
+    ...DIMENSIONS.flatMap((first, index) => DIMENSIONS.slice(index + 1).map((second) => `${first},${second}`)).filter(
+      (pair) => pair !== 'year,month',
+    ),
+  ];
+  const inMemoryQuestions = ALL_GROUPINGS.flatMap((groupBy, index) =>
+    ['', HELD_FILTERS[index % HELD_FILTERS.length]!, HELD_FILTERS[(index * 7 + 3) % HELD_FILTERS.length]!].map((filter) =>
+      [filter, groupBy && `groupBy=${groupBy}`].filter(Boolean).join('&'),
+    ),
+  );
+  it.each(inMemoryQuestions)('in memory, "%s"', async (query) => {
+    const question = options(query);
+    for (const [reader, actor] of [...readers(), ...accessReaders]) {
+      const [fromMemory, incidents] = await Promise.all([
+        inMemory.answer(question, actor),
+        detailedStatistics(t.app.db, actor, question, 'incidents'),
+      ]);
+      expect(fromMemory, reader).toEqual(incidents);
+    }
+  });
+
+  it('in memory, what access groups guard is known to their members only', async () => {
+    const question = options('groupBy=gender&includeDebunked=true');
+    const editor = (keyId: string): Actor => ({ kind: 'key', keyId, organisationId: t.actors.ownOrganisation.id, role: 'editor' });
+    const member = accessReaders[0]![1];
+    const [inGroup, outside] = await Promise.all([inMemory.answer(question, member), inMemory.answer(question, editor(randomUUID()))]);
+    // The member knows the genders in the incident of the first group; both are blind to the victim of the second.
+    const known = (answer: typeof inGroup) =>
+      answer!.groups.filter((group) => group.gender !== null).reduce((sum, group) => sum + group.victims, 0);
+    expect(known(inGroup)).toBeGreaterThan(known(outside));
+    expect(inGroup).toEqual(await detailedStatistics(t.app.db, member, question, 'incidents'));
+  });
+
+  it('in memory, not what only the incidents hold (search, place, actor names)', async () => {
+    for (const query of ['q=incident&groupBy=gender', 'city=Mosul', 'actorName=police&groupBy=actorType', 'hasProtectedVictims=true']) {
+      expect(await inMemory.answer(options(query), readers()[2]![1]), query).toBeUndefined();
+    }
+  });
+
   it.each(withChildren)('"%s"', async (query) => {
     const question = options(query);
     expect(compiledFor(question).factsHold).toBe(true);

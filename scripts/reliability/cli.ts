@@ -5,6 +5,7 @@ import { killMidWrite } from './kill-mid-write.ts';
 import { mixedLoad } from './mixed-load.ts';
 import { postgresRestart } from './postgres-restart.ts';
 import { rateLimitTwoProcesses } from './rate-limit-two-processes.ts';
+import { replica } from './replica.ts';
 import { sigterm } from './sigterm.ts';
 import { webhookScenarios } from './webhooks.ts';
 import { killAllStartedApis } from './support/api-process.ts';
@@ -27,6 +28,7 @@ const scenarios: Scenario[] = [
   sigterm,
   concurrentEdits,
   ...webhookScenarios,
+  replica,
 ];
 
 const { values: args, positionals } = parseArgs({

@@ -46,6 +46,15 @@ export const CHAINED_COLUMNS = [
   'hash',
 ] as const;
 
+/** The chain's last record: where the next record links to. */
+export interface ChainHead {
+  position: number;
+  hash: string;
+}
+
+/** A record as stored: its columns, hashed and linked (CHAINED_COLUMNS). */
+export type ChainedRow = ReturnType<typeof chainAuditRows>['rows'][number];
+
 /**
  * Appends audit records to the hash chain, in the caller's transaction (they commit or roll
  * back with the write they record). Every audit record goes through here: one record from a
@@ -55,6 +64,15 @@ export const CHAINED_COLUMNS = [
  */
 export async function appendAuditRecords(trx: Transaction<Database>, records: readonly AuditRecord[]): Promise<void> {
   if (records.length === 0) return;
+  await insertChainedRows(trx, chainAuditRows(await lockAuditChain(trx), records).rows);
+}
+
+/**
+ * Takes the chain's lock (held to the end of the transaction) and reads its head. A bulk writer
+ * (an import) does this once, then links its batches in JavaScript (chainAuditRows) while the
+ * database writes the previous one; appendAuditRecords does all three steps at once.
+ */
+export async function lockAuditChain(trx: Transaction<Database>): Promise<ChainHead> {
   await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK}::bigint)`.execute(trx);
   // A statement after the lock: under READ COMMITTED (every audited write) it sees the head the
   // last holder committed. A REPEATABLE READ snapshot taken before the lock would see an older
@@ -65,8 +83,13 @@ export async function appendAuditRecords(trx: Transaction<Database>, records: re
     .orderBy('chain_position', 'desc')
     .limit(1)
     .executeTakeFirst();
-  let prevHash = head?.hash ?? GENESIS_HASH;
-  let position = head?.chain_position ?? 0;
+  return { position: head?.chain_position ?? 0, hash: head?.hash ?? GENESIS_HASH };
+}
+
+/** The records as rows linked after `head`, and the new head. No database: the caller holds the lock. */
+export function chainAuditRows(head: ChainHead, records: readonly AuditRecord[]) {
+  let prevHash = head.hash;
+  let position = head.position;
   // Set here rather than by the column default: the hash covers it, to the millisecond a Date holds.
   const occurredAt = new Date().toISOString();
   const rows = records.map(({ context, entry }) => {
@@ -92,8 +115,13 @@ export async function appendAuditRecords(trx: Transaction<Database>, records: re
     prevHash = hash;
     return row;
   });
-  // One statement for any number of records: the rows travel as one JSON document, in order,
-  // so the identity numbers them in chain order.
+  return { rows, head: { position, hash: prevHash } };
+}
+
+/** Inserts rows chainAuditRows linked, in order, so the identity numbers them in chain order. */
+export async function insertChainedRows(trx: Transaction<Database>, rows: readonly ChainedRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  // One statement for any number of records: the rows travel as one JSON document, in order.
   const columns = sql.join(CHAINED_COLUMNS.map((column) => sql.id(column)));
   await sql`insert into audit_log (${columns})
     select ${columns} from jsonb_populate_recordset(null::audit_log, ${JSON.stringify(rows)}::jsonb) with ordinality

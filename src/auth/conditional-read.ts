@@ -3,6 +3,7 @@ import type { Db } from '../db/create-db.ts';
 import { getDataVersion, type DataVersion } from '../db/data-version.ts';
 import { answeredNotModified } from '../http/conditional.ts';
 import { viewerKey } from './actor.ts';
+import { noteDataVersionServed } from './read-routing.ts';
 
 /**
  * The conditional GET of every data-derived read: the current data version, and who is asking,
@@ -12,6 +13,7 @@ import { viewerKey } from './actor.ts';
  */
 export async function answerIfUnchanged(db: Db, req: Request, res: Response): Promise<DataVersion | undefined> {
   const version = await getDataVersion(db);
+  noteDataVersionServed(db, req, version.dataVersion); // read replicas: no reader sees the version go back
   const shared = req.actor.kind === 'public';
   return answeredNotModified(req, res, { dataVersion: version.dataVersion, viewer: viewerKey(req.actor), shared }) ? undefined : version;
 }

@@ -173,6 +173,15 @@ export interface IncidentFactsTable {
 }
 
 /**
+ * Each incident's public document as stored JSON text (migration 0019); null while stale, until
+ * src/incidents/incident-documents.ts stores it again.
+ */
+export interface IncidentDocumentsTable {
+  incident_id: string;
+  public_document: string | null;
+}
+
+/**
  * The ';'-joined child lists of an incident's CSV record (migration 0008), kept by triggers on
  * victims, perpetrator_claims and sources; `public_*` as the public sees them. An incident
  * without children may have no row.
@@ -231,6 +240,7 @@ export interface Database extends PushTables, AccessTables {
   incidents: IncidentsTable;
   incident_facts: IncidentFactsTable;
   incident_lists: IncidentListsTable;
+  incident_documents: IncidentDocumentsTable;
   victims: VictimsTable;
   perpetrator_claims: PerpetratorClaimsTable;
   sources: SourcesTable;

@@ -3,9 +3,9 @@ import type { Actor } from '../auth/actor.ts';
 import type { DataVersion } from '../db/data-version.ts';
 import type { Database } from '../db/database.ts';
 import type { IncidentFilters } from '../incidents/incident-filters.ts';
-import { listIncidentPage, type PageCursor } from '../incidents/incident-list.queries.ts';
-import { shapeIncident, viewFor } from '../incidents/incident-shapes.ts';
-import type { IncidentTreeRow } from '../incidents/incident.queries.ts';
+import type { IncidentDocument } from '../incidents/incident-documents.ts';
+import { listIncidentDocumentPage, type PageCursor } from '../incidents/incident-list.queries.ts';
+import type { PublicIncident } from '../incidents/incident.schemas.ts';
 import { listVerificationChangesOf } from '../incidents/verification.queries.ts';
 import { CSV_CONTENT_TYPE } from './csv.ts';
 import { incidentCsvChunks } from './csv-export.ts';
@@ -16,7 +16,8 @@ import { readAhead } from './read-ahead.ts';
  * How each export format writes its file in pieces, so that an export of any size is written
  * chunk by chunk: the head, then the body read from the export's transaction, then the tail.
  * CSV lines are built by PostgreSQL (incident-csv.ts); JSON and GeoJSON are built here from the
- * incidents as shapeIncident makes them for the caller, a batch at a time. In the JSON export,
+ * incidents as the caller gets them (stored documents where the view allows,
+ * src/incidents/incident-documents.ts), a batch at a time. In the JSON export,
  * the owning organisation's incidents also carry their verification history
  * (`verificationHistory`, as GET /v1/incidents/{id}/history shows it to the owner, without the
  * entries' ids), so that the file moves an incident to another instance without loss
@@ -52,7 +53,7 @@ export function exportWriter(format: ExportFormat, actor: Actor, batchSize: numb
       return {
         contentType: 'application/json; charset=utf-8',
         extension: 'json',
-        ...streamedArray(actor, batchSize, '{"data":[', (incident, extra) => (extra ? { ...incident, ...extra } : incident), ownHistories),
+        ...streamedArray(actor, batchSize, '{"data":[', withExtra, ownHistories),
       };
     case 'geojson':
       return {
@@ -63,16 +64,15 @@ export function exportWriter(format: ExportFormat, actor: Actor, batchSize: numb
   }
 }
 
-type ShapedIncident = ReturnType<typeof shapeIncident>;
 /** Fields added to some incidents of a batch, by id, read with one query per batch. */
-type BatchExtras = (trx: Transaction<Database>, actor: Actor, rows: readonly IncidentTreeRow[]) => Promise<ReadonlyMap<string, object>>;
+type BatchExtras = (trx: Transaction<Database>, documents: readonly IncidentDocument[]) => Promise<ReadonlyMap<string, object>>;
 
 /** The verification history of the caller's own incidents (full view only): one query per batch. */
-const ownHistories: BatchExtras = async (trx, actor, rows) => {
+const ownHistories: BatchExtras = async (trx, documents) => {
   // Reviewers' notes may name a restricted victim: as GET /v1/incidents/{id}/history, only for those who see all of it.
-  const own = rows
-    .filter((row) => viewFor(actor, row.organisation_id, row.sealed) === 'full' && !row.victims.some((victim) => victim.sealed))
-    .map((row) => row.id);
+  const own = documents
+    .filter((document) => document.view === 'full' && !document.tree?.victims.some((victim) => victim.sealed))
+    .map((document) => document.id);
   const histories = await listVerificationChangesOf(trx, own);
   return new Map(own.map((id) => [id, { verificationHistory: (histories.get(id) ?? []).map(({ id: _id, ...change }) => change) }]));
 };
@@ -86,7 +86,7 @@ function streamedArray(
   actor: Actor,
   batchSize: number,
   opening: string,
-  item: (incident: ShapedIncident, extra?: object) => unknown,
+  item: (document: IncidentDocument, extra?: object) => string | undefined,
   extras?: BatchExtras,
 ) {
   return {
@@ -95,14 +95,14 @@ function streamedArray(
       let first = true;
       // A batch's extras are read with it, so the read ahead fetches both while this batch is sent.
       const read = (after?: PageCursor) => async () => {
-        const page = await listIncidentPage(trx, actor, { filters, sort, limit: batchSize, after });
-        return { ...page, extra: extras ? await extras(trx, actor, page.rows) : undefined };
+        const page = await listIncidentDocumentPage(trx, actor, { filters, sort, limit: batchSize, after });
+        return { ...page, extra: extras ? await extras(trx, page.documents) : undefined };
       };
-      for await (const { rows, extra } of readAhead(read(), (page) => (page.next ? read(page.next) : undefined))) {
+      for await (const { documents, extra } of readAhead(read(), (page) => (page.next ? read(page.next) : undefined))) {
         const parts: string[] = [];
-        for (const row of rows) {
-          const value = item(shapeIncident(row, viewFor(actor, row.organisation_id, row.sealed)), extra?.get(row.id));
-          if (value !== undefined) parts.push(JSON.stringify(value));
+        for (const document of documents) {
+          const value = item(document, extra?.get(document.id));
+          if (value !== undefined) parts.push(value);
         }
         if (!parts.length) continue;
         yield (first ? '' : ',') + parts.join(',');
@@ -119,13 +119,20 @@ function streamedArray(
  * holds, except their precision ("city" means the point is only the city), kept in the location.
  * Incidents without coordinates are left out.
  */
-function toFeature(incident: ShapedIncident) {
+function toFeature({ json }: IncidentDocument) {
+  const incident = JSON.parse(json) as PublicIncident;
   const { coordinates, ...location } = incident.location;
   if (!coordinates) return undefined;
-  return {
+  return JSON.stringify({
     type: 'Feature',
     id: incident.id,
     geometry: { type: 'Point', coordinates: [coordinates.longitude, coordinates.latitude] },
     properties: { ...incident, location: { ...location, coordinatePrecision: coordinates.precision } },
-  };
+  });
+}
+
+/** An incident of the JSON export, with the members `extra` adds (spliced: the document stays as stored). */
+function withExtra({ json }: IncidentDocument, extra?: object) {
+  const members = extra && JSON.stringify(extra);
+  return members && members !== '{}' ? `${json.slice(0, -1)},${members.slice(1)}` : json;
 }

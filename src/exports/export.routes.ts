@@ -2,6 +2,7 @@ import { Router, type Response } from 'express';
 import type { Db } from '../db/create-db.ts';
 import { getDataVersion } from '../db/data-version.ts';
 import { answerIfUnchanged } from '../auth/conditional-read.ts';
+import { readerFor } from '../auth/read-routing.ts';
 import { parseInput } from '../validation.ts';
 import { assertFiltersAllowed } from '../incidents/incident-filters.ts';
 import { exportIncidentsQuerySchema } from './export.schemas.ts';
@@ -35,11 +36,12 @@ export function exportRoutes(db: Db, options: ExportRouteOptions = {}): Router {
     const { format: requested, sort, ...filters } = parseInput(exportIncidentsQuerySchema, req.query, 'query');
     assertFiltersAllowed(filters, req.actor);
     const writer = exportWriter(chooseFormat(req, requested, EXPORT_FORMATS), req.actor, batchSize);
-    const version = await answerIfUnchanged(db, req, res);
+    const reader = readerFor(db, req, { anyRole: true });
+    const version = await answerIfUnchanged(reader, req, res);
     if (!version) return;
 
     try {
-      await db
+      await reader
         .transaction()
         .setIsolationLevel('repeatable read')
         .setAccessMode('read only')

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { PUBLIC_ACTOR } from '../auth/actor.ts';
 import { answerIfUnchanged } from '../auth/conditional-read.ts';
+import { readerFor } from '../auth/read-routing.ts';
 import type { Db } from '../db/create-db.ts';
 import { assertFiltersAllowed } from '../incidents/incident-filters.ts';
 import { shapeIncident } from '../incidents/incident-shapes.ts';
@@ -22,17 +23,19 @@ export function feedRoutes(db: Db, { publicUrl }: { publicUrl?: string | undefin
   router.get('/feed.atom', async (req, res) => {
     const { limit, ...filters } = parseInput(feedQuerySchema, req.query, 'query');
     assertFiltersAllowed(filters, PUBLIC_ACTOR);
-    const version = await answerIfUnchanged(db, req, res);
+    const reader = readerFor(db, req);
+    const version = await answerIfUnchanged(reader, req, res);
     if (!version) return;
     const [rows, tombstones] = await Promise.all([
-      latestPublicIncidents(db, filters, limit),
-      latestTombstones(db, filters.updatedSince, limit),
+      latestPublicIncidents(reader, filters, limit),
+      latestTombstones(reader, filters.updatedSince, limit),
     ]);
     const incidents = rows.map((row) => shapeIncident(row, 'public') as PublicIncident);
     const times = [...incidents.map((incident) => Date.parse(incident.updatedAt)), ...tombstones.map((t) => t.withdrawnAt.getTime())];
     // An empty feed is as new as the latest public change anywhere (not the data version's time,
     // which moves with drafts too).
-    if (!times.length) times.push(...(await latestPublicIncidents(db, {} as typeof filters, 1)).map((row) => row.updated_at.getTime()), 0);
+    if (!times.length)
+      times.push(...(await latestPublicIncidents(reader, {} as typeof filters, 1)).map((row) => row.updated_at.getTime()), 0);
     const updated = new Date(Math.max(...times));
     const { origin, authority } = whereWeAre(req, publicUrl);
     // The caller's own query is not written back into the feed (its id is a digest of it): the

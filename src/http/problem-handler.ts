@@ -88,6 +88,13 @@ const unavailable: Record<string, { slug: string; title: string; detail: string 
     title: 'The request took too long',
     detail: 'The database stopped this query after STATEMENT_TIMEOUT_MS. Narrow the filters or group by fewer dimensions.',
   },
+  // On a read replica, PostgreSQL cancels a query whose rows the primary's changes are removing
+  // ("conflict with recovery"); the same request a moment later succeeds.
+  '40001': {
+    slug: 'database-busy',
+    title: 'The database could not finish this read',
+    detail: 'The database cancelled this read because the rows it needed changed underneath it. Retry shortly.',
+  },
   ...Object.fromEntries(
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006'].map((code) => [
       code,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
 import type { Transaction } from 'kysely';
 import { requireRole, type MemberActor } from '../auth/actor.ts';
+import { lockAuditChain } from '../audit/audit-chain.ts';
 import type { WriteContext } from '../audit/audit.queries.ts';
 import type { Database } from '../db/database.ts';
 import { deferDerivedTables, refreshDerivedTables } from '../db/derived-tables.ts';
@@ -259,13 +260,16 @@ export async function runImport(
       const keepAs = request.visibility === 'keep' ? options.publishAs : undefined;
       const publishAs = keepAs ? undefined : options.publishAs;
       await deferDerivedTables(trx);
+      // The audit chain's lock, taken once: each batch's records are then linked while the
+      // previous batch is written. Not for json, which audits each incident's state between batches.
+      const chain = toCreate.length && request.format !== 'json' ? { head: await lockAuditChain(trx) } : undefined;
       const created: ImportReport['created'] = [];
       const prepare = (start: number) =>
         start < toCreate.length
           ? prepareIncidentBatch(
               context,
               toCreate.slice(start, start + chunkSize).map((row) => row.input),
-              { organisationName: organisation.name, publishAs },
+              { organisationName: organisation.name, publishAs, chain },
             )
           : undefined;
       let next = prepare(0);
@@ -278,6 +282,8 @@ export async function runImport(
         next = prepare(start + chunkSize);
         const incidents = await written;
         if (request.format === 'json') await recordImportedState(trx, stored.id, incidents, rows, keepAs);
+        // Duplicate detection's lookups and the derived refresh at the end are planned with these
+        // statistics (without them the refresh of 20,000 incidents took 3.6x the CPU).
         await refreshStatisticsIfGrown(trx, start + incidents.length, start);
         const flagged = await flagDuplicates?.(trx, incidents, context);
         incidents.forEach((incident, index) => {

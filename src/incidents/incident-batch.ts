@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { requireRole } from '../auth/actor.ts';
 import type { AuditEntry, WriteContext } from '../audit/audit.queries.ts';
+import { chainAuditRows, type ChainHead, type ChainedRow } from '../audit/audit-chain.ts';
 import type { Database } from '../db/database.ts';
 import { ForbiddenError } from '../errors.ts';
 import { announceChanges } from './incident-hooks.ts';
@@ -17,8 +18,8 @@ import { sealedNotes, storedVictim } from './sealed-fields.ts';
 /**
  * Creates many incidents at once (an import): the rows createIncident would write, built in JS
  * (ids from crypto.randomUUID, the search text, the victims' name keys, the full view for the
- * audit record) and written in one statement per batch instead of a dozen round trips per
- * incident. What is stored is what createIncident followed by setVisibility (when
+ * audit record) and written in a few statements per batch (incident-batch.queries.ts) instead
+ * of a dozen round trips per incident. What is stored is what createIncident followed by setVisibility (when
  * publishAs is given) would store, record for record; test/imports-batch.test.ts compares them.
  * Duplicate flagging is the caller's step (src/duplicates/, set-based), after the insert.
  */
@@ -27,11 +28,18 @@ export interface BatchOptions {
   organisationName: string;
   /** A reviewer of the same organisation: publish each incident as setVisibility would. */
   publishAs?: WriteContext | undefined;
+  /**
+   * The audit chain's head, for a writer that holds the chain's lock (lockAuditChain) and writes
+   * nothing else audited until its batches are written: the batch's audit records are linked
+   * here, in JavaScript, while the database writes the previous batch, and the head moves on.
+   */
+  chain?: { head: ChainHead } | undefined;
 }
 
-/** A batch ready to write: its rows, and the incidents as createIncident would return them. */
+/** A batch ready to write: its rows, the audit rows linked ahead (with `chain`), and the incidents as createIncident would return them. */
 export interface PreparedBatch {
   rows: IncidentBatchRows;
+  linkedAudit?: ChainedRow[] | undefined;
   created: Incident[];
 }
 
@@ -47,11 +55,17 @@ export function prepareIncidentBatch(context: WriteContext, inputs: readonly Cre
       throw new ForbiddenError("A reviewer publishes only their own organisation's incidents.");
   }
   inputs.forEach(rejectChildIds);
-  return buildIncidentBatch(context, inputs, options);
+  const batch: PreparedBatch = buildIncidentBatch(context, inputs, options);
+  if (options.chain) {
+    const linked = chainAuditRows(options.chain.head, batch.rows.audit);
+    options.chain.head = linked.head;
+    batch.linkedAudit = linked.rows;
+  }
+  return batch;
 }
 
 export async function writeIncidentBatch(trx: Transaction<Database>, batch: PreparedBatch): Promise<Incident[]> {
-  await insertIncidentBatch(trx, batch.rows);
+  await insertIncidentBatch(trx, batch.rows, batch.linkedAudit);
   // The changes as createIncident and setVisibility announce them, each under its own writer.
   for (const [action, kind] of [
     ['incident.create', 'created'],

@@ -3,6 +3,8 @@ import type { Actor } from '../auth/actor.ts';
 import type { WriteContext } from '../audit/audit.queries.ts';
 import type { Db } from '../db/create-db.ts';
 import type { Database } from '../db/database.ts';
+import { defersDerivedTables } from '../db/derived-tables.ts';
+import { storeIncidentDocuments } from './incident-documents.ts';
 
 /**
  * What other areas do when an incident is written, without incidents knowing them (a
@@ -69,6 +71,12 @@ export async function announceChanges(
   changes: readonly IncidentChange[],
 ): Promise<void> {
   if (!changes.length) return;
+  // The documents readers get (migration 0019) commit with the change; a bulk write stores them after it commits.
+  if (!defersDerivedTables(trx))
+    await storeIncidentDocuments(
+      trx,
+      changes.map((change) => change.incidentId),
+    );
   for (const listener of incidentHooks.changeListeners.values()) await listener(trx, context, changes);
 }
 

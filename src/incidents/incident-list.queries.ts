@@ -4,6 +4,8 @@ import type { Database } from '../db/database.ts';
 import { matchesFilters, relevance, type IncidentFilters } from './incident-filters.ts';
 import { selectIncidentTree, visibleTo } from './incident.queries.ts';
 import type { DbOrTransaction } from '../db/in-transaction.ts';
+import { documentsFor } from './incident-documents.ts';
+import { selectDocumentRows } from './incident-documents.queries.ts';
 
 /**
  * The sort expression, its SQL type, and the same value as text for the cursor. The cursor
@@ -50,12 +52,21 @@ export function listIncidentPage(db: DbOrTransaction, actor: Actor, options: Pag
   return keysetPage(selectIncidentTree(db, actor), actor, options);
 }
 
+/**
+ * The same page as the readers' documents (incident-documents.ts): stored text for the public
+ * and research views, shaped from the rows otherwise.
+ */
+export async function listIncidentDocumentPage(db: DbOrTransaction, actor: Actor, options: PageOptions) {
+  const { rows, next } = await keysetPage(selectDocumentRows(db, actor), actor, options);
+  return { documents: await documentsFor(db, actor, rows), next };
+}
+
 /** The same page as ids only, for answers that read their own columns (the list as CSV). */
 export function listIncidentIdPage(db: DbOrTransaction, actor: Actor, options: PageOptions) {
   return keysetPage(db.selectFrom('incidents').select('incidents.id'), actor, options);
 }
 
-async function keysetPage<TB extends 'incidents' | 'organisations', O extends { id: string }>(
+async function keysetPage<TB extends keyof Database, O extends { id: string }>(
   base: SelectQueryBuilder<Database, TB, O>,
   actor: Actor,
   { filters, sort, limit, after }: PageOptions,

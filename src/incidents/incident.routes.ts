@@ -8,14 +8,23 @@ import { ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } 
 import { parseInput, refuseQuery } from '../validation.ts';
 import { etagFor, expectedVersion } from '../http/versioning.ts';
 import { cacheControl } from '../http/cache-control.ts';
-import { shapeIncident, viewFor, type IncidentView } from './incident-shapes.ts';
+import { viewFor, type IncidentView } from './incident-shapes.ts';
+import { findIncidentDocument } from './incident-documents.ts';
+import { sendJsonWithItems } from '../http/json-with-items.ts';
 import { incidentHooks } from './incident-hooks.ts';
 import { writeSealedFrom } from './access.queries.ts';
 import { encodeCursor, readCursor } from './page-cursor.ts';
-import { findIncidentOwner, findIncidentTree, findMergeSurvivor, findVisibleIncidentOrganisation } from './incident.queries.ts';
+import { findIncidentOwner, findMergeSurvivor, findVisibleIncidentOrganisation } from './incident.queries.ts';
 import { assertFiltersAllowed, type IncidentFilters } from './incident-filters.ts';
-import { countIncidents, listIncidentIdPage, listIncidentPage, type IncidentSort, type PageCursor } from './incident-list.queries.ts';
+import {
+  countIncidents,
+  listIncidentDocumentPage,
+  listIncidentIdPage,
+  type IncidentSort,
+  type PageCursor,
+} from './incident-list.queries.ts';
 import { answerIfUnchanged } from '../auth/conditional-read.ts';
+import { readerFor } from '../auth/read-routing.ts';
 import { chooseFormat, TABLE_FORMATS, tableFormatSchema } from '../http/response-format.ts';
 import {
   createIncidentSchema,
@@ -63,24 +72,24 @@ export function incidentRoutes(db: Db, { sendPageCsv }: { sendPageCsv: SendIncid
     const filters = withoutPaging(query);
     assertFiltersAllowed(filters, req.actor);
     const after = decodeCursor(query.cursor, query.sort);
-    const version = await answerIfUnchanged(db, req, res);
+    const reader = readerFor(db, req); // a replica for anonymous callers and researchers (src/auth/read-routing.ts)
+    const version = await answerIfUnchanged(reader, req, res);
     if (!version) return;
     const csv = chooseFormat(req, query.format, TABLE_FORMATS) === 'csv';
     const page = { filters, sort: query.sort, limit: query.limit, after };
-    const total = () => (query.includeTotal ? countIncidents(db, req.actor, filters) : undefined);
+    const total = () => (query.includeTotal ? countIncidents(reader, req.actor, filters) : undefined);
     if (csv) {
       // PostgreSQL builds the CSV lines from the ids: the incident trees are not loaded.
-      const [{ rows, next }, count] = await Promise.all([listIncidentIdPage(db, req.actor, page), total()]);
+      const [{ rows, next }, count] = await Promise.all([listIncidentIdPage(reader, req.actor, page), total()]);
       const ids = rows.map((row) => row.id);
-      return sendPageCsv(db, req, res, { ids, nextCursor: next ? encodeCursor(next) : null, total: count, meta: version });
+      return sendPageCsv(reader, req, res, { ids, nextCursor: next ? encodeCursor(next) : null, total: count, meta: version });
     }
-    const [{ rows, next }, count] = await Promise.all([listIncidentPage(db, req.actor, page), total()]);
-    res.json({
-      data: rows.map((row) => shapeIncident(row, viewFor(req.actor, row.organisation_id, row.sealed))),
-      nextCursor: next ? encodeCursor(next) : null,
-      ...(count === undefined ? {} : { total: count }),
-      meta: version,
-    });
+    const [{ documents, next }, count] = await Promise.all([listIncidentDocumentPage(reader, req.actor, page), total()]);
+    sendJsonWithItems(
+      res,
+      documents.map((document) => document.json),
+      { nextCursor: next ? encodeCursor(next) : null, ...(count === undefined ? {} : { total: count }), meta: version },
+    );
   });
 
   router.post('/', async (req, res) => {
@@ -100,20 +109,20 @@ export function incidentRoutes(db: Db, { sendPageCsv }: { sendPageCsv: SendIncid
   router.get('/:id', async (req, res) => {
     const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
     refuseQuery(req.query);
-    const row = await findIncidentTree(db, id, req.actor);
+    const reader = readerFor(db, req);
+    const document = await findIncidentDocument(reader, req.actor, id);
     res.vary('Authorization');
-    if (!row) {
+    if (!document) {
       // A merged incident lives on in its survivor, for those who may see the survivor.
-      const survivor = await findMergeSurvivor(db, req.actor, id);
+      const survivor = await findMergeSurvivor(reader, req.actor, id);
       if (!survivor) throw new NotFoundError('Incident not found.');
       res.set('Cache-Control', 'private, no-cache');
       return res.redirect(308, `${req.baseUrl}/${survivor}`);
     }
-    const view = viewFor(req.actor, row.organisation_id, row.sealed);
     // The version is for editing: only the owning organisation gets it as an ETag.
-    if (view === 'full') res.set('ETag', etagFor(row.version));
+    if (document.view === 'full') res.set('ETag', etagFor(document.tree!.version));
     res.set('Cache-Control', cacheControl(req, req.actor.kind === 'public'));
-    res.json(shapeIncident(row, view));
+    res.type('json').send(document.json);
   });
 
   router.patch('/:id', async (req, res) => {
@@ -163,11 +172,12 @@ export function incidentRoutes(db: Db, { sendPageCsv }: { sendPageCsv: SendIncid
   router.get('/:id/history', async (req, res) => {
     const { id } = parseInput(incidentIdParamsSchema, req.params, 'params');
     refuseQuery(req.query);
-    const organisationId = await findVisibleIncidentOrganisation(db, id, req.actor);
+    const reader = readerFor(db, req);
+    const organisationId = await findVisibleIncidentOrganisation(reader, id, req.actor);
     if (!organisationId) throw new NotFoundError('Incident not found.');
-    const view = viewFor(req.actor, organisationId, await writeSealedFrom(db, req.actor, id));
+    const view = viewFor(req.actor, organisationId, await writeSealedFrom(reader, req.actor, id));
     requireView(req.actor, view, ['full', 'research'], 'verification history');
-    const changes = await listVerificationChanges(db, id);
+    const changes = await listVerificationChanges(reader, id);
     // Reviewers' notes and key names are internal, like internal notes: researchers see the changes only.
     res.json({ data: view === 'full' ? changes : changes.map(({ note: _note, changedBy: _by, ...change }) => change) });
   });

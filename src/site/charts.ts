@@ -91,6 +91,7 @@ export function barChart(m: Messages, bars: Bar[], { label, taxonomy }: { label:
 /** Incidents per period as columns, the time axis running with the reading direction. */
 export function timeChart(m: Messages, periods: { label: string; value: number }[], label: string): Html {
   const rtl = m.dir === 'rtl';
+  const labelled = periods.length <= 24;
   const svg = render(
     {
       grid: { left: rtl ? 20 : 60, right: rtl ? 60 : 20, top: 20, bottom: 50 },
@@ -111,8 +112,10 @@ export function timeChart(m: Messages, periods: { label: string; value: number }
           type: 'bar',
           barMaxWidth: 40,
           itemStyle: { color: SINGLE_COLOUR },
-          label: { show: periods.length <= 24, position: 'top', color: '#222222', formatter: (params) => m.number(Number(params.value)) },
-          data: periods.map((period) => period.value),
+          label: { show: labelled, position: 'top', color: '#222222', formatter: (params) => m.number(Number(params.value)) },
+          // Without labels a period with no incident has nothing to draw: '-' (ECharts' empty value)
+          // spares a zero-height bar, which halves the drawing of a series from dateFrom=1900.
+          data: periods.map((period) => (period.value === 0 && !labelled ? '-' : period.value)),
         },
       ],
     },

@@ -19,10 +19,16 @@ const actor = PUBLIC_ACTOR;
 
 export class SiteData {
   readonly #db: Db;
-  readonly #cache = new StatisticsCache<Awaited<ReturnType<typeof statistics>>>(300);
+  readonly #cache: StatisticsCache<Awaited<ReturnType<typeof statistics>>>;
 
-  constructor(db: Db) {
+  constructor(db: Db, cache = new StatisticsCache<Awaited<ReturnType<typeof statistics>>>(300)) {
     this.#db = db;
+    this.#cache = cache;
+  }
+
+  /** The same, reading from another handle (a replica: src/auth/read-routing.ts); the statistics cache, per data version, is shared. */
+  readingFrom(db: Db): SiteData {
+    return db === this.#db ? this : new SiteData(db, this.#cache);
   }
 
   /**

@@ -2,6 +2,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import type { Db } from '../db/create-db.ts';
 import { getDataVersion, type DataVersion } from '../db/data-version.ts';
 import { answerIfUnchanged } from '../auth/conditional-read.ts';
+import { readerFor } from '../auth/read-routing.ts';
 import { cacheControl } from '../http/cache-control.ts';
 import { messagesFor } from './i18n.ts';
 import type { PageContext } from './layout.ts';
@@ -31,28 +32,30 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function siteRoutes(db: Db): Router {
   const router = Router();
-  const data = new SiteData(db);
+  const siteData = new SiteData(db);
 
   /** Parses the query, answers 304 when the data has not changed, and sends the page. */
   const pageRoute =
-    (render: (context: PageContext, query: SiteQuery, req: Request) => Promise<string> | string) => async (req: Request, res: Response) => {
+    (render: (context: PageContext, data: SiteData, query: SiteQuery, req: Request) => Promise<string> | string) =>
+    async (req: Request, res: Response) => {
       const query = parseSiteQuery(req.query as Record<string, unknown>);
-      const version = await answerIfUnchanged(db, req, res);
+      const reader = readerFor(db, req); // readers are anonymous: a replica when there are some
+      const version = await answerIfUnchanged(reader, req, res);
       if (!version) return;
-      send(res, query, await render(contextFor(req, query, version), query, req));
+      send(res, query, await render(contextFor(req, query, version), siteData.readingFrom(reader), query, req));
     };
 
   router.get(
     '/',
-    pageRoute((context) => homePage(context, data)),
+    pageRoute((context, data) => homePage(context, data)),
   );
   router.get(
     '/explore',
-    pageRoute((context, query, req) => explorePage(context, data, query, absoluteUrl(req))),
+    pageRoute((context, data, query, req) => explorePage(context, data, query, absoluteUrl(req))),
   );
   router.get(
     '/statistics',
-    pageRoute((context, query, req) => statisticsPage(context, data, query, absoluteUrl(req))),
+    pageRoute((context, data, query, req) => statisticsPage(context, data, query, absoluteUrl(req))),
   );
   router.get(
     '/methodology',
@@ -62,12 +65,13 @@ export function siteRoutes(db: Db): Router {
   router.get('/incidents/:id', async (req, res) => {
     const query = parseSiteQuery(req.query as Record<string, unknown>);
     const id = String(req.params.id);
-    const found = UUID.test(id) ? await data.incident(id.toLowerCase()) : {};
+    const reader = readerFor(db, req);
+    const found = UUID.test(id) ? await siteData.readingFrom(reader).incident(id.toLowerCase()) : {};
     if (found.mergedInto) {
       res.set('Cache-Control', cacheControl(req, true));
       return res.redirect(308, siteHref(`/incidents/${found.mergedInto}`, query.locale));
     }
-    const version = await answerIfUnchanged(db, req, res);
+    const version = await answerIfUnchanged(reader, req, res);
     if (!version) return;
     const context = contextFor(req, query, version);
     if (!found.incident) {

@@ -10,10 +10,12 @@ import type { Dimension } from './statistics.schemas.ts';
 import type { ChildMatches, Counts, GroupRow, IncidentSource, StatisticsOptions } from './statistics.types.ts';
 
 /**
- * Counts per group. Questions on incident-level filters and dimensions are answered from the
- * grouped facts (statistics-facts.queries.ts); those on victims or claims join the victims and
- * claims to the facts; the rest (search, place, update time, protected victims) read the
- * incidents. All give the same answers (test/statistics-paths.test.ts).
+ * Counts per group. When the facts are kept in memory (published-facts.ts) and current, they
+ * answer every question on the filters they hold, for anonymous and keyed callers alike.
+ * Otherwise questions on incident-level filters and dimensions are answered from the grouped
+ * facts (statistics-facts.queries.ts); those on victims or claims join the victims and claims to
+ * the facts; the rest (search, place, update time, protected victims) read the incidents. All
+ * give the same answers (test/statistics-paths.test.ts).
  */
 export async function statistics(
   db: Db,
@@ -23,11 +25,9 @@ export async function statistics(
   dataVersion?: number,
 ): Promise<{ groups: GroupRow[]; totals: Counts }> {
   const compiled = compileFilters(options.filters, actor);
-  if (factsCanAnswer(options, compiled)) {
-    // Everyone's statistics (published incidents only) from the columns in memory, when kept and current.
-    const inMemory = actor.kind === 'public' ? await publishedFactsOf(db)?.answer(options, dataVersion) : undefined;
-    return inMemory ?? statisticsFromFacts(db, actor, options);
-  }
+  const inMemory = compiled.factsHold ? await publishedFactsOf(db)?.answer(options, actor, dataVersion) : undefined;
+  if (inMemory) return inMemory;
+  if (factsCanAnswer(options, compiled)) return statisticsFromFacts(db, actor, options);
   return detailedStatistics(db, actor, options, compiled.factsHold ? 'facts' : 'incidents');
 }
 

@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import type { DataVersion } from '../db/data-version.ts';
 import { chooseFormat, TABLE_FORMATS, tableFormatSchema } from '../http/response-format.ts';
 import { answerIfUnchanged } from '../auth/conditional-read.ts';
+import { readerFor } from '../auth/read-routing.ts';
 import { parseInput } from '../validation.ts';
 import { assertFiltersAllowed } from '../incidents/incident-filters.ts';
 import { StatisticsCache } from './statistics-cache.ts';
@@ -30,11 +31,12 @@ export function statisticsRoutes(db: Db, { sendCsv }: { sendCsv: SendStatisticsC
     const { groupBy, includeDebunked, format: requested, ...filters } = parseInput(statisticsRequestSchema, req.query, 'query');
     assertFiltersAllowed(filters, req.actor);
     const format = chooseFormat(req, requested, TABLE_FORMATS);
-    const version = await answerIfUnchanged(db, req, res);
+    const reader = readerFor(db, req, { anyRole: true });
+    const version = await answerIfUnchanged(reader, req, res);
     if (!version) return;
     const options = { groupBy, filters, includeDebunked };
     const result = await cache.get(cache.key(version.dataVersion, req.actor, options), () =>
-      statistics(db, req.actor, options, version.dataVersion),
+      statistics(reader, req.actor, options, version.dataVersion),
     );
     const groups = groupBy.length
       ? withCountryNames(

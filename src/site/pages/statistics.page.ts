@@ -88,13 +88,16 @@ export async function statisticsPage(context: PageContext, data: SiteData, query
   const countryCounts = new Map(
     byCountry.groups.filter((group) => group.country).map((group) => [String(group.country), Number(group.incidents)]),
   );
-  const mapSummary = bars(m, 'country', byCountry.groups)
+  const countryTitle = m.t('stats.byCountry');
+  const countryBars = bars(m, 'country', byCountry.groups);
+  // Shown twice (under the map and under the bars), built once.
+  const countryTable = countsTable(m, countryTitle, 'country', byCountry.groups);
+  const mapSummary = countryBars
     .slice(0, 10)
     .map((bar) => `${bar.label} ${m.number(bar.value)}`)
     .join(', ');
   const map = worldMap(m, countryCounts, m.t('stats.mapLabel', { summary: mapSummary }));
 
-  const countryTitle = m.t('stats.byCountry');
   const attackTitle = m.t('stats.byAttackType');
   const actorTitle = m.t('stats.byActorType');
 
@@ -141,11 +144,11 @@ ${section('time', timeTitle, timeChart(m, periods, m.t('stats.chartLabel', { tit
       <p class="hint">${m.t('stats.notOnMapLead')}</p>
     </div>
   </div>
-  <details><summary>${m.t('stats.table')}</summary>${countsTable(m, countryTitle, 'country', byCountry.groups)}</details>
+  <details><summary>${m.t('stats.table')}</summary>${countryTable}</details>
   <p><a href="${csv('country')}" download>${m.t('stats.csv')}</a></p>
 </section>
 
-${section('countries', countryTitle, barChart(m, bars(m, 'country', byCountry.groups), { label: m.t('stats.chartLabel', { title: countryTitle }) }), countsTable(m, countryTitle, 'country', byCountry.groups), csv('country'), m)}
+${section('countries', countryTitle, barChart(m, countryBars, { label: m.t('stats.chartLabel', { title: countryTitle }) }), countryTable, csv('country'), m)}
 ${section('attack-types', attackTitle, barChart(m, bars(m, 'attackType', byAttack.groups), { label: m.t('stats.chartLabel', { title: attackTitle }), taxonomy: 'attackTypes' }), countsTable(m, attackTitle, 'attackType', byAttack.groups), csv('attackType'), m)}
 ${section('actor-types', actorTitle, barChart(m, bars(m, 'actorType', byActor.groups), { label: m.t('stats.chartLabel', { title: actorTitle }), taxonomy: 'actorTypes' }), countsTable(m, actorTitle, 'actorType', byActor.groups), csv('actorType'), m)}
 
