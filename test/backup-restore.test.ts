@@ -1,22 +1,19 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createApp } from '../src/app.ts';
 import { serveLiveBackups } from '../src/backup/embedded-backup.ts';
 import { loadConfig } from '../src/config.ts';
 import { createDb, type Db, type DbHandle } from '../src/db/create-db.ts';
-import { createHttpServer } from '../src/http/http-server.ts';
 import { startEncryption } from '../src/incidents/encryption-start.ts';
 import { createLogger } from '../src/logger.ts';
 import { createActors, incidentBody, serviceWriter, type Actors } from './support/factories.ts';
 import { withDatabase } from './support/global-setup.ts';
-import { request, type TestApp } from './support/test-app.ts';
+import { request, serveApp, type TestApp } from './support/test-app.ts';
 
 /**
  * `npm run backup` and `npm run restore` as an operator runs them: the real commands as child
@@ -60,19 +57,7 @@ function runCli(command: 'backup' | 'restore', args: string[], env: Record<strin
 
 /** The real app over a given database, on a free port. */
 async function serve(db: Db): Promise<TestApp> {
-  const config = loadConfig(silent);
-  const server = createHttpServer(createApp({ db, config, logger: createLogger('silent') }), config).listen(0, '127.0.0.1');
-  server.keepAliveTimeout = 120_000;
-  await new Promise<void>((resolve) => server.once('listening', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    db,
-    mode: postgresUrl ? 'postgres' : 'embedded',
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...(await serveApp(db, loadConfig(silent))), mode: postgresUrl ? 'postgres' : 'embedded' };
 }
 
 /**

@@ -1,11 +1,9 @@
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createReplicatedClusters,
   replicationUnavailable,
   type ReplicatedClusters,
 } from '../scripts/reliability/support/replicated-cluster.ts';
-import { createApp } from '../src/app.ts';
 import { highestVersionIn } from '../src/auth/read-routing.ts';
 import { loadConfig } from '../src/config.ts';
 import { createDb } from '../src/db/create-db.ts';
@@ -13,11 +11,9 @@ import { getDataVersion } from '../src/db/data-version.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { parseLsn, PrimaryPositions } from '../src/db/replica-lag.ts';
 import type { ReplicaSet } from '../src/db/replicas.ts';
-import { createHttpServer } from '../src/http/http-server.ts';
 import { startEncryption } from '../src/incidents/encryption-start.ts';
-import { createLogger } from '../src/logger.ts';
 import { createKey, createOrganisation, incidentBody, serviceWriter, type ServiceWriter } from './support/factories.ts';
-import { request, type TestApp } from './support/test-app.ts';
+import { request, serveApp, type TestApp } from './support/test-app.ts';
 
 /**
  * Read replicas (README, "Read replicas") against a real streaming replica: the test makes a
@@ -293,17 +289,13 @@ async function startReplicaApp(clusters: ReplicatedClusters, maxLagMs: number, c
     onPoolError: () => {},
   });
   await startEncryption(db, { key: process.env.DATA_ENCRYPTION_KEY });
-  const server = createHttpServer(createApp({ db, config, logger: createLogger('silent') }), config).listen(0, '127.0.0.1');
-  server.keepAliveTimeout = 120_000;
-  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const served = await serveApp(db, config);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    db,
+    ...served,
     mode: 'postgres',
     replicas: replicas!,
     close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await served.close();
       await db.destroy();
     },
   };

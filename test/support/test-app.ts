@@ -28,7 +28,20 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     ...env,
   });
   const database = await createTestDatabase({ statementTimeoutMs: config.STATEMENT_TIMEOUT_MS });
-  const app = createApp({ db: database.db, config, logger: createLogger(config.LOG_LEVEL), rateLimitStore: options.rateLimitStore });
+  const served = await serveApp(database.db, config, options);
+  return {
+    ...served,
+    mode: database.mode,
+    close: async () => {
+      await served.close();
+      await database.drop();
+    },
+  };
+}
+
+/** The real app over a given database, on a free port; `close` stops the server, not the database. */
+export async function serveApp(db: Db, config: Config, options: { rateLimitStore?: Store } = {}) {
+  const app = createApp({ db, config, logger: createLogger(config.LOG_LEVEL), rateLimitStore: options.rateLimitStore });
   const server = createHttpServer(app, config).listen(0, '127.0.0.1');
   // Longer than any pause in a test: fetch reuses connections, and one the server closed as
   // idle just as the client reused it would fail with ECONNRESET.
@@ -37,12 +50,10 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    db: database.db,
-    mode: database.mode,
+    db,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await database.drop();
     },
   };
 }
