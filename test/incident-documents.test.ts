@@ -26,7 +26,7 @@ const storedDocument = async (id: string) =>
   (await t.app.db.selectFrom('incident_documents').select('public_document').where('incident_id', '=', id).executeTakeFirst())
     ?.public_document;
 
-const cpjRows = readFileSync(new URL('../../shared/data/cpj-killed-sample.csv', import.meta.url), 'utf8');
+const cpjRows = readFileSync(new URL('./fixtures/imports/cpj-killed-sample.csv', import.meta.url), 'utf8');
 
 async function expectEveryAnswerAsShaped() {
   const ids = (await t.app.db.selectFrom('incidents').select('id').where('deleted_at', 'is', null).execute()).map((row) => row.id);
